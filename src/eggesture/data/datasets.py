@@ -1,0 +1,98 @@
+"""Dataset readers behind one interface, and ``eggesture data stats``.
+
+A reader is a module with ``NAME``, ``FPS``, ``detect(root)``, ``list_sequences(root, speakers,
+splits)``, ``load_clip(root, id, split, joint_set)`` and ``describe_sequence(root, id)``.
+Windowing (:mod:`eggesture.data.windows`) only ever talks to readers through this interface —
+one windowing path, whatever the dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from ..errors import DataError
+from .transcript import Word
+
+
+@dataclass
+class Clip:
+    """A recording in the model's terms: rotations of the chosen joints, audio, words, events.
+
+    ``rotvec (T, J, 3)`` axis-angle at the dataset's native ``fps``; ``audio (N,)`` 16 kHz mono.
+    ``sem`` holds ``(class_name, start_s, end_s)`` ground-truth gesture events when annotated.
+    """
+
+    id: str
+    split: str
+    fps: float
+    rotvec: np.ndarray
+    joint_names: list[str]
+    audio: np.ndarray
+    words: list[Word]
+    sem: list[tuple[str, float, float]] | None = None
+
+
+def readers() -> list[ModuleType]:
+    """The dataset readers, in detection order."""
+    from . import beat2
+
+    mods: list[ModuleType] = [beat2]
+    try:
+        from . import trinity
+
+        mods.append(trinity)
+    except ImportError:
+        pass
+    return mods
+
+
+def detect(root: str | Path) -> ModuleType:
+    """The reader that understands folder ``root``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(root, "dataset folder not found")
+    for reader in readers():
+        if reader.detect(root):
+            return reader
+    raise DataError(root, "not a dataset folder this tool reads (expected BEAT2 layout with "
+                          "train_test_split.csv and smplxflame_30/, or a Trinity/GENEA folder)")
+
+
+def dataset_stats(root: str | Path, speakers: list[int] | None = None) -> dict:
+    """What a dataset folder holds (for ``eggesture data stats``); problems are listed, not raised."""
+    reader = detect(root)
+    seqs = reader.list_sequences(root, speakers=speakers)
+    splits: dict[str, int] = {}
+    frames = 0
+    vocab: set[str] = set()
+    problems: list[dict] = []
+    joints = None
+    ok = 0
+    for seq_id, split in seqs:
+        info = reader.describe_sequence(root, seq_id)
+        problems.extend(info["problems"])
+        if info["frames"] is None:
+            continue
+        ok += 1
+        splits[split] = splits.get(split, 0) + 1
+        frames += info["frames"]
+        vocab.update(info["words"])
+        joints = info["joints"]
+    return {
+        "dataset": reader.NAME,
+        "root": str(Path(root)),
+        "speakers": sorted(speakers) if speakers else None,
+        "sequences": ok,
+        "listed": len(seqs),
+        "splits": splits,
+        "minutes": round(frames / reader.FPS / 60, 3),
+        "fps": reader.FPS,
+        "frames": frames,
+        "joints": joints,
+        "vocabulary": len(vocab),
+        "problems": problems,
+    }

@@ -1,0 +1,190 @@
+"""Transcripts: word timings from Praat TextGrids, speech-recognition JSON or plain text.
+
+All readers return a sorted list of :class:`Word` with times in seconds; :func:`frame_words`
+turns that into one word per motion frame (``""`` for silence), which is what the text encoders
+consume.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+
+
+@dataclass(frozen=True)
+class Word:
+    """One spoken word: ``start`` and ``end`` in seconds, ``text`` lower-cased."""
+
+    start: float
+    end: float
+    text: str
+
+
+def normalize_word(text: str) -> str:
+    """Lower-case a word and strip surrounding punctuation (``"Hello,"`` → ``"hello"``)."""
+    return re.sub(r"^[^\w']+|[^\w']+$", "", text.strip().lower())
+
+
+def read_textgrid(path: str | Path, tier: str | None = None) -> list[Word]:
+    """Words of a Praat TextGrid (long or short format, UTF-8 or UTF-16).
+
+    The tier is ``tier`` if given, else the one named ``words`` (any case), else the first
+    interval tier. Intervals with an empty mark are silence and are left out. Unsorted intervals
+    are sorted; overlapping ones are an error.
+    """
+    from praatio import textgrid
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "TextGrid file not found")
+    try:
+        tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
+    except Exception as e:
+        msg = " ".join(str(e).split())
+        raise DataError(path, f"invalid TextGrid ({msg})") from None
+    names = list(tg.tierNames)
+    interval_tiers = [n for n in names if tg.getTier(n).tierType == "IntervalTier"]
+    if tier is None:
+        by_lower = {n.lower(): n for n in interval_tiers}
+        tier = by_lower.get("words", by_lower.get("word", interval_tiers[0] if interval_tiers else None))
+    if tier is None or tier not in interval_tiers:
+        raise DataError(path, "TextGrid has no word tier (no interval tier found)")
+    words = [Word(float(e.start), float(e.end), normalize_word(e.label))
+             for e in tg.getTier(tier).entries]
+    return check_words([w for w in words if w.text], path)
+
+
+def _seconds(value, path: Path) -> float:
+    """A time from speech-recognition JSON: ``"0.400s"``, ``"0.4"`` or a number."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().rstrip("s"))
+        except ValueError:
+            pass
+    raise DataError(path, f"bad time value {value!r} in transcript (expected e.g. \"0.400s\")")
+
+
+def read_asr_json(path: str | Path) -> list[Word]:
+    """Words of a speech-recognition JSON transcript with word times.
+
+    Accepts the GENEA/Trinity (Google speech API) layout
+    ``[{"alternatives": [{"words": [{"start_time": "0.400s", "end_time": "0.800s", "word": ...}]}]}]``,
+    a ``{"results": [...]}`` wrapper of it, and a flat ``[{"start": .., "end": .., "word": ..}]``
+    (Whisper-style ``{"segments": [{"words": [...]}]}`` too).
+    """
+    path = Path(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise DataError(path, "transcript file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(path, f"not valid JSON ({e})") from None
+
+    entries: list[dict] = []
+
+    def collect(node) -> None:
+        if isinstance(node, list):
+            for item in node:
+                collect(item)
+        elif isinstance(node, dict):
+            if "word" in node and any(k in node for k in ("start_time", "start")):
+                entries.append(node)
+                return
+            for key in ("results", "alternatives", "words", "segments"):
+                if key in node:
+                    collect(node[key] if key != "alternatives" else node[key][:1])
+
+    collect(data)
+    words = []
+    for e in entries:
+        start = _seconds(e.get("start_time", e.get("start")), path)
+        end = _seconds(e.get("end_time", e.get("end")), path)
+        text = normalize_word(str(e["word"]))
+        if text:
+            words.append(Word(start, end, text))
+    if not words and entries == []:
+        raise DataError(path, "no words with start/end times found in transcript")
+    return check_words(words, path)
+
+
+def words_from_plain_text(text: str, wave: np.ndarray, sr: int) -> list[Word]:
+    """Spread the words of a plain-text transcript over the voiced parts of the audio.
+
+    Voiced parts are found by an energy threshold (``librosa.effects.split``, 35 dB below the
+    peak); each word gets a share of the voiced time proportional to its length in letters,
+    in reading order. This is an approximation for users without word timings.
+    """
+    import librosa
+
+    tokens = [normalize_word(t) for t in text.split()]
+    tokens = [t for t in tokens if t]
+    if not tokens or wave.size == 0:
+        return []
+    spans = librosa.effects.split(wave, top_db=35, frame_length=1024, hop_length=256)
+    if len(spans) == 0:
+        spans = np.array([[0, wave.size]])
+    seg = spans.astype(np.float64) / sr  # (S, 2) seconds
+    seg_len = seg[:, 1] - seg[:, 0]
+    total = seg_len.sum()
+    weights = np.array([len(t) + 1 for t in tokens], dtype=np.float64)
+    bounds = np.concatenate([[0.0], np.cumsum(weights) / weights.sum() * total])  # voiced time
+    seg_start_cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+
+    def to_time(v: float) -> float:
+        i = int(np.clip(np.searchsorted(seg_start_cum, v, side="right") - 1, 0, len(seg) - 1))
+        return float(seg[i, 0] + min(v - seg_start_cum[i], seg_len[i]))
+
+    return [Word(to_time(bounds[i]), to_time(bounds[i + 1]), t) for i, t in enumerate(tokens)]
+
+
+def read_transcript(path: str | Path, wave: np.ndarray | None = None, sr: int = 16000) -> list[Word]:
+    """Read a transcript by its extension: ``.TextGrid``, ``.json``, else plain text."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".textgrid":
+        return read_textgrid(path)
+    if suffix == ".json":
+        return read_asr_json(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(path, "transcript file not found") from None
+    except UnicodeDecodeError:
+        raise DataError(path, "transcript is not UTF-8 text") from None
+    if wave is None:
+        raise ValueError("plain-text transcripts need the audio to place the words")
+    return words_from_plain_text(text, wave, sr)
+
+
+def check_words(words: list[Word], path: str | Path) -> list[Word]:
+    """Sort words by start time; reject negative or inverted times and overlaps."""
+    words = sorted(words, key=lambda w: (w.start, w.end))
+    for w in words:
+        if not (np.isfinite(w.start) and np.isfinite(w.end)) or w.start < 0 or w.end < w.start:
+            raise DataError(path, f"word {w.text!r} has a bad time span {w.start}–{w.end} s")
+    for a, b in zip(words, words[1:]):
+        if b.start < a.end - 1e-6:
+            raise DataError(
+                path, f"words overlap in time: {a.text!r} ({a.start}–{a.end} s) and "
+                f"{b.text!r} ({b.start}–{b.end} s)"
+            )
+    return words
+
+
+def frame_words(words: list[Word], n_frames: int, fps: float) -> list[str]:
+    """The word being spoken at each frame's time ``k / fps`` (``""`` for silence)."""
+    out = [""] * n_frames
+    for w in words:
+        k0 = max(0, int(np.ceil(w.start * fps - 1e-9)))
+        k1 = min(n_frames, int(np.ceil(w.end * fps - 1e-9)))  # frames with k/fps < end
+        for k in range(k0, k1):
+            out[k] = w.text
+    return out

@@ -1,0 +1,69 @@
+"""Audio features for the audio encoder: log-mel, onset strength and RMS at 16 kHz.
+
+Computed with ``torch.stft`` and librosa's mel filter bank (no numba JIT on this path), on a
+100 Hz analysis grid, then linearly interpolated onto a grid of ``per_frame`` feature frames per
+motion frame, so that feature frame ``i`` belongs to motion frame ``i // per_frame``. The same
+function serves training (through the window cache) and generation, so both see identical inputs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+SR = 16000
+N_FFT = 1024
+HOP = 160  # 100 Hz analysis rate
+N_MELS = 64
+#: Feature channels: N_MELS log-mel bands, onset strength, RMS (log).
+N_FEATURES = N_MELS + 2
+#: Audio feature frames per motion frame (60 Hz at 15 fps).
+PER_FRAME = 4
+
+
+@lru_cache(maxsize=4)
+def _mel_basis(sr: int, n_fft: int, n_mels: int) -> torch.Tensor:
+    import librosa
+
+    return torch.as_tensor(librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels), dtype=torch.float32)
+
+
+def _analysis(wave: np.ndarray, sr: int) -> np.ndarray:
+    """Features on the 100 Hz grid, ``(M, N_FEATURES)`` where frame m is centred at m·HOP."""
+    x = torch.as_tensor(np.asarray(wave, dtype=np.float32))
+    if x.numel() < N_FFT // 2 + 1:  # reflect padding needs a few samples
+        x = torch.nn.functional.pad(x, (0, N_FFT // 2 + 1 - x.numel()))
+    spec = torch.stft(x, N_FFT, HOP, window=torch.hann_window(N_FFT), center=True,
+                      return_complex=True).abs() ** 2  # (F, M)
+    mel = _mel_basis(sr, N_FFT, N_MELS) @ spec  # (n_mels, M)
+    log_mel = torch.log(mel + 1e-6)
+    # Onset strength: half-wave rectified spectral flux of the log-mel, averaged over bands.
+    flux = torch.relu(torch.diff(log_mel, dim=1, prepend=log_mel[:, :1])).mean(0, keepdim=True)
+    rms = torch.log(spec.mean(0, keepdim=True).sqrt() + 1e-5)
+    return torch.cat([log_mel, flux, rms], 0).T.numpy()  # (M, N_FEATURES)
+
+
+def audio_features(wave: np.ndarray, n_frames: int, fps: float, sr: int = SR,
+                   per_frame: int = PER_FRAME) -> np.ndarray:
+    """Features of ``wave`` for ``n_frames`` motion frames at ``fps``: ``(n_frames·per_frame, F)``.
+
+    Feature frame i sits at time ``i / (fps·per_frame)``; audio shorter than the motion is
+    treated as silence past its end.
+    """
+    if sr != SR:
+        raise ValueError(f"audio features expect {SR} Hz audio, got {sr}")
+    n_out = n_frames * per_frame
+    if n_out == 0:
+        return np.zeros((0, N_FEATURES), np.float32)
+    need = int(np.ceil(n_frames / fps * sr)) + 1
+    wave = np.asarray(wave, dtype=np.float32)
+    if wave.size < need:
+        wave = np.pad(wave, (0, need - wave.size))
+    feats = _analysis(wave, sr)  # (M, F) at 100 Hz
+    t_out = np.arange(n_out) / (fps * per_frame) * (sr / HOP)  # positions on the 100 Hz grid
+    i0 = np.clip(np.floor(t_out).astype(np.int64), 0, feats.shape[0] - 1)
+    i1 = np.minimum(i0 + 1, feats.shape[0] - 1)
+    f = (t_out - np.floor(t_out))[:, None]
+    return ((1 - f) * feats[i0] + f * feats[i1]).astype(np.float32)
