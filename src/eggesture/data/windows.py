@@ -166,7 +166,8 @@ def cache_root() -> Path:
 def _fingerprint(root: Path, settings: WindowSettings) -> str:
     files = []
     for p in sorted(root.rglob("*")):
-        if p.is_file() and not p.name.startswith("."):
+        # Hidden paths (e.g. `.eggesture/` with a trained FGD autoencoder) are not data.
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts):
             st = p.stat()
             files.append((str(p.relative_to(root)), st.st_size, st.st_mtime_ns))
     blob = json.dumps({"root": str(root.resolve()), "files": files, "settings": settings.key(),
