@@ -180,11 +180,19 @@ def check_words(words: list[Word], path: str | Path) -> list[Word]:
 
 
 def frame_words(words: list[Word], n_frames: int, fps: float) -> list[str]:
-    """The word being spoken at each frame's time ``k / fps`` (``""`` for silence)."""
+    """The word being spoken at each frame's time ``k / fps`` (``""`` for silence).
+
+    A word too short to cover any frame time is put on its nearest frame if that is silent, so
+    no word disappears at low frame rates.
+    """
     out = [""] * n_frames
     for w in words:
         k0 = max(0, int(np.ceil(w.start * fps - 1e-9)))
         k1 = min(n_frames, int(np.ceil(w.end * fps - 1e-9)))  # frames with k/fps < end
+        if k0 >= k1:  # a word shorter than a frame still gets its nearest free frame
+            k = int(round(w.start * fps))
+            if 0 <= k < n_frames and not out[k]:
+                out[k] = w.text
         for k in range(k0, k1):
             out[k] = w.text
     return out
