@@ -10,8 +10,9 @@ what BEAT2's ``smplxflame_30/{id}.npz`` holds, with the same keys, dtypes and sh
     expressions (T, 100) float64   mocap_frame_rate () int32   model () "smplx2020"
     gender () "neutral"
 
-so :func:`eggesture.data.beat2.read_motion` and BEAT2's own tools load it. :func:`read_motion_file`
-reads a ``.npz`` of that layout (any frame rate) or a ``.bvh`` into joint positions for the renderer.
+so :func:`eggesture.data.beat2.read_motion` and BEAT2's own tools load it.
+:func:`read_motion_file` reads a ``.npz`` of that layout (any frame rate) or a ``.bvh`` for the
+renderer.
 """
 
 from __future__ import annotations
@@ -54,10 +55,11 @@ def motion_to_poses(
     """Full SMPL-X ``poses (T_out, 165)`` float32 from rotations of a joint subset.
 
     ``rotvec (T, J, 3)`` is axis-angle of the SMPL-X joints ``joint_indices`` (length J) at
-    ``src_fps``. The output has ``T_out = round(duration_s × out_fps)`` frames (:func:`n_frames_for`);
-    output frame k samples the input at time k / out_fps by slerp, and frames past the input's
-    last frame hold it. Joints not in ``joint_indices`` are copied from ``base (T_out, 165)``
-    when given, else left at the rest pose (zeros: the SMPL-X zero pose, arms out in a T).
+    ``src_fps``. The output has ``T_out = round(duration_s × out_fps)`` frames
+    (:func:`n_frames_for`); output frame k samples the input at time k / out_fps by slerp, and
+    frames past the input's last frame hold it. Joints not in ``joint_indices`` are copied from
+    ``base (T_out, 165)`` when given, else left at the rest pose (zeros: the SMPL-X zero pose,
+    arms out in a T).
     """
     rotvec = np.asarray(rotvec, dtype=np.float64)
     idx = np.asarray(joint_indices, dtype=np.int64).reshape(-1)
@@ -197,7 +199,8 @@ def _read_npz(path: Path) -> MotionFile:
         raise DataError(path, f"'poses' is not numeric (dtype {poses.dtype})")
     bad = ~np.isfinite(poses).all(axis=1)
     if bad.any():
-        raise DataError(path, f"'poses' holds NaN or infinite values (first at frame {int(np.argmax(bad))})")
+        raise DataError(path, "'poses' holds NaN or infinite values "
+                              f"(first at frame {int(np.argmax(bad))})")
     try:
         fps = float(np.asarray(data.get("mocap_frame_rate", 30)))
     except (TypeError, ValueError):
@@ -230,7 +233,8 @@ def _read_bvh(path: Path) -> MotionFile:
 
 
 def _parent_index(bvh, joint) -> int:
-    """Index of ``joint``'s parent in ``bvh.joints`` (-1 for the root); accepts an index or a joint."""
+    """Index of ``joint``'s parent in ``bvh.joints`` (-1 for the root); ``parent`` may be an
+    index or a joint object."""
     p = joint.parent
     if p is None:
         return -1
