@@ -1,0 +1,156 @@
+"""Semantic-gesture recall (ours, DESIGN §5): does generated motion perform the annotated gestures?
+
+For every ground-truth semantic gesture event ``(class, t0, t1)`` of a test sequence, the event
+counts as *recalled* when a gesture recogniser (:mod:`eggesture.evaluation.recognizer`) labels
+the generated motion with that class on at least ``min_duration_s`` worth of frames inside
+``[t0 − tol, t1 + tol]`` (tol = 0.5 s by default)::
+
+    recall(S) = |{e ∈ E_S : recalled(e)}| / |E_S|
+
+for the set of events E_S of a class set S: all classes, the *head* classes or the *tail*
+classes. Classes are split by their frequency in the **training** split: sorted by training
+event count (most frequent first), the head is the shortest prefix holding at least
+``head_share`` (default 50 %) of all training events; the tail is the rest (classes never seen
+in training included). The rule is written into every result. Recall is a fraction in [0, 1].
+
+The recogniser's own recall on ground-truth motion bounds what this can measure: report it
+beside the generator's (the recogniser module does).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+#: Events may be matched this far (seconds) before their start and after their end.
+TOLERANCE_S = 0.5
+#: A class must be recognised on at least this long (seconds) within the tolerance window.
+MIN_DURATION_S = 0.2
+#: Head classes hold at least this share of the training events.
+HEAD_SHARE = 0.5
+
+
+@dataclass
+class HeadTail:
+    """Classes split by training frequency."""
+
+    head: list[str]
+    tail: list[str]
+    rule: str
+
+
+def split_head_tail(train_counts: dict[str, int], head_share: float = HEAD_SHARE) -> HeadTail:
+    """Head = most frequent classes holding ≥ ``head_share`` of training events; tail = rest.
+
+    Ties in count are broken by name, so the split is deterministic.
+    """
+    if not 0 < head_share <= 1:
+        raise ValueError(f"head_share must be in (0, 1], got {head_share}")
+    order = sorted(train_counts, key=lambda c: (-train_counts[c], c))
+    total = sum(max(0, train_counts[c]) for c in order)
+    head: list[str] = []
+    acc = 0
+    for c in order:
+        if total > 0 and acc >= head_share * total:
+            break
+        if train_counts[c] <= 0:
+            break
+        head.append(c)
+        acc += train_counts[c]
+    tail = [c for c in order if c not in head]
+    rule = (f"classes sorted by training-split event count; head = the most frequent classes "
+            f"holding >= {head_share:.0%} of the {total} training events ({len(head)} classes), "
+            f"tail = the other {len(tail)}")
+    return HeadTail(head=head, tail=tail, rule=rule)
+
+
+def event_recalled(
+    pred_labels: np.ndarray, class_id: int, t0: float, t1: float, fps: float, *,
+    tolerance_s: float = TOLERANCE_S, min_duration_s: float = MIN_DURATION_S,
+) -> bool:
+    """Whether ``pred_labels (T,)`` (per-frame class ids at ``fps``) shows ``class_id`` on at
+    least ``max(1, ceil(min_duration_s·fps))`` frames with times in ``[t0 − tol, t1 + tol]``."""
+    labels = np.asarray(pred_labels).reshape(-1)
+    a = max(0, int(math.ceil((t0 - tolerance_s) * fps - 1e-9)))
+    b = min(labels.size, int(math.floor((t1 + tolerance_s) * fps + 1e-9)) + 1)
+    if b <= a:
+        return False
+    need = max(1, int(math.ceil(min_duration_s * fps - 1e-9)))
+    return int((labels[a:b] == class_id).sum()) >= need
+
+
+@dataclass
+class SemanticRecall:
+    """Event-level recall overall, on head and on tail classes, and per class."""
+
+    all: float | None
+    """Recall over all scored events (None when there are none)."""
+    head: float | None
+    tail: float | None
+    macro: float | None
+    """Mean of the per-class recalls."""
+    per_class: dict[str, dict] = field(default_factory=dict)
+    """``{class: {"events", "recalled", "recall", "train_count", "group"}}``, head → tail order."""
+    events: int = 0
+    unknown_events: int = 0
+    """Events of classes the label space does not know (not scored)."""
+    rule: str = ""
+    protocol: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def semantic_recall(
+    predictions: list[np.ndarray], events: list[list[tuple[str, float, float]] | None],
+    classes: list[str], fps: float, train_counts: dict[str, int], *,
+    tolerance_s: float = TOLERANCE_S, min_duration_s: float = MIN_DURATION_S,
+    head_share: float = HEAD_SHARE,
+) -> SemanticRecall:
+    """Recall of ground-truth gesture ``events`` in per-frame ``predictions``.
+
+    ``predictions[i] (T_i,)``: class ids of sequence i at ``fps`` (0 = no gesture, ``c ≥ 1`` is
+    ``classes[c − 1]``); ``events[i]``: its ground-truth ``(class name, start s, end s)``
+    (None or empty: no events). ``train_counts``: training-split event count per class name,
+    for the head/tail split (:func:`split_head_tail`).
+    """
+    if len(predictions) != len(events):
+        raise ValueError(f"{len(predictions)} prediction sequences but {len(events)} event lists")
+    class_id = {name: i + 1 for i, name in enumerate(classes)}
+    split = split_head_tail({c: train_counts.get(c, 0) for c in
+                             set(classes) | set(train_counts)}, head_share)
+    head = set(split.head)
+    stats: dict[str, list[int]] = {}
+    unknown = 0
+    for pred, evs in zip(predictions, events, strict=True):
+        for name, t0, t1 in evs or []:
+            if name not in class_id:
+                unknown += 1
+                continue
+            hit = event_recalled(pred, class_id[name], t0, t1, fps,
+                                 tolerance_s=tolerance_s, min_duration_s=min_duration_s)
+            s = stats.setdefault(name, [0, 0])
+            s[0] += 1
+            s[1] += int(hit)
+
+    def rate(names) -> float | None:
+        n = sum(stats[c][0] for c in names if c in stats)
+        return sum(stats[c][1] for c in names if c in stats) / n if n else None
+
+    order = split.head + split.tail
+    per_class = {
+        c: {"events": stats[c][0], "recalled": stats[c][1], "recall": stats[c][1] / stats[c][0],
+            "train_count": int(train_counts.get(c, 0)), "group": "head" if c in head else "tail"}
+        for c in order if c in stats
+    }
+    return SemanticRecall(
+        all=rate(stats), head=rate(split.head), tail=rate(split.tail),
+        macro=float(np.mean([v["recall"] for v in per_class.values()])) if per_class else None,
+        per_class=per_class, events=sum(v[0] for v in stats.values()), unknown_events=unknown,
+        rule=split.rule,
+        protocol=(f"an event (class, t0, t1) is recalled when the recogniser labels that class on "
+                  f">= {min_duration_s:g} s of frames within [t0 - {tolerance_s:g} s, "
+                  f"t1 + {tolerance_s:g} s] at {fps:g} fps"),
+    )
