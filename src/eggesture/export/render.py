@@ -23,6 +23,7 @@ import numpy as np
 from ..data.motion import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 from ..errors import DataError
 from ..io import atomic_path
+from .npz import MotionFile, n_frames_for
 
 #: One motion to draw: joint positions ``(T, J, 3)``, parent index per joint (-1 = root), title.
 Motion = tuple[np.ndarray, Sequence[int], str]
@@ -31,6 +32,8 @@ Motion = tuple[np.ndarray, Sequence[int], str]
 DEFAULT_FPS = 15
 #: Pixel size of one panel (width, height); multiples of 16 so ffmpeg needs no rescale.
 PANEL_PX = (512, 512)
+#: Pixels at the top of each panel kept free for its title.
+_TITLE_PX = 26
 _DPI = 100
 #: Camera: elevation and azimuth in degrees (matplotlib's convention, after the axis swap in
 #: :func:`_to_plot`). Azimuth −90 looks straight at the body's front; −70 turns the camera a
@@ -54,6 +57,42 @@ def root_relative(positions: np.ndarray, root: int = 0) -> np.ndarray:
     out = np.array(positions, dtype=np.float64, copy=True)
     out[..., [0, 2]] -= out[:, root : root + 1, [0, 2]]
     return out
+
+
+def preview_positions(
+    motion: MotionFile, fps: float, start: float = 0.0, duration: float | None = None,
+    n_frames: int | None = None,
+) -> np.ndarray:
+    """Joint positions ``(T, J, 3)`` of a motion file at ``fps`` from ``start`` seconds on.
+
+    SMPL-X poses are resampled by slerp before forward kinematics on the approximate skeleton
+    (:func:`eggesture.data.skeleton.smplx_positions`); BVH positions linearly. ``T`` is
+    ``n_frames`` when given, else ``round(duration × fps)`` with ``duration`` defaulting to the
+    rest of the motion; frames past the motion's end hold its last frame. The root is kept in
+    place horizontally (:func:`root_relative`). Raises :class:`DataError` when ``start`` is past
+    the end of the motion.
+    """
+    from ..data.motion import resample_linear, resample_rotations
+    from ..data.skeleton import smplx_positions
+
+    if start < 0:
+        raise ValueError(f"start must be ≥ 0, got {start}")
+    first = int(round(start * motion.fps))
+    if first >= motion.n_frames:
+        raise DataError(motion.path, f"the motion lasts {motion.duration:.2f} s; nothing to show "
+                                     f"from {start:g} s on")
+    if n_frames is None:
+        rest = motion.duration - first / motion.fps
+        n_frames = max(1, n_frames_for(rest if duration is None else min(duration, rest), fps))
+    if motion.poses is not None:
+        t = motion.poses.shape[0]
+        rot = resample_rotations(motion.poses[first:].reshape(t - first, -1, 3), motion.fps, fps,
+                                 n_out=n_frames)
+        trans = resample_linear(motion.trans[first:], motion.fps, fps, n_out=n_frames)
+        pos = smplx_positions(rot.reshape(n_frames, -1), trans)
+    else:
+        pos = resample_linear(motion.positions[first:], motion.fps, fps, n_out=n_frames)
+    return root_relative(pos)
 
 
 def camera_matrix(yaw_deg: float = 20.0, pitch_deg: float = 8.0) -> np.ndarray:
@@ -140,7 +179,8 @@ class _Scene:
             boxes.append(_bounds(points))
         # One scale for all panels (the same metres per pixel) when the motions are in similar
         # units; a motion in other units (cm vs m) keeps its own.
-        aspect = h / w
+        self.band = _TITLE_PX / h  # title band, as a fraction of the panel height
+        aspect = (h - _TITLE_PX) / w
         halves = np.array([max(hf[1], hf[0] * aspect) * 1.1 for _, hf in boxes])
         self.limits = []
         for (centre, _), half in zip(boxes, halves, strict=True):
@@ -155,7 +195,7 @@ class _Scene:
 
         r, c = divmod(index, self.cols)
         ax = self.fig.add_axes((c / self.cols, 1 - (r + 1) / self.rows, 1 / self.cols,
-                                1 / self.rows))
+                                (1 - self.band) / self.rows))
         ax.set_axis_off()
         centre, half = self.limits[motion_i]
         ax.set_xlim(centre[0] - half[0], centre[0] + half[0])
@@ -172,7 +212,8 @@ class _Scene:
             ax.add_patch(head)
             coll.set_zorder(2)
         if title:
-            ax.text(0.5, 0.97, title, transform=ax.transAxes, ha="center", va="top", fontsize=12)
+            self.fig.text((c + 0.5) / self.cols, 1 - r / self.rows - 0.3 * self.band / self.rows,
+                          title, ha="center", va="top", fontsize=12)
         self.panels.append((ax, coll, head, motion_i))
         return ax
 
