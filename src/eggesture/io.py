@@ -14,6 +14,26 @@ from pathlib import Path
 from typing import Any
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def make_dir_temp(parent: Path, name: str) -> Path:
+    """A temporary folder beside ``parent / name`` with the permissions of a normal mkdir."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    return tmp
+
+
+def finish_dir_temp(tmp: Path) -> None:
+    """Give the files written into a :func:`make_dir_temp` folder normal permissions."""
+    for f in tmp.rglob("*"):
+        if f.is_file():
+            os.chmod(f, 0o666 & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path in ``path``'s folder; rename it onto ``path`` if the block succeeds.
@@ -31,6 +51,7 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a normal file is 0666 − umask
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..io import finish_dir_temp, make_dir_temp
 from ..features.audio import N_FEATURES, PER_FRAME, audio_features
 from .datasets import Clip, detect
 from .motion import NormStats, axis_angle_to_6d, resample_rotations, resampled_length
@@ -276,7 +276,7 @@ _ARRAYS = ("motion", "words", "sem", "audio", "audio_feats", "offsets", "audio_o
 
 def _save(data: PreparedData, folder: Path) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    tmp = make_dir_temp(folder.parent, folder.name)
     try:
         for name in _ARRAYS:
             np.save(tmp / f"{name}.npy", getattr(data, name))
@@ -289,6 +289,7 @@ def _save(data: PreparedData, folder: Path) -> None:
                            for ev in data.sem_events],
         }
         (tmp / "meta.json").write_text(json.dumps(meta))
+        finish_dir_temp(tmp)
         try:
             os.replace(tmp, folder)
         except OSError:  # another process finished the same cache first: keep theirs

@@ -1,0 +1,362 @@
+"""Typed run configuration: data, model and training settings, read from YAML.
+
+``eggesture train --config FILE [key=value ...]`` loads a YAML file (a path, or the name of a
+packaged config: ``tiny``, ``synthetic``, ``paper_beat2``, ``paper_trinity``) into
+:class:`Config`, then applies dotted overrides such as ``train.epochs=5``. Unknown keys and
+wrong types are errors that name the file (or the override) and the key.
+
+Methods (paper §5 ablations) are names for a combination of switches, resolved by
+:func:`method_spec`:
+
+============== =========== ====== ===== ==========
+method         quantizer   gumbel joint reweight
+============== =========== ====== ===== ==========
+eggesture      entropy     yes    yes   linear
+vanilla        vanilla     –      no    none
+reweight_only  vanilla     –      no    ``train.reweight`` (default linear)
+no_reweight    entropy     yes    yes   none
+no_joint       entropy     yes    no    linear
+no_gumbel      entropy     no     yes   linear
+============== =========== ====== ===== ==========
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+METHODS = ("eggesture", "vanilla", "reweight_only", "no_reweight", "no_joint", "no_gumbel")
+REWEIGHTS = ("none", "log", "sqrt", "linear", "square", "exp")
+
+
+@dataclass
+class DataConfig:
+    """Which data, and how it is cut into windows."""
+
+    root: str = ""
+    """Dataset folder (BEAT2 or Trinity/GENEA layout)."""
+    fps: float = 15.0
+    """Model frame rate (paper: 15)."""
+    length: int = 300
+    """Window length in frames (paper: 300 = 20 s); a multiple of 4."""
+    stride: int = 30
+    """Frames between training windows."""
+    joint_set: str = "upper_hands"
+    """Generated joints: upper, hands, upper_hands, full (BEAT2), upper (Trinity)."""
+    speakers: list[int] | None = None
+    """Speaker ids to keep (BEAT2: the paper trains on [2]); None keeps all."""
+    train_splits: list[str] = field(default_factory=lambda: ["train"])
+    """Splits used for training, normalisation statistics and the vocabulary."""
+    val_splits: list[str] = field(default_factory=lambda: ["val"])
+    """Splits used for validation (may be empty)."""
+    test_splits: list[str] = field(default_factory=lambda: ["test"])
+    """Splits used by evaluation."""
+    seed_frames: int = 8
+    """Frames of ground truth (training) or previous output (generation) that seed a window."""
+
+    def __post_init__(self):
+        if self.length < 8 or self.length % 4:
+            raise ValueError(f"data.length must be a multiple of 4 and ≥ 8, got {self.length}")
+        if self.seed_frames < 0 or self.seed_frames % 4 or self.seed_frames >= self.length:
+            raise ValueError(f"data.seed_frames must be a multiple of 4 in [0, length), got "
+                             f"{self.seed_frames}")
+        if self.fps <= 0 or self.stride < 1:
+            raise ValueError("data.fps must be positive and data.stride ≥ 1")
+
+
+@dataclass
+class ModelConfig:
+    """Network sizes and quantizer settings."""
+
+    codebook_size: int = 512
+    """K, codes in the codebook (paper: 512)."""
+    code_dim: int = 256
+    """Length of each code vector (paper: 256)."""
+    width: int = 256
+    """Channels of the VQ-VAE's convolutions."""
+    res_blocks: int = 2
+    """Residual blocks per VQ-VAE stage."""
+    beta: float = 0.1
+    """β of the commitment loss (eq. 4)."""
+    alpha: float = 0.95
+    """α of the moving average of code probabilities (eq. 8)."""
+    sim_temperature: float = 0.1
+    """t: cosine logits are s / t (DESIGN §3)."""
+    tau: float = 1.0
+    """τ: Gumbel-softmax temperature (eq. 6)."""
+    distance: str = "euclidean"
+    """Nearest-code distance: euclidean or cosine."""
+    classifier: str = "transformer"
+    """Index classifier: transformer (paper) or lstm (Table 7)."""
+    d_model: int = 256
+    """Width of the encoders and the classifier."""
+    heads: int = 4
+    """Attention heads."""
+    encoder_layers: int = 2
+    """Transformer (or LSTM) layers of the audio and text encoders."""
+    decoder_layers: int = 4
+    """Transformer decoder (or LSTM) layers of the classifier."""
+    dropout: float = 0.1
+    """Dropout in encoders and classifier."""
+    text_encoder: str = "learned"
+    """learned, minilm (frozen), minilm-ft (fine-tuned), hf:<local BERT dir>, or none."""
+    text_dim: int = 128
+    """Width of learned word embeddings."""
+    text_dropout: float = 0.1
+    """Probability of hiding a window's whole transcript in training (runs without text)."""
+    audio_encoder: str = "default"
+    """default (log-mel + onset + RMS) or hf:<local wav2vec2/HuBERT dir>."""
+
+    def __post_init__(self):
+        if self.codebook_size < 2 or self.code_dim < 1:
+            raise ValueError("model.codebook_size must be ≥ 2 and model.code_dim ≥ 1")
+        if self.classifier not in ("transformer", "lstm"):
+            raise ValueError(f"model.classifier must be transformer or lstm, got {self.classifier!r}")
+        if self.distance not in ("euclidean", "cosine"):
+            raise ValueError(f"model.distance must be euclidean or cosine, got {self.distance!r}")
+        if not (self.text_encoder in ("learned", "minilm", "minilm-ft", "none")
+                or self.text_encoder.startswith("hf:")):
+            raise ValueError(f"model.text_encoder {self.text_encoder!r} is not one of learned, "
+                             "minilm, minilm-ft, none, hf:<dir>")
+        if not (self.audio_encoder == "default" or self.audio_encoder.startswith("hf:")):
+            raise ValueError(f"model.audio_encoder {self.audio_encoder!r} is not default or hf:<dir>")
+        if self.d_model % self.heads:
+            raise ValueError(f"model.d_model ({self.d_model}) must be divisible by model.heads")
+        if not 0 <= self.alpha < 1:
+            raise ValueError(f"model.alpha must be in [0, 1), got {self.alpha}")
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation, schedule and the engine (Lightning) settings."""
+
+    method: str = "eggesture"
+    """One of the methods in this module's table."""
+    reweight: str | None = None
+    """Reweighting strategy override (none, log, sqrt, linear, square, exp); None: the method's."""
+    max_weight: float = 20.0
+    """Clamp of the classification weights, so rare codes do not explode."""
+    epochs: int = 120
+    """Total epochs (paper: 120)."""
+    vq_epochs: int | None = None
+    """Two-phase methods: epochs of VQ-VAE training before the classifier (default: half)."""
+    batch_size: int = 128
+    """Windows per batch (paper: 128)."""
+    lr: float = 3e-4
+    """Adam learning rate (paper: 3e-4)."""
+    lr_decay_epoch: int | None = 100
+    """Epoch at which the learning rate is multiplied by lr_decay (paper: 100)."""
+    lr_decay: float = 0.1
+    """Learning-rate factor at lr_decay_epoch (paper: 0.1)."""
+    gamma: float = 500.0
+    """γ of the loss schedule (e/γ)·l_cls + (γ/e)·(l_rec + l_entropy + l_commit) (eq. 11)."""
+    entropy_weight: float = 1.0
+    """Extra factor on l_entropy (1 = the paper)."""
+    velocity_weight: float = 0.0
+    """Weight of an L1 loss on frame-to-frame differences in reconstruction (0 = off)."""
+    grad_clip: float = 1.0
+    """Gradient-norm clipping (0 = off)."""
+    seed: int = 0
+    """Seed of every random number generator."""
+    accelerator: str = "auto"
+    """Lightning accelerator: auto, cpu, gpu."""
+    devices: str | int = "auto"
+    """Lightning devices (e.g. 1, 4, auto)."""
+    strategy: str = "auto"
+    """Lightning strategy (auto, ddp, ddp_spawn, ...)."""
+    num_nodes: int = 1
+    """Machines for multi-node DDP."""
+    precision: str = "auto"
+    """Lightning precision; auto = bf16-mixed on a GPU, 32-true on a CPU."""
+    num_workers: int = 0
+    """DataLoader workers."""
+    out: str = "runs/eggesture"
+    """Run directory: config, checkpoints, logs, inference bundle."""
+    limit_train_batches: float | int = 1.0
+    """Lightning's limit_train_batches (fraction or count), for quick runs."""
+    progress: bool = True
+    """Show Lightning's progress bar."""
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"train.method {self.method!r} is not one of {', '.join(METHODS)}")
+        if self.reweight is not None and self.reweight not in REWEIGHTS:
+            raise ValueError(f"train.reweight {self.reweight!r} is not one of {', '.join(REWEIGHTS)}")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.gamma <= 0:
+            raise ValueError("train.epochs, train.batch_size ≥ 1; train.lr, train.gamma > 0")
+        if self.vq_epochs is not None and not 0 < self.vq_epochs < self.epochs:
+            raise ValueError(f"train.vq_epochs must be in (0, epochs), got {self.vq_epochs}")
+
+
+@dataclass
+class Config:
+    """A whole run."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """The switches a method name stands for."""
+
+    quantizer: str  # "entropy" | "vanilla"
+    gumbel: bool
+    joint: bool
+    reweight: str
+
+
+def method_spec(train: TrainConfig) -> MethodSpec:
+    """Resolve ``train.method`` (and the ``train.reweight`` override) into switches."""
+    base = {
+        "eggesture": MethodSpec("entropy", True, True, "linear"),
+        "vanilla": MethodSpec("vanilla", False, False, "none"),
+        "reweight_only": MethodSpec("vanilla", False, False, "linear"),
+        "no_reweight": MethodSpec("entropy", True, True, "none"),
+        "no_joint": MethodSpec("entropy", True, False, "linear"),
+        "no_gumbel": MethodSpec("entropy", False, True, "linear"),
+    }[train.method]
+    if train.reweight is not None:
+        base = dataclasses.replace(base, reweight=train.reweight)
+    return base
+
+
+# --- loading --------------------------------------------------------------------------------
+
+PACKAGED = ("tiny", "synthetic", "paper_beat2", "paper_trinity")
+
+
+def config_path(name_or_path: str) -> Path:
+    """A config file path, or the packaged config of that name."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    stem = p.name[:-5] if p.name.endswith(".yaml") else p.name
+    if stem in PACKAGED and p.parent == Path("."):
+        return Path(str(resources.files("eggesture") / "configs" / f"{stem}.yaml"))
+    raise ConfigError(p, f"config file not found (packaged configs: {', '.join(PACKAGED)})")
+
+
+def _convert(value, typ, where: str):
+    """Check/convert ``value`` to the annotated type ``typ``; raise ValueError naming ``where``."""
+    origin = typing.get_origin(typ)
+    args = typing.get_args(typ)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _convert(value, a, where)
+            except ValueError as e:
+                errors.append(str(e))
+        raise ValueError(f"{where}: {value!r} is not a valid {typ}")
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{where}: expected a list, got {value!r}")
+        return [_convert(v, args[0], where) for v in value]
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f"{where}: expected true/false, got {value!r}")
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if typ is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: expected a string, got {value!r}")
+        return value
+    raise ValueError(f"{where}: unsupported type {typ}")
+
+
+def _section(cls, values: dict, where: str, source):
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in names:
+            raise ConfigError(source, f"unknown key '{where}.{key}' (known: {', '.join(sorted(names))})")
+        try:
+            kwargs[key] = _convert(value, hints[key], f"{where}.{key}")
+        except ValueError as e:
+            raise ConfigError(source, str(e)) from None
+    try:
+        return cls(**kwargs)
+    except ValueError as e:
+        raise ConfigError(source, str(e)) from None
+
+
+def from_dict(d: dict, source="config") -> Config:
+    """Build a validated :class:`Config` from nested dicts."""
+    if not isinstance(d, dict):
+        raise ConfigError(source, "expected a mapping with sections data, model, train")
+    for key in d:
+        if key not in ("data", "model", "train"):
+            raise ConfigError(source, f"unknown section '{key}' (known: data, model, train)")
+    return Config(
+        data=_section(DataConfig, d.get("data") or {}, "data", source),
+        model=_section(ModelConfig, d.get("model") or {}, "model", source),
+        train=_section(TrainConfig, d.get("train") or {}, "train", source),
+    )
+
+
+def parse_override(text: str) -> tuple[list[str], object]:
+    """``"train.epochs=5"`` → (["train", "epochs"], 5); the value is parsed as YAML."""
+    if "=" not in text:
+        raise ConfigError(None, f"override {text!r} is not key=value (e.g. train.epochs=5)")
+    key, raw = text.split("=", 1)
+    parts = key.strip().split(".")
+    if len(parts) != 2:
+        raise ConfigError(None, f"override key {key!r} must be section.name (e.g. train.epochs)")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return parts, value
+
+
+def load_config(name_or_path: str | None, overrides: list[str] = ()) -> Config:
+    """Read a YAML config (or start from defaults when None) and apply ``section.key=value``."""
+    raw: dict = {}
+    source = "overrides"
+    if name_or_path:
+        path = config_path(name_or_path)
+        source = path
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(path, f"invalid YAML ({' '.join(str(e).split())})") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(path, "expected a mapping with sections data, model, train")
+    for text in overrides:
+        (section, key), value = parse_override(text)
+        raw.setdefault(section, {})
+        if not isinstance(raw[section], dict):
+            raise ConfigError(source, f"section {section!r} is not a mapping")
+        raw[section][key] = value
+    return from_dict(raw, source)
+
+
+def save_config(cfg: Config, path: str | Path) -> None:
+    """Write the resolved config as YAML (atomically)."""
+    from .io import write_text
+
+    write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))

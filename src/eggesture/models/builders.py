@@ -1,0 +1,53 @@
+"""Builders: a :class:`~eggesture.config.Config` in, the networks out (keyword arguments only)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..config import Config, method_spec
+from .classifier import IndexClassifier
+from .encoders import AudioEncoder, LearnedTextEncoder, PretrainedTextEncoder, minilm_dir
+from .quantizer import EntropyGuidedQuantizer, VectorQuantizer
+from .vqvae import DOWNSAMPLE, MotionVQVAE
+
+
+def build_quantizer(cfg: Config) -> VectorQuantizer:
+    spec, m = method_spec(cfg.train), cfg.model
+    common = dict(codebook_size=m.codebook_size, dim=m.code_dim, beta=m.beta, alpha=m.alpha,
+                  distance=m.distance)
+    if spec.quantizer == "vanilla":
+        return VectorQuantizer(**common)
+    return EntropyGuidedQuantizer(**common, sim_temperature=m.sim_temperature, tau=m.tau,
+                                  gumbel=spec.gumbel)
+
+
+def build_vqvae(cfg: Config, motion_dim: int) -> MotionVQVAE:
+    return MotionVQVAE(motion_dim=motion_dim, quantizer=build_quantizer(cfg), width=cfg.model.width,
+                       depth=cfg.model.res_blocks)
+
+
+def build_text_encoder(cfg: Config, vocab: list[str]) -> nn.Module | None:
+    m = cfg.model
+    common = dict(d_model=m.d_model, layers=m.encoder_layers, heads=m.heads, dropout=m.dropout,
+                  arch=m.classifier)
+    if m.text_encoder == "none":
+        return None
+    if m.text_encoder == "learned":
+        return LearnedTextEncoder(vocab_size=len(vocab), text_dim=m.text_dim, **common)
+    model_dir = minilm_dir() if m.text_encoder.startswith("minilm") else m.text_encoder[3:]
+    return PretrainedTextEncoder(vocab=vocab, model_dir=model_dir,
+                                 finetune=m.text_encoder == "minilm-ft", **common)
+
+
+def build_classifier(cfg: Config, vocab: list[str], n_audio_features: int) -> IndexClassifier:
+    m, d = cfg.model, cfg.data
+    if m.audio_encoder != "default":
+        raise NotImplementedError("pretrained audio encoders (hf:<dir>) are not built yet")
+    audio = AudioEncoder(n_features=n_audio_features, d_model=m.d_model, layers=m.encoder_layers,
+                         heads=m.heads, dropout=m.dropout, arch=m.classifier)
+    return IndexClassifier(
+        codebook_size=m.codebook_size, n_tokens=d.length // DOWNSAMPLE,
+        seed_tokens=d.seed_frames // DOWNSAMPLE, audio_encoder=audio,
+        text_encoder=build_text_encoder(cfg, vocab), d_model=m.d_model, heads=m.heads,
+        layers=m.decoder_layers, dropout=m.dropout, text_dropout=m.text_dropout, arch=m.classifier,
+    )

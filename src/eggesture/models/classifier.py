@@ -1,0 +1,82 @@
+"""Index classifier: speech → code indices of a window, in one pass (paper §3.3–3.4).
+
+Audio and text features (token rate) are concatenated on channels and projected into a memory.
+A transformer *decoder* turns queries — learned positional embeddings plus, at the seed
+positions, embeddings of the seed tokens (the window's first frames, from the previous window or
+from ground truth in training) — into logits over the K codes for every token of the window,
+cross-attending to the memory. Not autoregressive (DESIGN §3). The LSTM variant of Table 7
+replaces encoders and cross-attention by LSTMs over the concatenated memory and queries.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .encoders import AudioEncoder, LearnedTextEncoder
+
+
+class IndexClassifier(nn.Module):
+    """Predict logits ``(B, n_tokens, K)`` from audio features, words and seed tokens.
+
+    ``text_encoder`` may be None (audio only). With ``text_dropout`` > 0, training hides the whole
+    transcript of a window with that probability, so the model also works without one.
+    """
+
+    def __init__(self, *, codebook_size: int, n_tokens: int, seed_tokens: int,
+                 audio_encoder: AudioEncoder, text_encoder: LearnedTextEncoder | None,
+                 d_model: int = 256, heads: int = 4, layers: int = 4, dropout: float = 0.1,
+                 text_dropout: float = 0.1, arch: str = "transformer"):
+        super().__init__()
+        if not 0 <= seed_tokens < n_tokens:
+            raise ValueError(f"seed_tokens must be in [0, n_tokens), got {seed_tokens}")
+        self.codebook_size, self.n_tokens, self.seed_tokens = codebook_size, n_tokens, seed_tokens
+        self.arch, self.text_dropout = arch, text_dropout
+        self.audio_encoder, self.text_encoder = audio_encoder, text_encoder
+        n_streams = 2 if text_encoder is not None else 1
+        self.fuse = nn.Sequential(nn.Linear(n_streams * d_model, d_model), nn.LayerNorm(d_model))
+        self.positions = nn.Parameter(torch.randn(n_tokens, d_model) * 0.02)
+        self.code_embed = nn.Embedding(codebook_size, d_model)
+        self.unseeded = nn.Parameter(torch.zeros(d_model))
+        if arch == "lstm":
+            self.decoder = nn.LSTM(2 * d_model, d_model, num_layers=max(1, layers),
+                                   batch_first=True, dropout=dropout if layers > 1 else 0.0)
+        else:
+            layer = nn.TransformerDecoderLayer(d_model, heads, 2 * d_model, dropout,
+                                               batch_first=True, norm_first=True)
+            self.decoder = nn.TransformerDecoder(layer, max(1, layers))
+        self.head = nn.Sequential(nn.LayerNorm(d_model), nn.Linear(d_model, codebook_size))
+
+    def memory(self, audio_feats: torch.Tensor, words: torch.Tensor | None) -> torch.Tensor:
+        """Fused audio–text memory ``(B, n_tokens, d_model)``."""
+        streams = [self.audio_encoder(audio_feats, self.n_tokens)]
+        if self.text_encoder is not None:
+            if words is None:
+                words = torch.zeros(audio_feats.shape[0], self.n_tokens * 4, dtype=torch.long,
+                                    device=audio_feats.device)
+            elif self.training and self.text_dropout > 0:
+                keep = torch.rand(words.shape[0], 1, device=words.device) >= self.text_dropout
+                words = words * keep
+            streams.append(self.text_encoder(words, self.n_tokens))
+        return self.fuse(torch.cat(streams, dim=-1))
+
+    def queries(self, seed: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """Positional embeddings plus seed-token embeddings ``(B, n_tokens, d_model)``."""
+        q = self.positions.expand(batch, -1, -1)
+        fill = self.unseeded.expand(batch, self.n_tokens, -1)
+        if self.seed_tokens and seed is not None:
+            s = self.code_embed(seed[:, : self.seed_tokens])  # (B, S, d)
+            fill = torch.cat([s, fill[:, self.seed_tokens:]], dim=1)
+        return q + fill
+
+    def forward(self, audio_feats: torch.Tensor, words: torch.Tensor | None,
+                seed: torch.Tensor | None) -> torch.Tensor:
+        """``audio_feats (B, 4·T, F)``, ``words (B, T)`` or None, ``seed (B, ≥seed_tokens)``
+        code indices or None → logits ``(B, n_tokens, K)`` with T = 4 · n_tokens frames."""
+        mem = self.memory(audio_feats, words)
+        q = self.queries(seed, audio_feats.shape[0])
+        if self.arch == "lstm":
+            h = self.decoder(torch.cat([q, mem], dim=-1))[0]
+        else:
+            h = self.decoder(q, mem)
+        return self.head(h)

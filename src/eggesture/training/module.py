@@ -1,0 +1,220 @@
+"""The Lightning module: VQ-VAE and index classifier, trained jointly (eq. 11) or in two phases.
+
+Joint training (EGGesture and its joint ablations), with e the 1-based epoch::
+
+    l = (e/γ)·l_cls + (γ/e)·(l_rec + l_entropy + l_commit)
+
+where ``l_cls`` is the entropy-guided weighted NLL (eq. 10) against ``sg(indices)`` of the
+*current* VQ-VAE, so targets move as the codebook learns. Two-phase methods (the vanilla
+baseline, ``no_joint``, ``reweight_only``) train the VQ-VAE alone for ``vq_epochs`` epochs, then
+freeze it and train the classifier on its codes.
+
+Per epoch it logs every loss term, codebook utilisation, perplexity and entropy over the
+epoch's codes, and classification accuracy, top-5 accuracy and accuracy on tail codes (the least
+frequent codes of the epoch that together hold the last 20 % of target tokens).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..config import Config, method_spec
+from ..models.builders import build_classifier, build_vqvae
+from .reweighting import class_weights, weighted_nll
+
+#: Share of target tokens held by the tail codes in the tail accuracy.
+TAIL_MASS = 0.2
+
+
+class EGGestureModule(L.LightningModule):
+    """VQ-VAE + classifier for one method of :mod:`eggesture.config`."""
+
+    def __init__(self, cfg: Config, *, motion_dim: int, vocab: list[str], n_audio_features: int):
+        super().__init__()
+        self.cfg, self.spec = cfg, method_spec(cfg.train)
+        self.vqvae = build_vqvae(cfg, motion_dim)
+        self.classifier = build_classifier(cfg, vocab, n_audio_features)
+        self.seed_tokens = cfg.data.seed_frames // 4
+        t = cfg.train
+        self.vq_epochs = None if self.spec.joint else (t.vq_epochs or max(1, t.epochs // 2))
+        k = cfg.model.codebook_size
+        self._stats = {n: torch.zeros(k, dtype=torch.long) for n in ("count", "pred", "correct", "top5")}
+        self._pending_rng = None
+
+    # --- phases -----------------------------------------------------------------------------
+
+    def phase(self) -> str:
+        """``joint``, or ``vq`` / ``cls`` for the two phases of a two-phase method."""
+        if self.vq_epochs is None:
+            return "joint"
+        return "vq" if self.current_epoch < self.vq_epochs else "cls"
+
+    def on_train_epoch_start(self) -> None:
+        if self._pending_rng is not None:  # resumed: continue the random streams exactly
+            _set_rng(self._pending_rng)
+            self._pending_rng = None
+        frozen = self.phase() == "cls"
+        self.vqvae.requires_grad_(not frozen)
+        if frozen:
+            self.vqvae.eval()  # the codebook and its usage statistics stay as phase 1 left them
+        for v in self._stats.values():
+            v.zero_()
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _losses(self, batch: dict[str, torch.Tensor], phase: str) -> dict[str, torch.Tensor]:
+        motion = batch["motion"]  # (B, L, D) normalised 6D
+        out: dict[str, torch.Tensor] = {}
+        if phase in ("joint", "vq"):
+            vq = self.vqvae(motion)
+            out["rec"] = F.l1_loss(vq.recon, motion)
+            if self.cfg.train.velocity_weight:
+                out["vel"] = F.l1_loss(torch.diff(vq.recon, dim=1), torch.diff(motion, dim=1))
+            out["commit"] = vq.quant.losses["commit"]
+            out["entropy"] = vq.quant.losses["entropy"]
+            targets, probs = vq.quant.indices.detach(), vq.quant.probs
+            out["perplexity_batch"] = vq.quant.perplexity
+        else:
+            with torch.no_grad():
+                targets = self.vqvae.encode(motion)
+            probs = self.vqvae.quantizer.ema_probs
+        out["targets"] = targets
+        if phase in ("joint", "cls"):
+            logits = self.classifier(batch["audio_feats"], batch["words"], targets)
+            mask = torch.ones_like(targets, dtype=torch.bool)
+            mask[:, : self.seed_tokens] = False  # seed tokens are given, not predicted
+            weights = (None if self.spec.reweight == "none" else
+                       class_weights(probs, self.spec.reweight, self.cfg.train.max_weight))
+            out["cls"] = weighted_nll(logits, targets, weights, mask)
+            out["logits"], out["mask"] = logits.detach(), mask
+        return out
+
+    def _total(self, out: dict[str, torch.Tensor], phase: str) -> torch.Tensor:
+        t = self.cfg.train
+        vq_terms = None
+        if phase in ("joint", "vq"):
+            vq_terms = out["rec"] + out["commit"] + t.entropy_weight * out["entropy"]
+            if "vel" in out:
+                vq_terms = vq_terms + t.velocity_weight * out["vel"]
+        if phase == "vq":
+            return vq_terms
+        if phase == "cls":
+            return out["cls"]
+        e = self.current_epoch + 1
+        return (e / t.gamma) * out["cls"] + (t.gamma / e) * vq_terms  # eq. 11
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        phase = self.phase()
+        out = self._losses(batch, phase)
+        loss = self._total(out, phase)
+        logs = {f"train/{k}": out[k] for k in ("rec", "vel", "commit", "entropy", "cls") if k in out}
+        logs["train/loss"] = loss
+        self.log_dict(logs, on_step=False, on_epoch=True, batch_size=batch["motion"].shape[0],
+                      sync_dist=True)
+        self._accumulate(out)
+        return loss
+
+    @torch.no_grad()
+    def _accumulate(self, out: dict[str, torch.Tensor]) -> None:
+        targets = out["targets"].reshape(-1)
+        k = self.cfg.model.codebook_size
+        if self._stats["count"].device != targets.device:
+            self._stats = {n: v.to(targets.device) for n, v in self._stats.items()}
+        self._stats["count"] += torch.bincount(targets, minlength=k)
+        if "logits" in out:
+            m = out["mask"].reshape(-1)
+            logits, y = out["logits"].reshape(-1, k)[m], targets[m]
+            top5 = logits.topk(min(5, k), dim=-1).indices
+            self._stats["pred"] += torch.bincount(y, minlength=k)
+            self._stats["correct"] += torch.bincount(y[top5[:, 0] == y], minlength=k)
+            self._stats["top5"] += torch.bincount(y[(top5 == y[:, None]).any(-1)], minlength=k)
+
+    def on_train_epoch_end(self) -> None:
+        stats = {n: self.trainer.strategy.reduce(v.double(), reduce_op="sum").cpu()
+                 for n, v in self._stats.items()}
+        count, pred = stats["count"], stats["pred"]
+        freq = count / count.sum().clamp_min(1)
+        ent = _entropy(freq) if count.sum() > 0 else torch.zeros((), dtype=torch.float64)
+        logs = {
+            "codebook/utilization": (count > 0).double().mean(),
+            "codebook/perplexity": ent.exp(),
+            "codebook/normalized_entropy": ent / math.log(count.numel()),
+            "codebook/ema_entropy": _entropy(self.vqvae.quantizer.ema_probs.detach().double().cpu()),
+            "train/phase": float({"joint": 0, "vq": 1, "cls": 2}[self.phase()]),
+        }
+        if pred.sum() > 0:
+            order = torch.argsort(count, descending=True)
+            cum = torch.cumsum(count[order], 0) / count.sum()
+            tail = order[cum > 1 - TAIL_MASS]
+            logs["cls/accuracy"] = stats["correct"].sum() / pred.sum()
+            logs["cls/top5"] = stats["top5"].sum() / pred.sum()
+            logs["cls/tail_accuracy"] = stats["correct"][tail].sum() / pred[tail].sum().clamp_min(1)
+        self.log_dict({k: float(v) for k, v in logs.items()}, on_step=False, on_epoch=True)
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        out = self._losses(batch, "joint" if self.phase() == "vq" else self.phase())
+        logs = {f"val/{k}": out[k] for k in ("rec", "cls") if k in out}
+        if "logits" in out:
+            m = out["mask"]
+            logs["val/accuracy"] = (out["logits"].argmax(-1) == out["targets"])[m].float().mean()
+        self.log_dict(logs, on_step=False, on_epoch=True, batch_size=batch["motion"].shape[0],
+                      sync_dist=True)
+
+    # --- optimisation -----------------------------------------------------------------------
+
+    def configure_optimizers(self):
+        t = self.cfg.train
+        opt = torch.optim.Adam([p for p in self.parameters() if p.requires_grad], lr=t.lr)
+        if t.lr_decay_epoch is None:
+            return opt
+        decay_frac = t.lr_decay_epoch / t.epochs
+
+        def factor(epoch: int) -> float:
+            if self.vq_epochs is None:
+                return t.lr_decay if epoch >= t.lr_decay_epoch else 1.0
+            # Two phases: each phase decays at the same fraction of its own length.
+            start, length = ((0, self.vq_epochs) if epoch < self.vq_epochs
+                             else (self.vq_epochs, t.epochs - self.vq_epochs))
+            return t.lr_decay if epoch - start >= decay_frac * length else 1.0
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+    # --- exact resumption -------------------------------------------------------------------
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["eggesture_rng"] = _get_rng()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self._pending_rng = checkpoint.get("eggesture_rng")
+
+
+def _entropy(p: torch.Tensor) -> torch.Tensor:
+    p = p / p.sum()
+    return -(p[p > 0] * p[p > 0].log()).sum()
+
+
+def _get_rng() -> dict:
+    """RNG states as tensors and plain values, loadable with ``torch.load(weights_only=True)``."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {"torch": torch.get_rng_state(),
+             "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+             "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

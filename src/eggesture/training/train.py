@@ -1,0 +1,163 @@
+"""``eggesture train``: prepare the data, fit with Lightning, write the inference bundle.
+
+The run directory holds::
+
+    config.yaml            the resolved config
+    checkpoints/last.ckpt  Lightning checkpoint of the last finished epoch (for resuming)
+    logs/metrics.csv       per-epoch metrics (CSV), and TensorBoard events under logs/
+    bundle/                the inference bundle (safetensors + JSON; see eggesture.bundle)
+
+A run directory that already holds a checkpoint is resumed when its config is the same, and
+refused (with the differing key) otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..config import Config, save_config
+from ..errors import ConfigError
+
+
+@dataclass
+class TrainResult:
+    """Where a finished run put its outputs."""
+
+    run_dir: Path
+    bundle: Path
+    metrics_csv: Path | None
+
+
+def window_settings(cfg: Config):
+    """The window settings of a config's data section."""
+    from ..data.windows import WindowSettings
+
+    d = cfg.data
+    return WindowSettings(fps=d.fps, length=d.length, stride=d.stride, joint_set=d.joint_set,
+                          speakers=tuple(d.speakers) if d.speakers else None)
+
+
+def prepare_data(cfg: Config, progress: bool = True):
+    """The prepared (cached) dataset of a config."""
+    from ..data.windows import prepare
+
+    if not cfg.data.root:
+        raise ConfigError(None, "data.root is not set (give data.root=PATH)")
+    return prepare(cfg.data.root, window_settings(cfg), train_splits=tuple(cfg.data.train_splits))
+
+
+def _check_resume(run_dir: Path, cfg: Config) -> bool:
+    """True when ``run_dir`` holds a checkpoint of the same config; error if the config differs."""
+    ckpt = run_dir / "checkpoints" / "last.ckpt"
+    saved = run_dir / "config.yaml"
+    if not ckpt.is_file():
+        return False
+    if saved.is_file():
+        old = yaml.safe_load(saved.read_text())
+        new = cfg.to_dict()
+        for section in new:
+            for key, value in new[section].items():
+                if key in ("progress", "num_workers"):
+                    continue
+                if (old.get(section) or {}).get(key) != value:
+                    raise ConfigError(saved, f"the run in {run_dir} was started with "
+                                             f"{section}.{key}={old.get(section, {}).get(key)!r}, "
+                                             f"not {value!r}: use another train.out or --restart")
+    return True
+
+
+def train(cfg: Config, *, restart: bool = False) -> TrainResult:
+    """Train ``cfg`` to the end (resuming a matching interrupted run) and write its bundle."""
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    from ..bundle import save_bundle
+    from ..data.datasets import detect
+    from ..features.audio import N_FEATURES
+    from .data import WindowDataset, make_loader
+    from .module import EGGestureModule
+
+    t = cfg.train
+    _quiet_lightning()
+    run_dir = Path(t.out)
+    if restart and (run_dir / "checkpoints").exists():
+        import shutil
+
+        shutil.rmtree(run_dir / "checkpoints")
+    resume = _check_resume(run_dir, cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, run_dir / "config.yaml")
+
+    L.seed_everything(t.seed, workers=True, verbose=False)
+    data = prepare_data(cfg)
+    train_set = WindowDataset(data, cfg.data.train_splits)
+    if len(train_set) == 0:
+        raise ConfigError(None, f"no training windows: sequences of {cfg.data.train_splits} are "
+                                f"shorter than data.length={cfg.data.length} frames")
+    val_set = WindowDataset(data, cfg.data.val_splits, stride=cfg.data.length)
+    train_loader = make_loader(train_set, t.batch_size, t.seed, True, t.num_workers)
+    val_loader = (make_loader(val_set, t.batch_size, t.seed, False, t.num_workers)
+                  if len(val_set) else None)
+
+    module = EGGestureModule(cfg, motion_dim=data.motion_dim, vocab=data.vocab,
+                             n_audio_features=N_FEATURES)
+    on_gpu = torch.cuda.is_available() and t.accelerator in ("auto", "gpu", "cuda")
+    precision = t.precision if t.precision != "auto" else ("bf16-mixed" if on_gpu else "32-true")
+    logs = run_dir / "logs"
+    checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
+                                 every_n_epochs=1, save_on_train_epoch_end=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*LeafSpec.*")
+        warnings.filterwarnings("ignore", ".*no `val_dataloader`.*")
+        trainer = L.Trainer(
+            max_epochs=t.epochs, accelerator=t.accelerator, devices=t.devices,
+            strategy=t.strategy, num_nodes=t.num_nodes, precision=precision,
+            logger=[CSVLogger(logs, name="", version=""), TensorBoardLogger(logs, name="", version="")],
+            callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch")],
+            gradient_clip_val=t.grad_clip or None, deterministic=not on_gpu,
+            enable_progress_bar=t.progress, enable_model_summary=False,
+            log_every_n_steps=1, limit_train_batches=t.limit_train_batches,
+            num_sanity_val_steps=0, use_distributed_sampler=False,
+        )
+        ckpt_path = str(run_dir / "checkpoints" / "last.ckpt") if resume else None
+        if ckpt_path and t.progress:
+            print(f"resuming from {ckpt_path}", flush=True)
+        trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+
+    bundle = run_dir / "bundle"
+    if trainer.is_global_zero:
+        save_bundle(bundle, cfg=cfg, vqvae=module.vqvae, classifier=module.classifier,
+                    norm=data.norm, vocab=data.vocab, facts={
+                        "joint_names": data.joint_names, "joint_set": cfg.data.joint_set,
+                        "motion_dim": data.motion_dim, "n_audio_features": N_FEATURES,
+                        "dataset": detect(cfg.data.root).NAME, "sem_classes": data.sem_classes,
+                        "data_root": os.path.abspath(cfg.data.root),
+                        "epochs_trained": trainer.current_epoch,
+                    })
+    csv = logs / "metrics.csv"
+    return TrainResult(run_dir=run_dir, bundle=bundle, metrics_csv=csv if csv.is_file() else None)
+
+
+def _quiet_lightning() -> None:
+    """Keep Lightning's start-up chatter (GPU/TPU lines, tips) out of the user's terminal."""
+    import logging
+
+    os.environ.setdefault("LITLOGGER_DISABLE_TIP", "1")
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda",
+                 "lightning.fabric.utilities.seed"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def config_with(cfg: Config, **sections) -> Config:
+    """A copy of ``cfg`` with fields replaced: ``config_with(cfg, train={"epochs": 3})``."""
+    return Config(**{name: dataclasses.replace(getattr(cfg, name), **sections.get(name, {}))
+                     for name in ("data", "model", "train")})
