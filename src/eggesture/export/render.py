@@ -2,13 +2,15 @@
 
 Joint positions ``(T, J, 3)`` (y up, the body facing +z: SMPL-X's and BVH's convention) are drawn
 as bones from each joint to its parent with matplotlib's Agg backend, seen by a fixed orthographic
-camera in front of the body and a little to its right, with fixed axis limits so nothing jumps.
+camera in front of the body, swung 20° toward its left and looking 8° down so depth reads, with
+fixed axis limits so nothing jumps (the root is held in place horizontally).
 Several motions ("generated" / "reference") are drawn side by side on a shared scale. Frames are
 piped to the ffmpeg binary that ``imageio-ffmpeg`` ships (no system ffmpeg), which also muxes the
 audio (AAC); the strip (paper Fig. 5) is a PNG with one row per motion and one column per instant.
 
-Speed: one figure is built once and only the line segments change per frame; a 20 s clip at
-15 fps renders in a fraction of its duration (``render_video`` reports nothing; the CLI times it).
+Speed: one figure is built once and only the line segments change per frame (the 3D view is
+projected by hand onto 2D axes, far cheaper than mplot3d); a 20 s clip at 15 fps renders in about
+4 s (one panel) or 7 s (two panels) on two CPU cores.
 Every output is written to a temporary file and renamed, so a failure leaves no partial file.
 """
 
@@ -35,10 +37,9 @@ PANEL_PX = (512, 512)
 #: Pixels at the top of each panel kept free for its title.
 _TITLE_PX = 26
 _DPI = 100
-#: Camera: elevation and azimuth in degrees (matplotlib's convention, after the axis swap in
-#: :func:`_to_plot`). Azimuth −90 looks straight at the body's front; −70 turns the camera a
-#: little to the body's left so depth (arms reaching forward) reads.
-_ELEV, _AZIM = 8.0, -72.0
+#: Camera: degrees swung around the vertical toward the body's left (0 = straight at its front),
+#: so arms reaching forward read, and degrees looking down.
+CAMERA_YAW, CAMERA_PITCH = 20.0, 8.0
 _COLORS = {"left": "#1f77b4", "right": "#d62728", "centre": "#444444"}
 #: SMPL-X joints below the pelvis, hidden in the upper-body view (legs).
 _SMPLX_LEGS = frozenset(
@@ -95,7 +96,7 @@ def preview_positions(
     return root_relative(pos)
 
 
-def camera_matrix(yaw_deg: float = 20.0, pitch_deg: float = 8.0) -> np.ndarray:
+def camera_matrix(yaw_deg: float = CAMERA_YAW, pitch_deg: float = CAMERA_PITCH) -> np.ndarray:
     """Rotation ``(3, 3)`` from world (y up, body facing +z) to camera (x right, y up, z to viewer).
 
     The camera starts in front of the body looking at it (the body's left on the viewer's right),
