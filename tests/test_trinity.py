@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 from scipy.spatial.transform import Rotation
 
+from beat2_folder import textgrid_text
 from eggesture.cli import main
 from eggesture.data import datasets, trinity
 from eggesture.data import windows as W
@@ -153,6 +154,19 @@ def test_missing_joint_is_an_error_naming_the_file(tmp_path):
     assert err.value.file == str(path)
 
 
+def test_flat_folder_with_textgrid_transcript(tmp_path):
+    root = tmp_path / "mocap"
+    write_recording(root, "take_a", layout="flat")
+    (root / "take_a.json").unlink()
+    (root / "take_a.TextGrid").write_text(textgrid_text([(0.5, 0.9, "Hello"), (1.0, 1.4, "you")],
+                                                        2.0))
+    assert trinity.list_sequences(root) == [("take_a", "train")]  # no number: trains
+    clip = trinity.load_clip(root, "take_a", "train", "upper")
+    assert [w.text for w in clip.words] == ["hello", "you"]
+    info = trinity.describe_sequence(root, "take_a")
+    assert info == {"frames": 120, "joints": 22, "words": ["hello", "you"], "problems": []}
+
+
 def test_audio_motion_mismatch_and_missing_files(tmp_path):
     root = tmp_path / "g"
     write_recording(root, "Recording_006", audio_seconds=4.0)
@@ -163,6 +177,13 @@ def test_audio_motion_mismatch_and_missing_files(tmp_path):
     with pytest.raises(DataError, match="transcript not found") as err:
         trinity.load_clip(root, "Recording_007", "train", "upper")
     assert err.value.file.endswith("Transcripts/Recording_007.json")
+    (root / "Audio" / "Recording_007.wav").unlink()
+    with pytest.raises(DataError, match="audio file not found"):
+        trinity.load_clip(root, "Recording_007", "train", "upper")
+    info = trinity.describe_sequence(root, "Recording_007")
+    assert info["frames"] is None and [p["problem"] for p in info["problems"]] == [
+        "audio file not found", "transcript not found (expected a .json, .TextGrid or .txt file "
+        "named Recording_007)"]
 
 
 # --- one windowing path: 60 → 15 fps, 6D, cache ----------------------------------------------
