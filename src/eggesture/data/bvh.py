@@ -30,11 +30,14 @@ Conventions (the ones of Biovision, CMU, Trinity/GENEA, Blender and ``bvhio``):
   corresponding offset component (so the root's ``Xposition`` is its absolute x).
 * Global pose: ``R_j = R_parent · R_local``, ``p_j = p_parent + R_parent · t_local``.
 
-We parse BVH ourselves rather than through ``bvhio`` (which serves as the oracle for forward
-kinematics in the tests): on a 10-minute, 69-joint file this parser is much faster, it keeps
-the channel values exactly as written (``bvhio`` re-derives Euler angles from quaternions on
-write, so angles come back as a different but equivalent triple), and bad files get an error
-naming the line (``bvhio`` loops forever on a truncated motion block).
+We parse BVH ourselves; ``bvhio`` (1.5.4) is the oracle for forward kinematics in the tests,
+where the two agree to 1e-4 cm (bvhio computes in float32). Measured on a 10-minute, 56-joint,
+60 fps file (63 MB, two shared cores): this reader 2.2–4.7 s, ``bvhio.readAsBvh`` 12–23 s, and
+its joint hierarchy (needed for positions) about 9–14 s per *minute* of motion. ``bvhio`` also
+re-derives Euler angles from quaternions on write, so angles beyond the principal range come
+back as a different triple (and a joint with two rotation channels as a different rotation),
+passes over unknown channel names silently, and loops forever when ``Frames:`` announces more
+frames than the file holds; here every bad file gets one error naming its line.
 """
 
 from __future__ import annotations
