@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+
 from beat2_folder import textgrid_text, write_folder, write_sequence
 from conftest import SAMPLE_ID
-
 from eggesture.cli import main
 from eggesture.data import beat2, datasets
 from eggesture.data.motion import (
@@ -158,7 +158,8 @@ def test_errors_are_one_line_on_the_cli(tmp_path, capsys):
 def test_sem_file(tmp_path):
     root = write_folder(tmp_path / "b", {"1_x_0_1_1": "train"}, seconds=3)
     (root / "sem").mkdir()
-    (root / "sem" / "1_x_0_1_1.txt").write_text("big\t1.0\t1.8\t0.8\t0.9\tbig\none\t2.0\t2.5\t0.5\t0.7\tone\n")
+    (root / "sem" / "1_x_0_1_1.txt").write_text(
+        "big\t1.0\t1.8\t0.8\t0.9\tbig\none\t2.0\t2.5\t0.5\t0.7\tone\n")
     seq = beat2.load_sequence(root, "1_x_0_1_1")
     assert [(e.name, e.start, e.end) for e in seq.sem] == [("big", 1.0, 1.8), ("one", 2.0, 2.5)]
     (root / "sem" / "1_x_0_1_1.txt").write_text("big\tsoon\t1.8\t0.8\t0.9\tbig\n")

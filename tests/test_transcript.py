@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from beat2_folder import textgrid_text
 
+from beat2_folder import textgrid_text
 from eggesture.data.transcript import (
     Word,
     frame_words,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from beat2_folder import write_folder
 
+from beat2_folder import write_folder
 from eggesture.data import windows as W
 from eggesture.data.motion import axis_angle_to_6d, resample_rotations
 from eggesture.errors import DataError

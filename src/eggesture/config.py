@@ -91,8 +91,10 @@ class ModelConfig:
     """t: cosine logits are s / t (DESIGN §3)."""
     tau: float = 1.0
     """τ: Gumbel-softmax temperature (eq. 6)."""
-    distance: str = "euclidean"
-    """Nearest-code distance: euclidean or cosine."""
+    distance: str = "auto"
+    """Nearest-code distance: euclidean, cosine, or auto (cosine for the entropy-guided
+    quantizer, so its hard codes follow the cosine similarities its entropy is computed from;
+    euclidean for the vanilla one, as in TM2T). See docs/decisions.md."""
     classifier: str = "transformer"
     """Index classifier: transformer (paper) or lstm (Table 7)."""
     d_model: int = 256
@@ -119,8 +121,8 @@ class ModelConfig:
             raise ValueError("model.codebook_size must be ≥ 2 and model.code_dim ≥ 1")
         if self.classifier not in ("transformer", "lstm"):
             raise ValueError(f"model.classifier must be transformer or lstm, got {self.classifier!r}")
-        if self.distance not in ("euclidean", "cosine"):
-            raise ValueError(f"model.distance must be euclidean or cosine, got {self.distance!r}")
+        if self.distance not in ("auto", "euclidean", "cosine"):
+            raise ValueError(f"model.distance must be auto, euclidean or cosine, got {self.distance!r}")
         if not (self.text_encoder in ("learned", "minilm", "minilm-ft", "none")
                 or self.text_encoder.startswith("hf:")):
             raise ValueError(f"model.text_encoder {self.text_encoder!r} is not one of learned, "

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..io import finish_dir_temp, make_dir_temp
 from ..features.audio import N_FEATURES, PER_FRAME, audio_features
+from ..io import finish_dir_temp, make_dir_temp
 from .datasets import Clip, detect
 from .motion import NormStats, axis_angle_to_6d, resample_rotations, resampled_length
 from .transcript import frame_words

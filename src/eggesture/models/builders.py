@@ -13,8 +13,11 @@ from .vqvae import DOWNSAMPLE, MotionVQVAE
 
 def build_quantizer(cfg: Config) -> VectorQuantizer:
     spec, m = method_spec(cfg.train), cfg.model
+    distance = m.distance
+    if distance == "auto":
+        distance = "cosine" if spec.quantizer == "entropy" else "euclidean"
     common = dict(codebook_size=m.codebook_size, dim=m.code_dim, beta=m.beta, alpha=m.alpha,
-                  distance=m.distance)
+                  distance=distance)
     if spec.quantizer == "vanilla":
         return VectorQuantizer(**common)
     return EntropyGuidedQuantizer(**common, sim_temperature=m.sim_temperature, tau=m.tau,

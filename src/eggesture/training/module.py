@@ -148,6 +148,9 @@ class EGGestureModule(L.LightningModule):
             "codebook/ema_entropy": _entropy(self.vqvae.quantizer.ema_probs.detach().double().cpu()),
             "train/phase": float({"joint": 0, "vq": 1, "cls": 2}[self.phase()]),
         }
+        if self.trainer.world_size > 1:  # DDP: the moving averages must agree on every rank
+            every = self.all_gather(self.vqvae.quantizer.ema_probs.detach())  # (W, K)
+            logs["codebook/ema_rank_spread"] = (every.max(0).values - every.min(0).values).max()
         if pred.sum() > 0:
             order = torch.argsort(count, descending=True)
             cum = torch.cumsum(count[order], 0) / count.sum()

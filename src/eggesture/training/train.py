@@ -72,8 +72,11 @@ def _check_resume(run_dir: Path, cfg: Config) -> bool:
     return True
 
 
-def train(cfg: Config, *, restart: bool = False) -> TrainResult:
-    """Train ``cfg`` to the end (resuming a matching interrupted run) and write its bundle."""
+def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) -> TrainResult:
+    """Train ``cfg`` to the end (resuming a matching interrupted run) and write its bundle.
+
+    ``callbacks`` are extra Lightning callbacks (e.g. for custom logging).
+    """
     import lightning as L
     import torch
     from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
@@ -122,7 +125,7 @@ def train(cfg: Config, *, restart: bool = False) -> TrainResult:
             max_epochs=t.epochs, accelerator=t.accelerator, devices=t.devices,
             strategy=t.strategy, num_nodes=t.num_nodes, precision=precision,
             logger=[CSVLogger(logs, name="", version=""), TensorBoardLogger(logs, name="", version="")],
-            callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch")],
+            callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch"), *(callbacks or [])],
             gradient_clip_val=t.grad_clip or None, deterministic=not on_gpu,
             enable_progress_bar=t.progress, enable_model_summary=False,
             log_every_n_steps=1, limit_train_batches=t.limit_train_batches,

@@ -1,0 +1,176 @@
+"""Known values and invariants of the vanilla and entropy-guided quantizers (eq. 1–9)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from eggesture.models.quantizer import EntropyGuidedQuantizer, VectorQuantizer, entropy_loss
+from eggesture.training.reweighting import class_weights, weighted_nll
+
+
+def test_entropy_loss_known_values():
+    k = 64
+    assert entropy_loss(torch.full((k,), 1 / k)).item() == pytest.approx(0, abs=1e-6)
+    one_hot = torch.zeros(k)
+    one_hot[3] = 1
+    assert entropy_loss(one_hot).item() == pytest.approx(math.log(k), abs=1e-6)
+    half = torch.zeros(k)
+    half[:2] = 0.5
+    assert entropy_loss(half).item() == pytest.approx(math.log(k) - math.log(2), abs=1e-6)
+
+
+@pytest.mark.parametrize("cls", [VectorQuantizer, EntropyGuidedQuantizer])
+def test_straight_through_and_round_trip(cls):
+    torch.manual_seed(0)
+    vq = cls(codebook_size=16, dim=8)
+    z = torch.randn(2, 5, 8, requires_grad=True)
+    out = vq(z)
+    assert out.quantized.shape == (2, 5, 8) and out.indices.shape == (2, 5)
+    # Forward value is the code; indices → codes round trip.
+    torch.testing.assert_close(out.quantized, vq.lookup(out.indices))
+    # Nearest code by Euclidean distance.
+    d = torch.cdist(z.detach().reshape(-1, 8), vq.codebook.detach())
+    assert torch.equal(d.argmin(-1), out.indices.reshape(-1))
+    # Straight-through: d(quantized)/dz is the identity.
+    (g,) = torch.autograd.grad(out.quantized.sum(), z)
+    torch.testing.assert_close(g, torch.ones_like(z))
+    assert out.probs.shape == (16,)
+    assert 1 <= out.perplexity.item() <= 16 and 0 < out.utilization.item() <= 1
+
+
+def test_commitment_loss_formula():
+    vq = VectorQuantizer(codebook_size=4, dim=2, beta=0.25)
+    with torch.no_grad():
+        vq.codebook.copy_(torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [5.0, 5.0]]))
+    z = torch.tensor([[[0.1, 0.2], [0.9, -0.1]]])
+    out = vq(z)
+    assert out.indices.tolist() == [[0, 1]]
+    sq = ((z - out.quantized.detach()) ** 2).mean()
+    assert out.losses["commit"].item() == pytest.approx((1 + 0.25) * sq.item(), rel=1e-6)
+    # The codebook term moves codes towards latents; the first term moves latents (encoder).
+    z.requires_grad_(True)
+    vq.codebook.grad = None
+    vq(z).losses["commit"].backward()
+    # d/de β‖sg(z) − e‖² ∝ (e − z): code 1 = (1, 0) is pulled towards z = (0.9, −0.1).
+    assert vq.codebook.grad[1, 0].item() > 0 and vq.codebook.grad[1, 1].item() > 0
+    assert vq.codebook.grad[3].abs().sum() == 0  # unused codes get no commitment gradient
+
+
+def test_gumbel_off_is_softmax_and_eval_has_no_noise():
+    torch.manual_seed(1)
+    vq = EntropyGuidedQuantizer(codebook_size=10, dim=4, sim_temperature=0.2, tau=0.5, gumbel=True)
+    flat = torch.randn(7, 4)
+    cos = F.normalize(flat, dim=-1) @ F.normalize(vq.codebook, dim=-1).T
+    expected = torch.softmax(cos / 0.2 / 0.5, dim=-1)
+    torch.testing.assert_close(vq.soft_assign(flat, noise=False), expected)
+    noisy = vq.soft_assign(flat, noise=True)
+    assert not torch.allclose(noisy, expected)
+    vq.eval()
+    a = vq(flat[None], return_soft=True).soft_assign
+    b = vq(flat[None], return_soft=True).soft_assign
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(a[0], expected)
+
+
+def test_moving_average_follows_alpha_exactly():
+    torch.manual_seed(2)
+    vq = EntropyGuidedQuantizer(codebook_size=6, dim=3, alpha=0.9, gumbel=False)
+    p0 = torch.tensor([0.5, 0.1, 0.1, 0.1, 0.1, 0.1])
+    vq.ema_probs.copy_(p0)
+    z = torch.randn(4, 3, 3)
+    p_bar = vq.soft_assign(z.reshape(-1, 3), noise=False).mean(0)
+    out = vq(z)
+    torch.testing.assert_close(vq.ema_probs, 0.9 * p0 + 0.1 * p_bar.detach())
+    torch.testing.assert_close(out.probs.detach(), vq.ema_probs)
+    assert out.losses["entropy"].item() == pytest.approx(entropy_loss(vq.ema_probs).item(), rel=1e-5)
+    # The entropy loss is differentiable through the cosine similarities, into z and the codes.
+    z.requires_grad_(True)
+    vq(z).losses["entropy"].backward()
+    assert z.grad.abs().sum() > 0 and vq.codebook.grad.abs().sum() > 0
+    # Eval mode leaves the state alone.
+    vq.eval()
+    before = vq.ema_probs.clone()
+    vq(torch.randn(2, 3, 3))
+    torch.testing.assert_close(vq.ema_probs, before)
+
+
+def test_chunked_soft_assignment_matches_unchunked():
+    torch.manual_seed(3)
+    big = EntropyGuidedQuantizer(codebook_size=32, dim=8, gumbel=False, chunk_size=1000)
+    small = EntropyGuidedQuantizer(codebook_size=32, dim=8, gumbel=False, chunk_size=7)
+    small.load_state_dict(big.state_dict())
+    z1 = torch.randn(3, 20, 8, requires_grad=True)
+    z2 = z1.detach().clone().requires_grad_(True)
+    l1, l2 = big(z1).losses["entropy"], small(z2).losses["entropy"]
+    torch.testing.assert_close(l1, l2)
+    l1.backward()
+    l2.backward()
+    torch.testing.assert_close(z1.grad, z2.grad)
+    torch.testing.assert_close(big.codebook.grad, small.codebook.grad)
+
+
+def test_linear_weights_are_normalised_inverse_probabilities():
+    p = torch.tensor([0.5, 0.25, 0.125, 0.125])
+    w = class_weights(p, "linear", max_weight=100)
+    torch.testing.assert_close(w, (1 / p) / (p * (1 / p)).sum())
+    assert (p * w).sum().item() == pytest.approx(1.0)
+    assert class_weights(p, "none").tolist() == [1, 1, 1, 1]
+    # Ordering: rarer codes weigh more, more so for steeper strategies.
+    for s in ("log", "sqrt", "linear", "square", "exp"):
+        ws = class_weights(p, s, max_weight=100)
+        assert ws[0] < ws[1] < ws[2] and (p * ws).sum().item() == pytest.approx(1.0, rel=1e-5)
+    ratio = {s: (class_weights(p, s, 100)[3] / class_weights(p, s, 100)[0]).item()
+             for s in ("log", "sqrt", "linear", "square")}
+    assert ratio["sqrt"] < ratio["linear"] < ratio["square"] and ratio["log"] < ratio["linear"]
+    # Dead codes are clamped, not exploding.
+    dead = torch.tensor([0.7, 0.3, 0.0, 1e-12])
+    wd = class_weights(dead, "linear", max_weight=5)
+    assert wd.max().item() <= 5 and torch.isfinite(wd).all()
+
+
+def test_weighted_nll_matches_eq10():
+    logits = torch.randn(2, 3, 4)
+    y = torch.tensor([[0, 1, 2], [3, 3, 0]])
+    w = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    logp = torch.log_softmax(logits, -1)
+    manual = -(logp.gather(-1, y[..., None])[..., 0] * w[y]).mean()
+    torch.testing.assert_close(weighted_nll(logits, y, w), manual)
+    mask = torch.tensor([[False, True, True], [False, True, True]])
+    manual_m = -(logp.gather(-1, y[..., None])[..., 0] * w[y])[mask].mean()
+    torch.testing.assert_close(weighted_nll(logits, y, w, mask), manual_m)
+
+
+def _train_toy(quantizer, steps=300, seed=0):
+    """A linear autoencoder with a quantizer on a long-tailed mixture of 24 clusters."""
+    torch.manual_seed(seed)
+    centres = torch.randn(24, 8) * 3
+    zipf = 1.0 / torch.arange(1, 25).float() ** 1.3
+    enc, dec = torch.nn.Linear(8, 8), torch.nn.Linear(8, 8)
+    params = list(enc.parameters()) + list(dec.parameters()) + list(quantizer.parameters())
+    opt = torch.optim.Adam(params, lr=3e-3)
+    for _ in range(steps):
+        c = torch.multinomial(zipf, 256, replacement=True)
+        x = centres[c] + 0.3 * torch.randn(256, 8)
+        out = quantizer(enc(x)[None])
+        loss = F.mse_loss(dec(out.quantized[0]), x) + out.losses["commit"] + out.losses["entropy"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    quantizer.eval()
+    c = torch.multinomial(zipf, 4096, replacement=True, generator=torch.Generator().manual_seed(9))
+    x = centres[c] + 0.3 * torch.randn(4096, 8, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        out = quantizer(enc(x)[None])
+    return out.utilization.item(), out.perplexity.item()
+
+
+def test_entropy_guided_uses_the_codebook_more_evenly_on_skewed_data():
+    # Each with the lookup `model.distance=auto` gives it (docs/decisions.md).
+    u_v, p_v = _train_toy(VectorQuantizer(codebook_size=64, dim=8, distance="euclidean"))
+    u_e, p_e = _train_toy(EntropyGuidedQuantizer(codebook_size=64, dim=8, distance="cosine"))
+    assert u_e > 1.5 * u_v, (u_e, u_v)
+    assert p_e > 1.5 * p_v, (p_e, p_v)

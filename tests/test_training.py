@@ -1,0 +1,147 @@
+"""End-to-end training with tiny.yaml: the real sample, exact resume, bundles, methods, DDP."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import lightning as L
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from beat2_folder import write_folder
+from eggesture.bundle import load_bundle
+from eggesture.config import METHODS, load_config
+from eggesture.errors import CheckpointError, ConfigError
+from eggesture.training.train import prepare_data, train
+
+
+def tiny(root, out, *extra):
+    return load_config("tiny", [f"data.root={root}", f"train.out={out}", "train.progress=false",
+                                *extra])
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus") / "b"
+    return write_folder(root, {"1_x_0_1_1": "train", "1_x_0_2_2": "train", "1_x_0_3_3": "val",
+                               "1_x_0_4_4": "test"}, seconds=8)
+
+
+def read_metrics(run_dir):
+    with open(run_dir / "logs" / "metrics.csv") as f:
+        return [r for r in csv.DictReader(f) if r.get("codebook/utilization")]
+
+
+def test_tiny_trains_on_the_real_sample(beat2_sample, tmp_path):
+    cfg = tiny(beat2_sample, tmp_path / "run", "data.train_splits=[test]", "data.val_splits=[]")
+    result = train(cfg)
+    rows = read_metrics(result.run_dir)
+    assert len(rows) == cfg.train.epochs
+    for key in ("train/rec", "train/commit", "train/entropy", "train/cls", "cls/accuracy",
+                "cls/top5", "cls/tail_accuracy", "codebook/utilization", "codebook/perplexity"):
+        assert np.isfinite(float(rows[-1][key])), key
+    assert 0 < float(rows[-1]["codebook/utilization"]) <= 1
+    assert (result.run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert sorted(p.name for p in result.bundle.iterdir()) == ["config.json", "model.safetensors"]
+
+
+def _logits(bundle, batch):
+    with torch.no_grad():
+        return bundle.classifier(batch["audio_feats"], batch["words"], batch["seed"])
+
+
+def test_bundle_reload_gives_identical_logits(small_corpus, tmp_path):
+    cfg = tiny(small_corpus, tmp_path / "run")
+    result = train(cfg)
+    a, b = load_bundle(result.bundle), load_bundle(result.run_dir)  # folder or run dir
+    torch.manual_seed(0)
+    batch = {"audio_feats": torch.randn(2, 160, 66), "words": torch.randint(0, 5, (2, 40)),
+             "seed": torch.randint(0, 32, (2, 2))}
+    torch.testing.assert_close(_logits(a, batch), _logits(b, batch), rtol=0, atol=0)
+    data = prepare_data(cfg)
+    np.testing.assert_array_equal(a.norm.mean, data.norm.mean)
+    assert a.vocab == data.vocab and a.joint_names == data.joint_names
+
+
+def test_tampered_bundles_are_refused(small_corpus, tmp_path):
+    result = train(tiny(small_corpus, tmp_path / "run"))
+    weights = result.bundle / "model.safetensors"
+    blob = weights.read_bytes()
+    weights.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_bundle(result.bundle)
+    weights.write_bytes(blob)
+    meta = json.loads((result.bundle / "config.json").read_text())
+    meta["config"]["model"]["codebook_size"] = 64
+    (result.bundle / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="do not match config.json"):
+        load_bundle(result.bundle)
+    with pytest.raises(CheckpointError, match="not an inference bundle"):
+        load_bundle(tmp_path)
+
+
+class _Kill(L.Callback):
+    """Raise in the middle of an epoch, as a killed process would stop."""
+
+    def __init__(self, at_step: int):
+        self.at_step = at_step
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx):
+        if trainer.global_step == self.at_step:
+            raise RuntimeError("simulated kill")
+
+
+def test_resume_after_a_mid_epoch_kill_gives_the_same_weights(small_corpus, tmp_path):
+    extra = ["train.epochs=3"]
+    full = train(tiny(small_corpus, tmp_path / "full", *extra))
+    cfg = tiny(small_corpus, tmp_path / "killed", *extra)
+    with pytest.raises(RuntimeError, match="simulated kill"):
+        train(cfg, callbacks=[_Kill(at_step=4)])  # epoch 1 has 3 steps: killed inside epoch 2
+    assert not (tmp_path / "killed" / "bundle").exists()
+    resumed = train(cfg)
+    wa, wb = load_file(full.bundle / "model.safetensors"), load_file(resumed.bundle / "model.safetensors")
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        torch.testing.assert_close(wa[k], wb[k], rtol=0, atol=0, msg=k)
+
+
+def test_resume_refuses_a_different_config(small_corpus, tmp_path):
+    train(tiny(small_corpus, tmp_path / "run"))
+    with pytest.raises(ConfigError, match="train.lr"):
+        train(tiny(small_corpus, tmp_path / "run", "train.lr=0.01"))
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "eggesture"])
+def test_every_method_trains(small_corpus, tmp_path, method):
+    cfg = tiny(small_corpus, tmp_path / method, f"train.method={method}", "train.epochs=2")
+    rows = read_metrics(train(cfg).run_dir)
+    phases = [float(r["train/phase"]) for r in rows]
+    if method in ("vanilla", "reweight_only", "no_joint"):
+        assert phases == [1.0, 2.0]  # VQ-VAE epoch, then classifier epoch
+        assert rows[0]["cls/accuracy"] == "" and rows[1]["cls/accuracy"] != ""
+    else:
+        assert phases == [0.0, 0.0]
+    if method in ("vanilla", "reweight_only"):
+        assert all(float(r["train/entropy"] or 0) == 0 for r in rows)
+
+
+def test_lstm_classifier_trains(small_corpus, tmp_path):
+    cfg = tiny(small_corpus, tmp_path / "lstm", "model.classifier=lstm")
+    assert read_metrics(train(cfg).run_dir)
+
+
+def test_ddp_two_processes_keep_ema_identical(small_corpus, tmp_path):
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "eggesture.cli", "train", "--config", "tiny",
+           f"data.root={small_corpus}", f"train.out={out}", "train.progress=false",
+           "train.accelerator=cpu", "train.devices=2", "train.strategy=ddp"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = read_metrics(out)
+    assert rows and all(float(r["codebook/ema_rank_spread"]) == 0.0 for r in rows)
+    assert (out / "bundle" / "model.safetensors").is_file()
