@@ -46,24 +46,38 @@ def _analysis(wave: np.ndarray, sr: int) -> np.ndarray:
 
 
 def audio_features(wave: np.ndarray, n_frames: int, fps: float, sr: int = SR,
-                   per_frame: int = PER_FRAME) -> np.ndarray:
+                   per_frame: int = PER_FRAME, t0: float = 0.0) -> np.ndarray:
     """Features of ``wave`` for ``n_frames`` motion frames at ``fps``: ``(n_frames·per_frame, F)``.
 
-    Feature frame i sits at time ``i / (fps·per_frame)``; audio shorter than the motion is
-    treated as silence past its end.
+    Feature frame i sits at time ``t0 + i / (fps·per_frame)`` seconds after the first sample of
+    ``wave``; audio shorter than that span is treated as silence past its end.
     """
     if sr != SR:
         raise ValueError(f"audio features expect {SR} Hz audio, got {sr}")
     n_out = n_frames * per_frame
     if n_out == 0:
         return np.zeros((0, N_FEATURES), np.float32)
-    need = int(np.ceil(n_frames / fps * sr)) + 1
+    need = int(np.ceil((t0 + n_frames / fps) * sr)) + 1
     wave = np.asarray(wave, dtype=np.float32)
     if wave.size < need:
         wave = np.pad(wave, (0, need - wave.size))
     feats = _analysis(wave, sr)  # (M, F) at 100 Hz
-    t_out = np.arange(n_out) / (fps * per_frame) * (sr / HOP)  # positions on the 100 Hz grid
+    t_out = (t0 + np.arange(n_out) / (fps * per_frame)) * (sr / HOP)  # on the 100 Hz grid
     i0 = np.clip(np.floor(t_out).astype(np.int64), 0, feats.shape[0] - 1)
     i1 = np.minimum(i0 + 1, feats.shape[0] - 1)
     f = (t_out - np.floor(t_out))[:, None]
     return ((1 - f) * feats[i0] + f * feats[i1]).astype(np.float32)
+
+
+def window_features(wave: np.ndarray, start: int, n_frames: int, fps: float,
+                    sr: int = SR) -> np.ndarray:
+    """:func:`audio_features` of motion frames ``[start, start + n_frames)`` of a long ``wave``.
+
+    Only a slice of the audio (with ``N_FFT`` samples of context, on the same 100 Hz analysis
+    grid as the whole file) is analysed, so memory does not grow with the audio's length and the
+    result equals the whole-file features of those frames.
+    """
+    s0 = int(round(start / fps * sr))
+    lo = max(0, (s0 - N_FFT) // HOP * HOP)
+    hi = int(np.ceil((start + n_frames) / fps * sr)) + N_FFT
+    return audio_features(wave[lo:hi], n_frames, fps, sr, t0=start / fps - lo / sr)

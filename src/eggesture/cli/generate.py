@@ -1,0 +1,115 @@
+"""``eggesture generate``: speech in, SMPL-X npz / BVH / preview video out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+TEXT_SUFFIXES = (".TextGrid", ".textgrid", ".json", ".txt")
+
+DESCRIPTION = """Generate co-speech gestures for a speech recording.
+
+Audio: any length (under a second to hours), any sample rate and channel count (mixed to mono,
+resampled to 16 kHz). --audio may be a folder: every audio file in it gets its own outputs in the
+folder --out (created), with a summary at the end.
+
+Transcript (--text, optional): a Praat TextGrid (word tier), a speech-recognition JSON with word
+times (GENEA/Google layout with "0.400s" strings, or [{"word", "start", "end"}]), or plain text.
+Plain-text words have no times: they are spread over the voiced parts of the audio (energy above
+-35 dB of the peak) in reading order, each taking time in proportion to its length. Without a
+transcript the model uses the audio alone. For a folder, a transcript next to each audio file
+with the same name (NAME.TextGrid / NAME.json / NAME.txt) is used when present.
+
+Output: --out OUT.npz in BEAT2's layout (poses (T,165) for all 55 SMPL-X joints; joints the model
+does not generate stay at the rest pose; trans, betas, expressions, mocap_frame_rate) at --fps
+(30 by default, 15 allowed) with T = round(duration x fps). --bvh writes the same motion as BVH,
+--video a stick-figure preview with the speech."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="speech → gestures (.npz, .bvh, preview .mp4)",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True, help="inference bundle (or its run folder)")
+    p.add_argument("--audio", required=True, help="audio file, or a folder of them")
+    p.add_argument("--text", help="transcript (TextGrid, JSON with word times, or plain text)")
+    p.add_argument("--out", required=True, help="output .npz (a folder when --audio is a folder)")
+    p.add_argument("--bvh", help="also write BVH here (folder mode: add --bvh to write NAME.bvh)",
+                   nargs="?", const="")
+    p.add_argument("--video", help="also render a preview video here (folder mode: NAME.mp4)",
+                   nargs="?", const="")
+    p.add_argument("--fps", type=int, choices=(15, 30), default=30, help="output frame rate")
+    p.add_argument("--seed", type=int, default=0, help="random seed (used with --temperature)")
+    p.add_argument("--temperature", type=float, default=0.0,
+                   help="0: most likely codes (deterministic); >0: sample codes")
+    p.set_defaults(handler=run)
+
+
+def _transcript_for(audio: Path) -> Path | None:
+    for suffix in TEXT_SUFFIXES:
+        cand = audio.with_suffix(suffix)
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _one(bundle, audio: Path, text: Path | None, out: Path, bvh: Path | None, video: Path | None,
+         args) -> tuple[float, float]:
+    from ..generate import generate_motion, load_speech, save_outputs
+
+    wave, words = load_speech(audio, text)
+    t0 = time.perf_counter()
+    gen = generate_motion(bundle, wave, words, seed=args.seed, temperature=args.temperature)
+    elapsed = time.perf_counter() - t0
+    save_outputs(gen, bundle, out=out, bvh=bvh, video=video, audio_path=audio, fps=args.fps)
+    return gen.duration, elapsed
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..bundle import load_bundle
+    from ..errors import DataError, EggestureError
+
+    audio = Path(args.audio)
+    if not audio.exists():
+        raise DataError(audio, "audio file or folder not found")
+    bundle = load_bundle(args.checkpoint)
+    out = Path(args.out)
+    if audio.is_file():
+        if out.suffix.lower() != ".npz":
+            raise DataError(out, "--out must end in .npz")
+        for opt, suffix in (("bvh", ".bvh"), ("video", ".mp4")):
+            value = getattr(args, opt)
+            if value == "" or (value and not value.lower().endswith(suffix)):
+                raise DataError(value or out, f"--{opt} needs a file name ending in {suffix}")
+        dur, sec = _one(bundle, audio, Path(args.text) if args.text else None, out,
+                        Path(args.bvh) if args.bvh else None,
+                        Path(args.video) if args.video else None, args)
+        print(f"{out}: {dur:.2f} s of speech, generated in {sec:.2f} s "
+              f"({dur / max(sec, 1e-9):.0f}× real time)")
+        return 0
+
+    files = sorted(p for p in audio.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise DataError(audio, f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in the folder")
+    if out.suffix:
+        raise DataError(out, "--out must be a folder when --audio is a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    text_dir = Path(args.text) if args.text else None
+    rows, failed = [], 0
+    for f in files:
+        text = _transcript_for(text_dir / f.name if text_dir and text_dir.is_dir() else f)
+        try:
+            dur, sec = _one(bundle, f, text, out / f"{f.stem}.npz",
+                            out / f"{f.stem}.bvh" if args.bvh is not None else None,
+                            out / f"{f.stem}.mp4" if args.video is not None else None, args)
+            rows.append((f.name, f"{dur:.2f}", f"{sec:.2f}", "ok" + (" (transcript)" if text else "")))
+        except EggestureError as e:
+            failed += 1
+            rows.append((f.name, "-", "-", f"error: {e}"))
+    print(f"{'file':30s} {'speech s':>9s} {'time s':>7s}  result")
+    for name, dur, sec, res in rows:
+        print(f"{name:30s} {dur:>9s} {sec:>7s}  {res}")
+    print(f"{len(files) - failed} of {len(files)} generated into {out}", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,265 @@
+"""Speech in, gestures out: windowed generation of any length (DESIGN §3 "Long audio").
+
+Audio of any length is cut into model windows of ``L`` frames that overlap by the ``S`` seed
+frames. Window 0 is seeded by the codes of the mean pose (or of ground-truth motion, as the
+paper does in evaluation); window i+1 is seeded by the last ``S/4`` codes window i predicted,
+so the motion continues across the boundary, and the ``S`` overlapping frames are cross-faded in
+6D. The last, partial window is padded with silence and cut — never dropped. Audio features are
+computed per window from a slice of the audio, so memory does not grow with the audio's length
+beyond the waveform and the output themselves.
+
+Python API::
+
+    >>> from eggesture import generate
+    >>> out = generate("runs/demo/eggesture", "speech.wav")        # doctest: +SKIP
+    >>> out.poses.shape                                             # (T, 165) SMPL-X at 30 fps
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .bundle import Bundle, load_bundle
+from .data.motion import sixd_to_axis_angle
+from .data.transcript import Word, frame_words, read_transcript
+from .data.wav import AUDIO_SR, load_audio
+from .errors import DataError
+from .features.audio import window_features
+from .models.vqvae import DOWNSAMPLE
+
+
+@dataclass
+class Generated:
+    """Generated motion of one audio clip."""
+
+    rotvec: np.ndarray
+    """``(T_model, J, 3)`` axis-angle of the bundle's joints at the model's frame rate."""
+    joint_names: list[str]
+    fps: float
+    """Model frame rate (15 for the paper's settings)."""
+    duration: float
+    """Audio duration in seconds."""
+    indices: np.ndarray
+    """``(T_model / 4,)`` code indices, in order (overlaps counted once)."""
+    words: list[Word] = field(default_factory=list)
+
+
+def _token_window(bundle: Bundle) -> tuple[int, int]:
+    d = bundle.cfg.data
+    return d.length, d.seed_frames
+
+
+@torch.no_grad()
+def generate_motion(
+    bundle: Bundle,
+    wave: np.ndarray,
+    words: list[Word] | None = None,
+    *,
+    seed: int = 0,
+    temperature: float = 0.0,
+    seed_motion: np.ndarray | None = None,
+    device: str | torch.device = "cpu",
+) -> Generated:
+    """Generate motion for ``wave (N,)`` (16 kHz mono) and optional timed ``words``.
+
+    ``temperature`` 0 takes the most likely code at each token (deterministic); above 0 codes
+    are sampled with a generator seeded by ``seed``. ``seed_motion (S', D)`` (normalised 6D,
+    S' ≥ seed frames) seeds the first window with real motion instead of the mean pose.
+    """
+    length, seed_frames = _token_window(bundle)
+    fps = bundle.fps
+    duration = wave.size / AUDIO_SR
+    n_total = max(1, int(np.floor(duration * fps + 0.5)))
+    seed_tokens = seed_frames // DOWNSAMPLE
+    step = length - seed_frames
+    word_ids = np.asarray(bundle.word_ids(frame_words(words or [], n_total, fps)), dtype=np.int64)
+    dim = int(bundle.meta["motion_dim"])
+    gen = torch.Generator().manual_seed(seed)
+    vq, clf = bundle.vqvae.to(device), bundle.classifier.to(device)
+
+    if seed_motion is not None:
+        m = np.zeros((length, dim), np.float32)
+        m[: min(length, len(seed_motion))] = seed_motion[:length]
+        if len(seed_motion) < length:
+            m[len(seed_motion):] = seed_motion[-1]
+    else:
+        m = np.zeros((length, dim), np.float32)  # the mean pose, in normalised space
+    prev_tokens = vq.encode(torch.from_numpy(m)[None].to(device))[0, :seed_tokens]
+
+    out = np.zeros((n_total, dim), np.float32)
+    all_idx: list[np.ndarray] = []
+    start = 0
+    while True:
+        n_here = min(length, n_total - start)
+        feats = window_features(wave, start, length, fps)  # (4L, F): past the end is silence
+        w = np.zeros(length, np.int64)
+        w[:n_here] = word_ids[start:start + n_here]
+        logits = clf(torch.from_numpy(feats)[None].to(device), torch.from_numpy(w)[None].to(device),
+                     prev_tokens[None])[0]  # (L/4, K)
+        if temperature > 0:
+            probs = torch.softmax(logits.float().cpu() / temperature, -1)
+            idx = torch.multinomial(probs, 1, generator=gen)[:, 0].to(device)
+        else:
+            idx = logits.argmax(-1)
+        idx[:seed_tokens] = prev_tokens  # the seed is given, not predicted
+        motion = vq.decode(idx[None])[0].float().cpu().numpy()  # (L, D) normalised
+        if start == 0:
+            out[:n_here] = motion[:n_here]
+            all_idx.append(idx.cpu().numpy())
+        else:
+            # Cross-fade the overlap (the seed frames) from the previous window into this one.
+            ov = min(seed_frames, n_here)
+            a = (np.arange(1, ov + 1) / (ov + 1))[:, None].astype(np.float32)
+            out[start:start + ov] = (1 - a) * out[start:start + ov] + a * motion[:ov]
+            out[start + ov:start + n_here] = motion[ov:n_here]
+            all_idx.append(idx[seed_tokens:].cpu().numpy())
+        if start + length >= n_total:
+            break
+        prev_tokens = idx[length // DOWNSAMPLE - seed_tokens:]
+        start += step
+    six = bundle.norm.denormalize(out).reshape(n_total, -1, 6)
+    n_tok = int(np.ceil(n_total / DOWNSAMPLE))
+    return Generated(rotvec=sixd_to_axis_angle(six).astype(np.float32),
+                     joint_names=bundle.joint_names, fps=fps, duration=duration,
+                     indices=np.concatenate(all_idx)[:n_tok], words=list(words or []))
+
+
+def check_words_fit(words: list[Word], duration: float, path: str | Path) -> None:
+    """Reject a transcript whose words start after the audio has ended (more than 1 s)."""
+    if words and words[-1].start > duration + 1.0:
+        raise DataError(path, f"transcript runs to {words[-1].end:.2f} s but the audio lasts "
+                              f"{duration:.2f} s — is it the transcript of another recording?")
+
+
+def load_speech(audio: str | Path, text: str | Path | None = None
+                ) -> tuple[np.ndarray, list[Word]]:
+    """Read an audio file (any rate/channels) and its optional transcript (TextGrid, JSON, text)."""
+    wave = load_audio(audio, AUDIO_SR)
+    if wave.size < AUDIO_SR // 50:
+        raise DataError(audio, f"audio is too short ({wave.size / AUDIO_SR * 1000:.0f} ms)")
+    words: list[Word] = []
+    if text is not None:
+        words = read_transcript(text, wave, AUDIO_SR)
+        check_words_fit(words, wave.size / AUDIO_SR, text)
+    return wave, words
+
+
+def generate(checkpoint: str | Path | Bundle, audio: str | Path | np.ndarray,
+             text: str | Path | list[Word] | None = None, *, seed: int = 0, fps: float = 30,
+             temperature: float = 0.0, sr: int = AUDIO_SR) -> Generated:
+    """Generate gestures for speech: the library entry point (also ``eggesture.generate``).
+
+    ``checkpoint`` is a bundle folder, a run folder or a loaded :class:`Bundle`; ``audio`` a file
+    or a waveform at ``sr``; ``text`` a transcript file or timed words. Returns
+    :class:`Generated`; use :func:`to_smplx_poses` for BEAT2-layout poses at ``fps``.
+    """
+    bundle = checkpoint if isinstance(checkpoint, Bundle) else load_bundle(checkpoint)
+    if isinstance(audio, np.ndarray):
+        wave = np.asarray(audio, dtype=np.float32)
+        if wave.ndim == 2:
+            wave = wave.mean(axis=1)
+        if sr != AUDIO_SR:
+            import librosa
+
+            wave = librosa.resample(wave, orig_sr=sr, target_sr=AUDIO_SR)
+        words = list(text) if isinstance(text, list) else (
+            read_transcript(text, wave, AUDIO_SR) if text is not None else [])
+    else:
+        wave, words = load_speech(audio, None if isinstance(text, list) else text)
+        if isinstance(text, list):
+            words = text
+    torch.manual_seed(seed)
+    return generate_motion(bundle, wave, words, seed=seed, temperature=temperature)
+
+
+def to_smplx_poses(gen: Generated, fps: float = 30) -> np.ndarray:
+    """BEAT2 ``poses (round(duration·fps), 165)``: generated joints slerped to ``fps``, others at rest."""
+    from .data.motion import SMPLX_JOINT_NAMES
+    from .export.npz import motion_to_poses
+
+    index = {n: i for i, n in enumerate(SMPLX_JOINT_NAMES)}
+    missing = [n for n in gen.joint_names if n not in index]
+    if missing:
+        raise ValueError(f"the model's joints are not SMPL-X joints (e.g. {missing[0]!r}); "
+                         "write BVH on its own skeleton instead")
+    return motion_to_poses(gen.rotvec, [index[n] for n in gen.joint_names], gen.fps,
+                           gen.duration, out_fps=fps)
+
+
+def _skeleton(bundle: Bundle):
+    """The BVH skeleton a non-SMPL-X model was trained on (stored in its bundle)."""
+    from .data.bvh import parse_bvh
+
+    text = bundle.meta.get("skeleton_bvh")
+    if not text:
+        raise DataError(bundle.path, "the bundle has no skeleton to write BVH on")
+    return parse_bvh(text, bundle.path)
+
+
+def is_smplx(gen: Generated) -> bool:
+    from .data.motion import SMPLX_JOINT_NAMES
+
+    return set(gen.joint_names) <= set(SMPLX_JOINT_NAMES)
+
+
+def positions_for_preview(gen: Generated, bundle: Bundle, fps: float) -> tuple[np.ndarray, list[int]]:
+    """Joint positions ``(T, J, 3)`` at ``fps`` and parents, for the stick-figure renderer."""
+    from .data.motion import SMPLX_PARENTS, resample_rotations
+    from .data.skeleton import smplx_positions
+    from .export.bvh import skeleton_motion
+    from .export.npz import n_frames_for
+    from .export.render import root_relative
+
+    if is_smplx(gen):
+        return root_relative(smplx_positions(to_smplx_poses(gen, fps))), list(SMPLX_PARENTS)
+    n = n_frames_for(gen.duration, fps)
+    rot = resample_rotations(gen.rotvec, gen.fps, fps, n_out=n)
+    bvh = skeleton_motion(_skeleton(bundle), rot, gen.joint_names, fps)
+    return root_relative(bvh.forward_kinematics() / 100.0), list(bvh.parents)
+
+
+def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path | None = None,
+                 video: Path | None = None, audio_path: Path | None = None,
+                 fps: float = 30) -> list[Path]:
+    """Write the requested files (each atomically); returns their paths.
+
+    ``out`` (.npz): BEAT2 layout for SMPL-X models (poses (T,165), trans, betas, expressions,
+    mocap_frame_rate); for models on another skeleton, ``rotations (T, J, 3)`` axis-angle,
+    ``joint_names`` and ``mocap_frame_rate``. ``bvh``: on the approximate SMPL-X skeleton, or on
+    the dataset's own skeleton. ``video``: a stick-figure preview with the speech.
+    """
+    from .data.motion import resample_rotations
+    from .export.bvh import write_skeleton_bvh, write_smplx_bvh
+    from .export.npz import n_frames_for, write_beat2_npz
+    from .io import atomic_path
+
+    written: list[Path] = []
+    smplx = is_smplx(gen)
+    poses = to_smplx_poses(gen, fps) if smplx else None
+    if out is not None:
+        if smplx:
+            write_beat2_npz(out, poses, int(fps))
+        else:
+            rot = resample_rotations(gen.rotvec, gen.fps, fps, n_out=n_frames_for(gen.duration, fps))
+            with atomic_path(out, suffix=".npz") as tmp, open(tmp, "wb") as f:
+                np.savez(f, rotations=rot.astype(np.float32), joint_names=np.array(gen.joint_names),
+                         mocap_frame_rate=np.array(int(fps), np.int32))
+        written.append(out)
+    if bvh is not None:
+        if smplx:
+            write_smplx_bvh(bvh, poses, fps)
+        else:
+            rot = resample_rotations(gen.rotvec, gen.fps, fps, n_out=n_frames_for(gen.duration, fps))
+            write_skeleton_bvh(bvh, _skeleton(bundle), rot, gen.joint_names, fps)
+        written.append(bvh)
+    if video is not None:
+        from .export.render import DEFAULT_FPS, render_video
+
+        pos, parents = positions_for_preview(gen, bundle, DEFAULT_FPS)
+        render_video(video, [(pos, parents, "generated")], fps=DEFAULT_FPS, audio_path=audio_path)
+        written.append(video)
+    return written
