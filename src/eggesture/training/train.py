@@ -138,14 +138,17 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
 
     bundle = run_dir / "bundle"
     if trainer.is_global_zero:
+        reader = detect(cfg.data.root)
+        facts = {
+            "joint_names": data.joint_names, "joint_set": cfg.data.joint_set,
+            "motion_dim": data.motion_dim, "n_audio_features": N_FEATURES,
+            "dataset": reader.NAME, "sem_classes": data.sem_classes,
+            "data_root": os.path.abspath(cfg.data.root), "epochs_trained": trainer.current_epoch,
+        }
+        if hasattr(reader, "skeleton_template"):  # BVH datasets: generate on their own skeleton
+            facts["skeleton_bvh"] = reader.skeleton_template(cfg.data.root).to_text()
         save_bundle(bundle, cfg=cfg, vqvae=module.vqvae, classifier=module.classifier,
-                    norm=data.norm, vocab=data.vocab, facts={
-                        "joint_names": data.joint_names, "joint_set": cfg.data.joint_set,
-                        "motion_dim": data.motion_dim, "n_audio_features": N_FEATURES,
-                        "dataset": detect(cfg.data.root).NAME, "sem_classes": data.sem_classes,
-                        "data_root": os.path.abspath(cfg.data.root),
-                        "epochs_trained": trainer.current_epoch,
-                    })
+                    norm=data.norm, vocab=data.vocab, facts=facts)
     csv = logs / "metrics.csv"
     return TrainResult(run_dir=run_dir, bundle=bundle, metrics_csv=csv if csv.is_file() else None)
 
