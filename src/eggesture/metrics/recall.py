@@ -61,8 +61,8 @@ def split_head_tail(train_counts: dict[str, int], head_share: float = HEAD_SHARE
         acc += train_counts[c]
     tail = [c for c in order if c not in head]
     rule = (f"classes sorted by training-split event count; head = the most frequent classes "
-            f"holding >= {head_share:.0%} of the {total} training events ({len(head)} classes), "
-            f"tail = the other {len(tail)}")
+            f"holding >= {head_share:.0%} of the {total} training events ({len(head)} of "
+            f"{len(order)} classes), tail = the other {len(tail)}")
     return HeadTail(head=head, tail=tail, rule=rule)
 
 
