@@ -32,7 +32,7 @@ def _mel_basis(sr: int, n_fft: int, n_mels: int) -> torch.Tensor:
 
 def _analysis(wave: np.ndarray, sr: int) -> np.ndarray:
     """Features on the 100 Hz grid, ``(M, N_FEATURES)`` where frame m is centred at m·HOP."""
-    x = torch.as_tensor(np.asarray(wave, dtype=np.float32))
+    x = torch.from_numpy(np.array(wave, dtype=np.float32))  # a copy: slices of memmaps are read-only
     if x.numel() < N_FFT // 2 + 1:  # reflect padding needs a few samples
         x = torch.nn.functional.pad(x, (0, N_FFT // 2 + 1 - x.numel()))
     spec = torch.stft(x, N_FFT, HOP, window=torch.hann_window(N_FFT), center=True,
