@@ -1,24 +1,41 @@
-"""``eggesture demo``: the main job (not built yet: prints its plan and exits non-zero)."""
+"""``eggesture demo``: synthetic corpus → train EGGesture and the baseline → evaluate → video."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-
-PLAN = """eggesture demo will: build a synthetic long-tailed corpus, train the FGD autoencoder,
-train EGGesture and the vanilla VQ-VAE baseline with the same budget, evaluate both on the test
-split, render a preview video and write report.md + results.json + plots.
-It is not built yet in this version."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="the main job: synthetic corpus → train → evaluate → video")
-    p.add_argument("--out", default="demo_out")
-    p.add_argument("--minutes", type=float, default=None)
-    p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser(
+        "demo", help="the main job: synthetic corpus → train EGGesture + baseline → evaluate → video",
+        description="Build a synthetic long-tailed co-speech corpus, train the FGD autoencoder, "
+                    "train EGGesture and the vanilla VQ-VAE baseline with the same budget, evaluate "
+                    "both on the test split, render a preview video and write DIR/report.md, "
+                    "DIR/results.json and plots. No download, no GPU needed (one is used when "
+                    "present). Re-running reuses the corpus and finished trainings.",
+    )
+    p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="corpus size in minutes of speech (default 8); every stage scales with it")
+    p.add_argument("--seed", type=int, default=0, help="seed of the corpus and training (default 0)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="training epochs of each method (default: synthetic.yaml's)")
+    p.add_argument("overrides", nargs="*", metavar="key=value",
+                   help="config overrides for both methods, e.g. model.codebook_size=512")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print(PLAN, file=sys.stderr)
-    return 2
+    from ..demo import DemoSettings, run_demo
+    from ..errors import ConfigError
+
+    kwargs = {"out": args.out, "seed": args.seed, "epochs": args.epochs,
+              "overrides": list(args.overrides)}
+    if args.minutes is not None:
+        kwargs["minutes"] = args.minutes
+    try:
+        settings = DemoSettings(**kwargs)
+    except ValueError as e:
+        raise ConfigError(None, str(e)) from None
+    run_demo(settings)
+    return 0
