@@ -202,3 +202,36 @@ def test_recognizer_needs_annotations(tmp_path):
     data = prepare(root, SMALL, use_cache=False)
     with pytest.raises(DataError, match="sem"):
         train_recognizer(data, tmp_path / "r", training=RecognizerTraining(steps=1))
+
+
+def test_fgd_train_cli_end_to_end(corpus, tmp_path, capsys):
+    from eggesture.cli import main
+
+    tiny = ["--length", "64", "--stride", "16", "--joint-set", "upper", "--epochs", "2",
+            "--channels", "16", "--feature-dim", "8", "--recognizer-steps", "30"]
+    code = main(["fgd-train", "--data", str(corpus), "--out", str(tmp_path / "ae"),
+                 "--recognizer-out", str(tmp_path / "rec"), *tiny])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert str(tmp_path / "ae") in out.out and "held-out" in out.out
+    assert "recall on held-out ground truth" in out.out
+    assert (tmp_path / "ae" / "model.safetensors").is_file()
+    assert json.loads((tmp_path / "rec" / "config.json").read_text())["kind"] == "recognizer"
+    assert "autoencoder epoch 2/2" in out.err  # progress
+
+    assert main(["fgd-train", "--data", str(corpus), "--joint-set", "arms"]) == 2
+    assert capsys.readouterr().err.startswith("error: unknown joint set 'arms'")
+
+
+def test_fgd_train_cli_without_annotations(tmp_path, capsys):
+    from beat2_folder import write_folder
+    from eggesture.cli import main
+
+    root = write_folder(tmp_path / "plain", {"1_a_0_1_1": "train", "1_a_0_2_2": "test"},
+                        seconds=8)
+    tiny = ["--length", "32", "--stride", "16", "--epochs", "1", "--channels", "8",
+            "--feature-dim", "4", "--out", str(tmp_path / "ae")]
+    assert main(["fgd-train", "--data", str(root), *tiny]) == 0
+    assert "skipped (no sem/ annotations)" in capsys.readouterr().out
+    assert main(["fgd-train", "--data", str(root), "--recognizer", *tiny]) == 2
+    assert "no sem/ annotations" in capsys.readouterr().err

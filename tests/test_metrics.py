@@ -305,3 +305,14 @@ def test_semantic_recall_overall_head_tail():
     assert r.per_class["point"]["recall"] == 0.0 and r.per_class["wave"]["group"] == "head"
     assert r.macro == pytest.approx((1 + 0 + 1) / 3)
     assert "head" in r.rule and "0.5 s" in r.protocol
+
+
+def test_metrics_import_neither_torch_nor_models():
+    import subprocess
+    import sys
+
+    code = ("import sys, eggesture.metrics; "
+            "print([m for m in ('torch', 'eggesture.models', 'eggesture.training') "
+            "if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
