@@ -3,16 +3,19 @@
 Audio of any length is cut into model windows of ``L`` frames that overlap by the ``S`` seed
 frames. Window 0 is seeded by the codes of the mean pose (or of ground-truth motion, as the
 paper does in evaluation); window i+1 is seeded by the last ``S/4`` codes window i predicted,
-so the motion continues across the boundary, and the ``S`` overlapping frames are cross-faded in
-6D. The last, partial window is padded with silence and cut — never dropped. Audio features are
-computed per window from a slice of the audio, so memory does not grow with the audio's length
-beyond the waveform and the output themselves.
+so its new codes continue the previous ones and all windows together give one code sequence.
+That sequence is decoded as a whole — in chunks with the convolutional decoder's full context,
+which equals decoding it at once — so window boundaries leave no seam in the motion. The last,
+partial window is padded with silence and cut — never dropped. Audio features are computed per
+window from a slice of the audio, so memory does not grow with the audio's length beyond the
+waveform and the output themselves.
 
 Python API::
 
-    >>> from eggesture import generate
+    >>> from eggesture.generate import generate, to_smplx_poses
     >>> out = generate("runs/demo/eggesture", "speech.wav")        # doctest: +SKIP
-    >>> out.poses.shape                                             # (T, 165) SMPL-X at 30 fps
+    >>> out.rotvec.shape                                # (T_model, J, 3) at the model's 15 fps
+    >>> to_smplx_poses(out, fps=30).shape               # (round(duration·30), 165), BEAT2 layout
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from .bundle import Bundle, load_bundle
 from .data.motion import sixd_to_axis_angle
@@ -29,7 +33,7 @@ from .data.transcript import Word, frame_words, read_transcript
 from .data.wav import AUDIO_SR, load_audio
 from .errors import DataError
 from .features.audio import window_features
-from .models.vqvae import DOWNSAMPLE
+from .models.vqvae import DOWNSAMPLE, MotionVQVAE
 
 
 @dataclass
@@ -53,6 +57,43 @@ def _token_window(bundle: Bundle) -> tuple[int, int]:
     return d.length, d.seed_frames
 
 
+def decoder_reach(vqvae: MotionVQVAE) -> int:
+    """Tokens on each side of a token that can change its decoded frames (receptive radius).
+
+    The decoder is a stack of 1D convolutions and ×2 nearest upsamplings (no normalisation over
+    time, no attention), so this is the sum of every convolution's half-width measured in tokens,
+    rounded up, plus one token for the upsampling's rounding.
+    """
+    rate, reach = 1, 0.0
+    for m in vqvae.decoder.modules():  # registration order = execution order (Sequential stacks)
+        if isinstance(m, nn.Conv1d):
+            reach += m.dilation[0] * (m.kernel_size[0] - 1) / 2 / rate
+        elif isinstance(m, nn.Upsample):
+            rate *= int(m.scale_factor)
+    return int(np.ceil(reach)) + 1
+
+
+@torch.no_grad()
+def decode_indices(vqvae: MotionVQVAE, indices: np.ndarray | torch.Tensor, *,
+                   chunk: int = 512) -> np.ndarray:
+    """Normalised motion ``(4·N, D)`` of a code sequence ``indices (N,)`` of any length.
+
+    Decoded in chunks of ``chunk`` tokens with :func:`decoder_reach` tokens of context on each
+    side, which gives the frames a decode of the whole sequence at once would give (to float
+    rounding) while memory stays that of one chunk.
+    """
+    idx = torch.as_tensor(np.asarray(indices), dtype=torch.long).reshape(-1)
+    n, margin = idx.numel(), decoder_reach(vqvae)
+    device = next(vqvae.parameters()).device
+    out = np.zeros((n * DOWNSAMPLE, vqvae.motion_dim), np.float32)
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        lo, hi = max(0, a - margin), min(n, b + margin)
+        motion = vqvae.decode(idx[None, lo:hi].to(device))[0].float().cpu().numpy()  # (4(hi-lo), D)
+        out[a * DOWNSAMPLE:b * DOWNSAMPLE] = motion[(a - lo) * DOWNSAMPLE:(b - lo) * DOWNSAMPLE]
+    return out
+
+
 @torch.no_grad()
 def generate_motion(
     bundle: Bundle,
@@ -68,7 +109,7 @@ def generate_motion(
 
     ``temperature`` 0 takes the most likely code at each token (deterministic); above 0 codes
     are sampled with a generator seeded by ``seed``. ``seed_motion (S', D)`` (normalised 6D,
-    S' ≥ seed frames) seeds the first window with real motion instead of the mean pose.
+    S' ≥ 1) seeds the first window with real motion instead of the mean pose.
     """
     length, seed_frames = _token_window(bundle)
     fps = bundle.fps
@@ -81,17 +122,16 @@ def generate_motion(
     gen = torch.Generator().manual_seed(seed)
     vq, clf = bundle.vqvae.to(device), bundle.classifier.to(device)
 
-    if seed_motion is not None:
-        m = np.zeros((length, dim), np.float32)
+    m = np.zeros((length, dim), np.float32)  # the mean pose, in normalised space
+    if seed_motion is not None and len(seed_motion):
         m[: min(length, len(seed_motion))] = seed_motion[:length]
-        if len(seed_motion) < length:
-            m[len(seed_motion):] = seed_motion[-1]
-    else:
-        m = np.zeros((length, dim), np.float32)  # the mean pose, in normalised space
+        m[len(seed_motion):] = seed_motion[-1]
     prev_tokens = vq.encode(torch.from_numpy(m)[None].to(device))[0, :seed_tokens]
 
-    out = np.zeros((n_total, dim), np.float32)
-    all_idx: list[np.ndarray] = []
+    # Window k covers frames [k·step, k·step + L); its first S frames are the last S of window
+    # k−1, given as seed tokens. Its new tokens continue the previous window's, so the token
+    # stream is one sequence that the convolutional decoder decodes as a whole (no seams).
+    tokens: list[np.ndarray] = []
     start = 0
     while True:
         n_here = min(length, n_total - start)
@@ -106,26 +146,18 @@ def generate_motion(
         else:
             idx = logits.argmax(-1)
         idx[:seed_tokens] = prev_tokens  # the seed is given, not predicted
-        motion = vq.decode(idx[None])[0].float().cpu().numpy()  # (L, D) normalised
-        if start == 0:
-            out[:n_here] = motion[:n_here]
-            all_idx.append(idx.cpu().numpy())
-        else:
-            # Cross-fade the overlap (the seed frames) from the previous window into this one.
-            ov = min(seed_frames, n_here)
-            a = (np.arange(1, ov + 1) / (ov + 1))[:, None].astype(np.float32)
-            out[start:start + ov] = (1 - a) * out[start:start + ov] + a * motion[:ov]
-            out[start + ov:start + n_here] = motion[ov:n_here]
-            all_idx.append(idx[seed_tokens:].cpu().numpy())
+        tokens.append(idx[seed_tokens if start else 0:].cpu().numpy())
         if start + length >= n_total:
             break
         prev_tokens = idx[length // DOWNSAMPLE - seed_tokens:]
         start += step
-    six = bundle.norm.denormalize(out).reshape(n_total, -1, 6)
     n_tok = int(np.ceil(n_total / DOWNSAMPLE))
+    stream = np.concatenate(tokens)  # ≥ n_tok: the last window runs past the audio's end
+    out = decode_indices(vq, stream)[:n_total]  # (T, D) normalised
+    six = bundle.norm.denormalize(out).reshape(n_total, -1, 6)
     return Generated(rotvec=sixd_to_axis_angle(six).astype(np.float32),
                      joint_names=bundle.joint_names, fps=fps, duration=duration,
-                     indices=np.concatenate(all_idx)[:n_tok], words=list(words or []))
+                     indices=stream[:n_tok], words=list(words or []))
 
 
 def check_words_fit(words: list[Word], duration: float, path: str | Path) -> None:
@@ -135,9 +167,21 @@ def check_words_fit(words: list[Word], duration: float, path: str | Path) -> Non
                               f"{duration:.2f} s — is it the transcript of another recording?")
 
 
+def check_duration(duration: float, fps: float, path: str | Path | None) -> None:
+    """Reject audio too short for one output frame at ``fps`` (``round(duration·fps) < 1``)."""
+    from .export.npz import n_frames_for
+
+    if n_frames_for(duration, fps) < 1:
+        raise DataError(path, f"audio is too short ({duration * 1000:.0f} ms) for one frame at "
+                              f"{fps:g} fps")
+
+
 def load_speech(audio: str | Path, text: str | Path | None = None
                 ) -> tuple[np.ndarray, list[Word]]:
-    """Read an audio file (any rate/channels) and its optional transcript (TextGrid, JSON, text)."""
+    """Read an audio file (any rate/channels) and its optional transcript (TextGrid, JSON, text).
+
+    Returns the waveform ``(N,)`` at 16 kHz mono and the timed words.
+    """
     wave = load_audio(audio, AUDIO_SR)
     if wave.size < AUDIO_SR // 50:
         raise DataError(audio, f"audio is too short ({wave.size / AUDIO_SR * 1000:.0f} ms)")
@@ -148,31 +192,44 @@ def load_speech(audio: str | Path, text: str | Path | None = None
     return wave, words
 
 
+def _wave_from_array(audio: np.ndarray, sr: int) -> np.ndarray:
+    """A waveform ``(N,)``, ``(N, C)`` or ``(C, N)`` at ``sr`` → ``(N,)`` float32 at 16 kHz."""
+    wave = np.asarray(audio, dtype=np.float32)
+    if wave.ndim == 2:  # channels are the short axis (soundfile: (N, C); librosa: (C, N))
+        wave = wave.mean(axis=1 if wave.shape[0] >= wave.shape[1] else 0)
+    if wave.ndim != 1 or wave.size == 0:
+        raise DataError(None, f"audio array must be (N,) or (N, C) with N ≥ 1, got {audio.shape}")
+    if not np.isfinite(wave).all():
+        raise DataError(None, "audio array holds NaN or infinite samples")
+    if sr != AUDIO_SR:
+        import librosa
+
+        wave = librosa.resample(wave, orig_sr=sr, target_sr=AUDIO_SR, res_type="soxr_hq")
+    return np.ascontiguousarray(wave, dtype=np.float32)
+
+
 def generate(checkpoint: str | Path | Bundle, audio: str | Path | np.ndarray,
              text: str | Path | list[Word] | None = None, *, seed: int = 0, fps: float = 30,
              temperature: float = 0.0, sr: int = AUDIO_SR) -> Generated:
     """Generate gestures for speech: the library entry point (also ``eggesture.generate``).
 
     ``checkpoint`` is a bundle folder, a run folder or a loaded :class:`Bundle`; ``audio`` a file
-    or a waveform at ``sr``; ``text`` a transcript file or timed words. Returns
-    :class:`Generated`; use :func:`to_smplx_poses` for BEAT2-layout poses at ``fps``.
+    or a waveform ``(N,)`` / ``(N, C)`` at ``sr``; ``text`` a transcript file or timed words.
+    ``fps`` is the rate the result will be written at (:func:`to_smplx_poses`); audio shorter
+    than one frame at it is refused. Returns :class:`Generated` (model frame rate).
     """
     bundle = checkpoint if isinstance(checkpoint, Bundle) else load_bundle(checkpoint)
+    text_file = None if text is None or isinstance(text, list) else text
     if isinstance(audio, np.ndarray):
-        wave = np.asarray(audio, dtype=np.float32)
-        if wave.ndim == 2:
-            wave = wave.mean(axis=1)
-        if sr != AUDIO_SR:
-            import librosa
-
-            wave = librosa.resample(wave, orig_sr=sr, target_sr=AUDIO_SR)
-        words = list(text) if isinstance(text, list) else (
-            read_transcript(text, wave, AUDIO_SR) if text is not None else [])
+        wave = _wave_from_array(audio, sr)
+        words = read_transcript(text_file, wave, AUDIO_SR) if text_file is not None else []
     else:
-        wave, words = load_speech(audio, None if isinstance(text, list) else text)
-        if isinstance(text, list):
-            words = text
-    torch.manual_seed(seed)
+        wave, words = load_speech(audio, text_file)
+    if isinstance(text, list):
+        words = sorted(text, key=lambda w: (w.start, w.end))
+    duration = wave.size / AUDIO_SR
+    check_words_fit(words, duration, text_file if text_file is not None else "words")
+    check_duration(duration, fps, None if isinstance(audio, np.ndarray) else audio)
     return generate_motion(bundle, wave, words, seed=seed, temperature=temperature)
 
 
@@ -225,41 +282,50 @@ def positions_for_preview(gen: Generated, bundle: Bundle, fps: float) -> tuple[n
 def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path | None = None,
                  video: Path | None = None, audio_path: Path | None = None,
                  fps: float = 30) -> list[Path]:
-    """Write the requested files (each atomically); returns their paths.
+    """Write the requested files, all or none; returns their paths.
 
     ``out`` (.npz): BEAT2 layout for SMPL-X models (poses (T,165), trans, betas, expressions,
     mocap_frame_rate); for models on another skeleton, ``rotations (T, J, 3)`` axis-angle,
     ``joint_names`` and ``mocap_frame_rate``. ``bvh``: on the approximate SMPL-X skeleton, or on
-    the dataset's own skeleton. ``video``: a stick-figure preview with the speech.
+    the dataset's own skeleton. ``video``: a stick-figure preview with the speech. Every file is
+    written to a temporary name beside its target and renamed only when all of them succeeded,
+    so an error (e.g. in the video) leaves none of them behind.
     """
+    from contextlib import ExitStack
+
     from .data.motion import resample_rotations
     from .export.bvh import write_skeleton_bvh, write_smplx_bvh
     from .export.npz import n_frames_for, write_beat2_npz
     from .io import atomic_path
 
-    written: list[Path] = []
+    targets = [Path(p) for p in (out, bvh, video) if p is not None]
+    if len({p.resolve() for p in targets}) < len(targets):
+        raise DataError(targets[0], "the output files must have different names")
     smplx = is_smplx(gen)
     poses = to_smplx_poses(gen, fps) if smplx else None
-    if out is not None:
-        if smplx:
-            write_beat2_npz(out, poses, int(fps))
-        else:
-            rot = resample_rotations(gen.rotvec, gen.fps, fps, n_out=n_frames_for(gen.duration, fps))
-            with atomic_path(out, suffix=".npz") as tmp, open(tmp, "wb") as f:
-                np.savez(f, rotations=rot.astype(np.float32), joint_names=np.array(gen.joint_names),
-                         mocap_frame_rate=np.array(int(fps), np.int32))
-        written.append(out)
-    if bvh is not None:
-        if smplx:
-            write_smplx_bvh(bvh, poses, fps)
-        else:
-            rot = resample_rotations(gen.rotvec, gen.fps, fps, n_out=n_frames_for(gen.duration, fps))
-            write_skeleton_bvh(bvh, _skeleton(bundle), rot, gen.joint_names, fps)
-        written.append(bvh)
-    if video is not None:
-        from .export.render import DEFAULT_FPS, render_video
+    rot = None if smplx else resample_rotations(gen.rotvec, gen.fps, fps,
+                                                n_out=n_frames_for(gen.duration, fps))
+    with ExitStack() as stack:  # each temporary is renamed onto its target when the stack closes
+        if out is not None:
+            tmp = stack.enter_context(atomic_path(out, suffix=".npz"))
+            if smplx:
+                write_beat2_npz(tmp, poses, int(fps))
+            else:
+                with open(tmp, "wb") as f:
+                    np.savez(f, rotations=rot.astype(np.float32),
+                             joint_names=np.array(gen.joint_names),
+                             mocap_frame_rate=np.array(int(fps), np.int32))
+        if bvh is not None:
+            tmp = stack.enter_context(atomic_path(bvh, suffix=".bvh"))
+            if smplx:
+                write_smplx_bvh(tmp, poses, fps)
+            else:
+                write_skeleton_bvh(tmp, _skeleton(bundle), rot, gen.joint_names, fps)
+        if video is not None:
+            from .export.render import DEFAULT_FPS, render_video
 
-        pos, parents = positions_for_preview(gen, bundle, DEFAULT_FPS)
-        render_video(video, [(pos, parents, "generated")], fps=DEFAULT_FPS, audio_path=audio_path)
-        written.append(video)
-    return written
+            tmp = stack.enter_context(atomic_path(video, suffix=".mp4"))
+            pos, parents = positions_for_preview(gen, bundle, DEFAULT_FPS)
+            render_video(tmp, [(pos, parents, "generated")], fps=DEFAULT_FPS,
+                         audio_path=audio_path)
+    return targets

@@ -57,9 +57,11 @@ def _transcript_for(audio: Path) -> Path | None:
 
 def _one(bundle, audio: Path, text: Path | None, out: Path, bvh: Path | None, video: Path | None,
          args) -> tuple[float, float]:
-    from ..generate import generate_motion, load_speech, save_outputs
+    from ..data.wav import AUDIO_SR
+    from ..generate import check_duration, generate_motion, load_speech, save_outputs
 
     wave, words = load_speech(audio, text)
+    check_duration(wave.size / AUDIO_SR, args.fps, audio)
     t0 = time.perf_counter()
     gen = generate_motion(bundle, wave, words, seed=args.seed, temperature=args.temperature)
     elapsed = time.perf_counter() - t0
@@ -93,13 +95,16 @@ def run(args: argparse.Namespace) -> int:
     files = sorted(p for p in audio.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
         raise DataError(audio, f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in the folder")
-    if out.suffix:
+    if out.suffix or (out.exists() and not out.is_dir()):
         raise DataError(out, "--out must be a folder when --audio is a folder")
-    out.mkdir(parents=True, exist_ok=True)
     text_dir = Path(args.text) if args.text else None
+    if text_dir is not None and not text_dir.is_dir():
+        raise DataError(text_dir, "--text must be a folder of transcripts (NAME.TextGrid, "
+                                  "NAME.json or NAME.txt) when --audio is a folder")
+    out.mkdir(parents=True, exist_ok=True)
     rows, failed = [], 0
     for f in files:
-        text = _transcript_for(text_dir / f.name if text_dir and text_dir.is_dir() else f)
+        text = _transcript_for(text_dir / f.name if text_dir else f)
         try:
             dur, sec = _one(bundle, f, text, out / f"{f.stem}.npz",
                             out / f"{f.stem}.bvh" if args.bvh is not None else None,
