@@ -91,6 +91,17 @@ def _bump(t: np.ndarray, start: float, dur: float) -> np.ndarray:
     return np.sin(np.pi * x) ** 2
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny nets run fastest on one thread; on a shared 2-core machine more threads spin-wait."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     splits = {f"1_toy_0_{k}_{k}": "train" for k in range(4)}
@@ -101,8 +112,13 @@ def corpus(tmp_path_factory) -> Path:
 SMALL = WindowSettings(length=64, stride=16, joint_set="upper")
 
 
-def test_feature_ae_trains_saves_loads_and_reconstructs(corpus, tmp_path):
-    data = prepare(corpus, SMALL, use_cache=False)
+@pytest.fixture(scope="module")
+def data(corpus):
+    """The toy corpus prepared once for this module (15 fps, 13 upper-body joints)."""
+    return prepare(corpus, SMALL, use_cache=False)
+
+
+def test_feature_ae_trains_saves_loads_and_reconstructs(corpus, data, tmp_path):
     out = tmp_path / "ae"
     fx = train_feature_ae(data, out, net=FeatureAEConfig(channels=48, feature_dim=32),
                           training=FeatureAETraining(epochs=30, lr=2e-3, seed=3))
@@ -126,8 +142,7 @@ def test_feature_ae_trains_saves_loads_and_reconstructs(corpus, tmp_path):
     assert fx.features(held, pool="time").shape == (held.shape[0] * 16, 32)
 
 
-def test_feature_ae_refuses_mismatched_data_and_tampering(corpus, tmp_path):
-    data = prepare(corpus, SMALL, use_cache=False)
+def test_feature_ae_refuses_mismatched_data_and_tampering(corpus, data, tmp_path):
     out = tmp_path / "ae"
     fx = train_feature_ae(data, out, net=FeatureAEConfig(channels=16, feature_dim=8),
                           training=FeatureAETraining(epochs=1))
@@ -156,8 +171,7 @@ def test_default_dir_beside_data_or_in_cache(tmp_path, monkeypatch):
     assert d.parts[-3] == "fgd_ae" and d.name == "upper-15fps-64" and ".eggesture" not in d.parts
 
 
-def test_recognizer_recall_on_held_out_ground_truth(corpus, tmp_path):
-    data = prepare(corpus, SMALL, use_cache=False)
+def test_recognizer_recall_on_held_out_ground_truth(corpus, data, tmp_path):
     out = tmp_path / "rec"
     rec = train_recognizer(data, out, net=RecognizerConfig(channels=48),
                            training=RecognizerTraining(steps=250, batch_size=16, seed=1))

@@ -235,9 +235,10 @@ def train_recognizer(
             return a
         if centre is None:
             return int(rng.integers(a, b - crop + 1))
-        lo = max(a, centre - crop + crop // 8)
-        hi = min(b - crop, centre - crop // 8)
-        return int(rng.integers(min(lo, hi), max(lo, hi) + 1))
+        # The event centre lands anywhere but the outer eighths of the crop.
+        lo = min(max(a, centre - crop + crop // 8), b - crop)
+        hi = max(min(b - crop, centre - crop // 8), lo)
+        return int(rng.integers(lo, hi + 1))
 
     t_start = time.time()
     running = math.nan
