@@ -171,15 +171,15 @@ class Espeak:
     def utterance(self, tokens: list[str], voice: Voice, end: str = ".") -> Utterance:
         """Speak ``tokens`` (plain words, no punctuation) followed by ``end`` punctuation.
 
-        Returns the trimmed 16 kHz audio and one :class:`Word` per token. Raises ``RuntimeError``
-        if espeak's words do not match the tokens one to one (a token espeak splits or merges).
+        Returns the trimmed 16 kHz audio and one :class:`Word` per token. espeak speaks some
+        word pairs as one ("in the", "was a"): such a group's time is shared among its words in
+        proportion to their letters, each boundary moved to the nearest phoneme start.
         """
         import soxr
 
         if not tokens:
             raise ValueError("an utterance needs at least one word")
         text = " ".join(tokens) + end
-        starts_char = np.cumsum([0] + [len(t) + 1 for t in tokens[:-1]]) + 1  # 1-based positions
         audio, events = self.raw(text, voice)
         sr = self.sample_rate
         loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > AUDIBLE_THRESHOLD)
@@ -187,28 +187,11 @@ class Espeak:
             raise RuntimeError(f"espeak-ng produced no audible speech for {text!r}")
         a, b = int(loud[0]), int(loud[-1]) + 1
 
-        word_events = [e for e in events if e[0] == _EVENT_WORD]
-        if [e[1] for e in word_events] != starts_char.tolist():
-            raise RuntimeError(f"espeak-ng's words do not match the tokens of {text!r}")
-        word_start = [round(e[2] * sr / 1000) for e in word_events]  # samples at sr
-        # Per word: the phonemes after its WORD event and before the next one.
-        phonemes: list[list[tuple[int, bytes]]] = [[] for _ in tokens]
-        k = -1
-        for etype, _, pos_ms, name in events:
-            if etype == _EVENT_WORD:
-                k += 1
-            elif k >= 0:
-                phonemes[k].append((round(pos_ms * sr / 1000), name))
-        n = len(tokens)
-        spans = []
-        for i in range(n):
-            s = a if i == 0 else max(a, word_start[i])
-            e = b if i == n - 1 else min(b, word_start[i + 1])
-            pauses = [p for p, name in phonemes[i] if name.startswith(b"_") and p > s]
-            if pauses:
-                e = min(e, pauses[0])
-            spans.append((s, max(s, e)))
-        stressed = [any(name.startswith(b"'") for _, name in ph) for ph in phonemes]
+        spans = _word_spans(tokens, events, a, b, sr)
+        phonemes = [(round(pos_ms * sr / 1000), name) for etype, _, pos_ms, name in events
+                    if etype == _EVENT_PHONEME]
+        stressed = [any(s <= p < max(e, s + 1) and name.startswith(b"'") for p, name in phonemes)
+                    for s, e in spans]
 
         speech = audio[a:b].astype(np.float32) / 32768.0
         out = soxr.resample(speech, sr, OUTPUT_SR, quality="HQ").astype(np.float32)
@@ -219,6 +202,43 @@ class Espeak:
             t1 = min(out.size, round((e - a) * scale)) / OUTPUT_SR
             words.append(Word(t0, t1, tok))
         return Utterance(out, words, stressed)
+
+
+def _word_spans(tokens: list[str], events: list[tuple[int, int, int, bytes]], a: int, b: int,
+                sr: int) -> list[tuple[int, int]]:
+    """Sample spans ``[start, end)`` of ``tokens`` within audio ``[a, b)`` from espeak's events.
+
+    A WORD event belongs to the token whose characters hold its text position; tokens without
+    an event of their own share their predecessor's (espeak spoke them as one word).
+    """
+    char0 = np.cumsum([0] + [len(t) + 1 for t in tokens[:-1]]) + 1  # 1-based text positions
+    head_start: dict[int, int] = {0: a}
+    for etype, text_pos, pos_ms, _ in events:
+        if etype == _EVENT_WORD:
+            i = int(np.searchsorted(char0, text_pos, side="right")) - 1
+            if i > 0 and i not in head_start:
+                head_start[i] = min(b, max(a, round(pos_ms * sr / 1000)))
+    phon = sorted(round(pos_ms * sr / 1000) for etype, _, pos_ms, _ in events
+                  if etype == _EVENT_PHONEME)
+    pauses = sorted(round(pos_ms * sr / 1000) for etype, _, pos_ms, name in events
+                    if etype == _EVENT_PHONEME and name.startswith(b"_"))
+    heads = sorted(head_start)
+    spans: list[tuple[int, int]] = []
+    for h, head in enumerate(heads):
+        s = head_start[head]
+        e = head_start[heads[h + 1]] if h + 1 < len(heads) else b
+        e = next((p for p in pauses if s < p < e), e)  # a pause inside ends the group early
+        group = range(head, heads[h + 1] if h + 1 < len(heads) else len(tokens))
+        letters = np.cumsum([len(tokens[i]) for i in group], dtype=np.float64)
+        inner = [p for p in phon if s < p < e]
+        bounds = [s]
+        for frac in letters[:-1] / letters[-1]:
+            target = s + frac * (e - s)
+            free = [p for p in inner if p > bounds[-1]]
+            bounds.append(min(free, key=lambda p: abs(p - target)) if free else round(target))
+        bounds.append(e)
+        spans.extend((bounds[k], max(bounds[k], bounds[k + 1])) for k in range(len(group)))
+    return spans
 
 
 _ENGINE: Espeak | None = None
