@@ -1416,9 +1416,11 @@ def synthesize_corpus(
     (the first of :data:`GESTURES`) whose keywords follow a Zipf law with exponent ``zipf``,
     ``speakers`` speakers. The same arguments give byte-identical files, whatever ``workers``
     (processes; default: up to 2, the CPUs available). ``progress(done, total, id)`` is called
-    after each sequence. A non-empty ``out`` must hold a previous corpus (whose sequence files
-    are replaced; files it listed that the new corpus lacks are removed) unless ``force``, which
-    writes into it and deletes nothing. Returns the content of ``corpus.json``.
+    once before the first sequence (``done`` 0, ``id`` "") and after each one.
+
+    A non-empty ``out`` must hold a previous corpus (whose sequence files are replaced; files
+    it listed that the new corpus lacks are removed) unless ``force``, which writes into it and
+    deletes nothing. Returns the content of ``corpus.json``.
     """
     from ..io import write_json, write_text
 
@@ -1437,6 +1439,8 @@ def synthesize_corpus(
                              else (os.cpu_count() or 1)))
     jobs = [(p, str(out)) for p in plans]
     summaries: list[dict] = []
+    if progress:
+        progress(0, len(jobs), "")
     # One fresh process per sequence: espeak-ng's output depends on what its process spoke
     # before, so sharing a process between sequences would make the bytes depend on scheduling.
     with _pool_context().Pool(processes=max(1, min(workers, len(jobs))), maxtasksperchild=1) as pool:
