@@ -1,4 +1,5 @@
-"""``eggesture corpus synth OUT``: build the synthetic long-tailed co-speech corpus (BEAT2 layout)."""
+"""``eggesture corpus synth OUT``: build the synthetic long-tailed co-speech corpus (BEAT2
+layout)."""
 
 from __future__ import annotations
 

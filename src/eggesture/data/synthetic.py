@@ -73,7 +73,8 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _rodrigues(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rotation matrices ``(..., 3, 3)`` about unit-normalised ``axis (..., 3)`` by ``angle (...)``."""
+    """Rotation matrices ``(..., 3, 3)`` about ``axis (..., 3)`` (normalised here) by
+    ``angle (...)`` radians."""
     axis = _unit(np.asarray(axis, dtype=np.float64))
     angle = np.asarray(angle, dtype=np.float64)
     x, y, z = axis[..., 0], axis[..., 1], axis[..., 2]
@@ -303,8 +304,10 @@ def _arm_rotations(params: np.ndarray, hands: bool = True) -> dict[int, np.ndarr
     return out
 
 
-def _hand_rotations(curl: np.ndarray, thumb: np.ndarray, spread: np.ndarray) -> dict[int, np.ndarray]:
-    """Left-hand finger rotations ``{joint: (T, 3, 3)}`` from curls ``(T, 4)``, thumb and spread ``(T,)``."""
+def _hand_rotations(curl: np.ndarray, thumb: np.ndarray,
+                    spread: np.ndarray) -> dict[int, np.ndarray]:
+    """Left-hand finger rotations ``{joint: (T, 3, 3)}`` from curls ``(T, 4)``, thumb ``(T,)``
+    and spread ``(T,)``."""
     t = curl.shape[0]
     z_axis = np.broadcast_to([0.0, 0.0, -1.0], (t, 3))  # curls the fingers toward the palm
     y_axis = np.broadcast_to([0.0, -1.0, 0.0], (t, 3))  # fans them toward the thumb
@@ -634,7 +637,8 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
 
 def _filler_phrase(rng: np.random.Generator) -> list[str]:
     """A phrase without any keyword, 3–10 words."""
-    obj = [_pick(rng, _DETS)] + ([_pick(rng, _ADJS)] if rng.random() < 0.5 else []) + [_pick(rng, _NOUNS)]
+    adj = [_pick(rng, _ADJS)] if rng.random() < 0.5 else []
+    obj = [_pick(rng, _DETS), *adj, _pick(rng, _NOUNS)]
     kind = rng.random()
     if kind < 0.55:
         words = [_pick(rng, _SUBJECTS), _pick(rng, _VERBS), *obj]
@@ -854,7 +858,8 @@ def _check_settings(*, minutes: float, seed: int, classes: int, zipf: float, spe
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         bad(f"--seed must be a non-negative integer, got {seed}")
     if not 1 <= classes <= MAX_CLASSES:
-        bad(f"--classes must be 1–{MAX_CLASSES} (the gesture library has {MAX_CLASSES}), got {classes}")
+        bad(f"--classes must be 1–{MAX_CLASSES} (the size of the gesture library), "
+            f"got {classes}")
     if not (math.isfinite(zipf) and 0.0 <= zipf <= 4.0):
         bad(f"--zipf must be between 0 and 4, got {zipf}")
     if not 1 <= speakers <= MAX_SPEAKERS:
@@ -1139,6 +1144,10 @@ def _beats(words, stressed, is_keyword, events, audio, sp: Speaker,
     return beats
 
 
+#: Wrist displacement (m) at the lowest point of a beat of amplitude 1: down and a bit forward.
+_BEAT_STROKE = np.array([0.0, -0.07, 0.02])
+
+
 def _talk_envelope(tt: np.ndarray, phrases: list[tuple[float, float]]) -> np.ndarray:
     """1 while talking (phrases less than 1.3 s apart form one block), 0 at rest; smooth."""
     blocks: list[list[float]] = []
@@ -1202,7 +1211,7 @@ def _motion(n_frames: int, phrases, events: list[SemanticEvent], beats: list[Bea
         bump = _bump(tt, b.time - 0.2, b.time, b.time + 0.25)
         for side in (("main", "other") if b.hands == "both" else (b.hands,)):
             a = arms[side]
-            a[:, ARM_FIELDS["wrist"]] += (b.amplitude * bump)[:, None] * np.array([0.0, -0.07, 0.02])
+            a[:, ARM_FIELDS["wrist"]] += (b.amplitude * bump)[:, None] * _BEAT_STROKE
             a[:, ARM_FIELDS["flex"]] += 18.0 * b.amplitude * bump
             a[:, ARM_FIELDS["curl"]] -= (0.12 * b.amplitude * bump)[:, None]
         nod += 0.6 * b.amplitude * _bump(tt, b.time - 0.15, b.time + 0.05, b.time + 0.35)
@@ -1443,7 +1452,8 @@ def synthesize_corpus(
         progress(0, len(jobs), "")
     # One fresh process per sequence: espeak-ng's output depends on what its process spoke
     # before, so sharing a process between sequences would make the bytes depend on scheduling.
-    with _pool_context().Pool(processes=max(1, min(workers, len(jobs))), maxtasksperchild=1) as pool:
+    n_proc = max(1, min(workers, len(jobs)))
+    with _pool_context().Pool(processes=n_proc, maxtasksperchild=1) as pool:
         for summary in pool.imap(_build_and_write, jobs):
             summaries.append(summary)
             if progress:
