@@ -187,7 +187,7 @@ class Espeak:
             raise RuntimeError(f"espeak-ng produced no audible speech for {text!r}")
         a, b = int(loud[0]), int(loud[-1]) + 1
 
-        spans = _word_spans(tokens, events, a, b, sr)
+        spans = _word_spans(tokens, events, loud, a, b, sr)
         phonemes = [(round(pos_ms * sr / 1000), name) for etype, _, pos_ms, name in events
                     if etype == _EVENT_PHONEME]
         stressed = [any(s <= p < max(e, s + 1) and name.startswith(b"'") for p, name in phonemes)
@@ -204,12 +204,14 @@ class Espeak:
         return Utterance(out, words, stressed)
 
 
-def _word_spans(tokens: list[str], events: list[tuple[int, int, int, bytes]], a: int, b: int,
-                sr: int) -> list[tuple[int, int]]:
+def _word_spans(tokens: list[str], events: list[tuple[int, int, int, bytes]], loud: np.ndarray,
+                a: int, b: int, sr: int) -> list[tuple[int, int]]:
     """Sample spans ``[start, end)`` of ``tokens`` within audio ``[a, b)`` from espeak's events.
 
     A WORD event belongs to the token whose characters hold its text position; tokens without
-    an event of their own share their predecessor's (espeak spoke them as one word).
+    an event of their own share their predecessor's (espeak spoke them as one word). A word
+    followed by a pause ends at its last audible sample (``loud``: indices of the audible
+    samples, sorted), since espeak's pause phoneme starts while the word still sounds.
     """
     char0 = np.cumsum([0] + [len(t) + 1 for t in tokens[:-1]]) + 1  # 1-based text positions
     head_start: dict[int, int] = {0: a}
@@ -227,7 +229,10 @@ def _word_spans(tokens: list[str], events: list[tuple[int, int, int, bytes]], a:
     for h, head in enumerate(heads):
         s = head_start[head]
         e = head_start[heads[h + 1]] if h + 1 < len(heads) else b
-        e = next((p for p in pauses if s < p < e), e)  # a pause inside ends the group early
+        pause = next((p for p in pauses if s < p < e), None)
+        if pause is not None:  # the group ends where its sound does, before the next word
+            k = int(np.searchsorted(loud, e)) - 1
+            e = max(pause, int(loud[k]) + 1) if k >= 0 and loud[k] >= s else pause
         group = range(head, heads[h + 1] if h + 1 < len(heads) else len(tokens))
         letters = np.cumsum([len(tokens[i]) for i in group], dtype=np.float64)
         inner = [p for p in phon if s < p < e]

@@ -461,7 +461,7 @@ GESTURES: tuple[GestureClass, ...] = (
         description="both arms spread wide, open hands facing each other"),
     GestureClass(
         "one", ("one", "single", "first"),
-        ("there is only {} reason", "she made {} simple rule", "just {} small step"),
+        ("there is only {} reason", "she made {} simple rule", "just {} more step"),
         0.9, (_ONE, _ONE.moved(dy=0.04)),
         description="dominant forearm up, index finger raised"),
     GestureClass(
@@ -563,7 +563,7 @@ GESTURES: tuple[GestureClass, ...] = (
         description="three fingers raised in front of the chest, palm out"),
     GestureClass(
         "time", ("time", "late", "hour"),
-        ("we had no {} left", "it was already {}", "the {} went by"),
+        ("we ran out of {}", "it was already {}", "the {} went by"),
         1.4, (_TAP, _TAP.moved(dy=0.03), _TAP, _TAP.moved(dy=0.03), _TAP), (_WATCH,),
         description="dominant index tapping the other wrist"),
     GestureClass(
