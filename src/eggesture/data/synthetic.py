@@ -34,13 +34,13 @@ What a sequence holds (ids ``{speaker}_{name}_0_{n}_{n}``, about a minute each):
   is ~``N^zipf`` times as frequent as the rarest.
 
 Split rule: ``n = max(3, K, round(minutes))`` sequences, dealt to speakers round robin. When every
-speaker has at least 3 sequences, each speaker's last ``max(1, round(n_k / 10))`` sequences are
+speaker has at least 10 sequences, each speaker's last ``max(1, round(n_k / 10))`` sequences are
 test and the ``max(1, round(n_k / 10))`` before them val; otherwise the same rule applies to the
 whole list. Every class gets at least one event in the training split (this only matters for
 corpora of a few minutes, whose training sequences then run longer than planned).
 
 Determinism: everything random comes from ``numpy.random.default_rng`` seeded by the arguments,
-files are written byte-for-byte reproducibly (fixed zip timestamps, PCM wav, sorted json), and
+files are written byte-for-byte reproducibly (fixed zip timestamps, PCM wav, ordered json), and
 each sequence is built in a fresh worker process because espeak-ng's output depends on what the
 same process synthesised before.
 """
@@ -790,7 +790,7 @@ def _split_sizes(n: int) -> tuple[int, int]:
 def _assign_splits(speaker_of: list[int], k: int) -> list[str]:
     n = len(speaker_of)
     groups = [[i for i in range(n) if speaker_of[i] == s] for s in range(k)]
-    if min(len(g) for g in groups) < 3:
+    if min(len(g) for g in groups) < 10:  # too few to hold some out per speaker
         groups = [list(range(n))]
     split = ["train"] * n
     for g in groups:
@@ -1439,10 +1439,12 @@ def synthesize_corpus(
     settings = {"minutes": minutes, "seed": seed, "classes": classes, "zipf": zipf,
                 "speakers": speakers}
     out.mkdir(parents=True, exist_ok=True)
-    # Mark the folder as ours first: an interrupted build can be rebuilt without --force.
+    # Mark the folder as ours first, listing every sequence file that may appear: an
+    # interrupted build can be rebuilt without --force, and its leftovers cleaned up.
+    listed = sorted(set(previous) | {p.id for p in plans})
     write_json(out / CORPUS_JSON, {"generator": GENERATOR, "version": FORMAT_VERSION,
                                    "complete": False, "settings": settings,
-                                   "sequences": [{"id": i} for i in previous]})
+                                   "sequences": [{"id": i} for i in listed]})
     if workers is None:
         workers = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                              else (os.cpu_count() or 1)))
@@ -1494,7 +1496,7 @@ def corpus_summary(plans: list[SequencePlan], summaries: list[dict], settings: d
         "sample_rate": AUDIO_SR,
         "minutes": round(sum(seconds.values()) / 60.0, 3),
         "split_rule": "n = max(3, speakers, round(minutes)) sequences dealt to speakers round "
-                      "robin; per speaker (or over all sequences if a speaker has fewer than 3) "
+                      "robin; per speaker (or over all sequences if a speaker has fewer than 10) "
                       "the last max(1, round(n/10)) are test and the max(1, round(n/10)) before "
                       "them val; keywords are allotted per split by a Zipf law, every class at "
                       "least once in train",
