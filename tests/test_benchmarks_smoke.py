@@ -1,0 +1,171 @@
+"""Smoke runs of the benchmarks at tiny sizes (no timing assertions), and their known-value parts.
+
+Each benchmark script runs end to end with ``--quick`` into a temporary folder and must write
+its JSON with the facts the report needs; the report must render it. The pieces with a known
+answer (windows per epoch, window counts, target checks, the demo reader) are checked exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import common, demo, inference, quantizer, report, training  # noqa: E402
+
+
+@pytest.fixture
+def threads():
+    """The benchmarks set torch's thread count; give the test process its own back."""
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
+def _load(path: Path) -> dict:
+    d = json.loads(path.read_text())
+    for key in ("date", "command", "machine", "versions", "summary", "loadavg_start"):
+        assert key in d["meta"], key
+    assert d["meta"]["versions"]["torch"] == torch.__version__
+    return d
+
+
+def test_quantizer_quick(tmp_path, threads):
+    assert quantizer.main(["--quick", "--no-memory", "--threads", "1", "--out", str(tmp_path)]) == 0
+    d = _load(tmp_path / "quantizer.json")
+    sizes = d["results"]["sizes"]
+    assert [r["K"] for r in sizes] == [64, 256]
+    for r in sizes:
+        assert set(r["time"]) == set(quantizer.METHODS)
+        assert all(t["median_s"] > 0 for t in r["time"].values())
+        med = {m: t["median_s"] for m, t in r["time"].items()}
+        assert r["ratios"]["entropy/vanilla"] == pytest.approx(med["entropy"] / med["vanilla"],
+                                                               rel=1e-2, abs=1e-3)
+    assert "entropy/vanilla at K=64 <= 1.25" in d["results"]["targets"]
+    assert "### Quantizer" in report.render(tmp_path)
+
+
+def test_quantizer_memory_probe_sees_the_soft_assignment():
+    """The (N, K) soft assignment of a large codebook shows up in the measured peak."""
+    def probe(*args):  # a fresh process, as the benchmark measures it
+        return common.run_probe("benchmarks.quantizer", ["--probe", *map(str, args)])
+
+    big = probe("entropy", 16384, 16, 4, 256)  # N·K = 16.8 M floats = 64 MiB per (N, K) array
+    assert big["how"].startswith("VmHWM")
+    assert 40 < big["peak_mb"] < 1000
+
+
+def test_targets_from_known_numbers():
+    res = {"shape": {"batch": 2}, "sizes": [
+        {"K": 512, "ratios": {"entropy/vanilla": 1.2, "entropy/vqp_entropy": 0.9}},
+        {"K": 2048, "ratios": {"entropy/vanilla": 2.0, "entropy/vqp_entropy": 1.1}}],
+        "memory": [{"method": "entropy", "K": 2048, "batch": 2, "peak_mb": 100.0},
+                   {"method": "entropy", "K": 2048, "batch": 4, "peak_mb": 180.0},
+                   {"method": "vqp_entropy", "K": 2048, "batch": 2, "peak_mb": 90.0}]}
+    t = quantizer.targets(res)
+    assert t["entropy/vanilla at K=512 <= 1.25"]["met"]
+    assert t["entropy/vqp_entropy at K=512 <= 1.0"]["met"]
+    assert not t["entropy/vqp_entropy at K=2048 <= 1.0"]["met"]
+    assert not t["entropy peak memory at K=2048: 2x tokens adds < 50 %"]["met"]  # 1.8×
+    assert not t["entropy peak memory at K=2048 <= vqp_entropy"]["met"]
+
+
+def test_training_quick(tmp_path, threads):
+    # paper_beat2 runs the same code (its epoch projection is skipped at --quick sizes).
+    assert training.main(["--quick", "--configs", "synthetic", "--threads", "1",
+                          "--out", str(tmp_path)]) == 0
+    d = _load(tmp_path / "training.json")
+    cfgs = {c["config"]: c for c in d["results"]["configs"]}
+    assert set(cfgs) == {"synthetic"}
+    syn = cfgs["synthetic"]
+    assert set(syn["methods"]) == {"eggesture", "vanilla:vq", "vanilla:cls"}
+    st = syn["methods"]["eggesture"]["stages_s_per_step"]
+    for stage in ("vq_encoder", "quantizer", "vq_decoder", "classifier", "backward", "optimizer"):
+        assert st[stage] > 0, stage
+    # The classifier phase of the baseline does not run the quantizer's forward or the decoder.
+    cls = syn["methods"]["vanilla:cls"]["stages_s_per_step"]
+    assert "quantizer" not in cls and "vq_decoder" not in cls and cls["classifier"] > 0
+    assert syn["profile"]["top_ops"]
+    assert "### Training step throughput" in report.render(tmp_path)
+
+
+def test_paper_epoch_windows_known_value():
+    from eggesture.config import load_config
+
+    cfg = load_config("paper_beat2")  # 15 fps, 300-frame windows, stride 20
+    # 60 s = 900 frames → (900 − 300) // 20 + 1 = 31 windows; 4 h = 240 sequences.
+    assert training.paper_epoch_windows(cfg, 4.0, 60.0) == 240 * 31
+    assert training.paper_epoch_windows(cfg, 1.0, 10.0) == 0  # sequences shorter than a window
+
+
+def test_inference_quick(tmp_path, threads):
+    assert inference.main(["--quick", "--threads", "1", "--out", str(tmp_path)]) == 0
+    d = _load(tmp_path / "inference.json")
+    run = d["results"]["models"]["tiny"]["runs"][0]
+    assert run["seconds"] == 10 and run["rtf"] > 0
+    assert {"audio_features", "classifier", "decoder", "conversion"} <= set(run["stages_s"])
+    assert math.isclose(sum(run["stages_share"].values()), 1.0, abs_tol=0.01)
+    cli = d["results"]["cli"]["runs"][0]
+    assert cli["peak_rss_mb"] > 50 and cli["generate_s"] is not None  # the real command ran
+    assert "### Inference" in report.render(tmp_path)
+
+
+def test_inference_window_count_matches_generate(tmp_path):
+    """``_n_windows`` counts the classifier calls ``generate_motion`` makes."""
+    from eggesture.bundle import load_bundle
+    from eggesture.generate import generate_motion
+
+    bundle = load_bundle(inference.make_bundle("tiny", tmp_path))
+    calls = []
+    h = bundle.classifier.register_forward_hook(lambda *_: calls.append(1))
+    for seconds in (2.7, 6.0):  # one window (40 frames at 15 fps); three
+        calls.clear()
+        generate_motion(bundle, inference.speechlike(seconds))
+        assert len(calls) == inference._n_windows(bundle, seconds), seconds
+    h.remove()
+
+
+def test_demo_reader(tmp_path):
+    run_dir = tmp_path / "d"
+    run_dir.mkdir()
+    (run_dir / "results.json").write_text(json.dumps({
+        "settings": {"minutes": 30, "config": {"train": {"epochs": 5}}},
+        "stage_seconds": {"corpus": 30.0, "train_eggesture": 60.0, "report": 10.0},
+        "total_seconds": 100.0}))
+    r = demo.read_demo(run_dir)
+    assert r["stage_share"] == {"corpus": 0.3, "train_eggesture": 0.6, "report": 0.1}
+    assert r["minutes_of_corpus"] == 30 and r["epochs"] == 5
+    assert demo.read_demo(tmp_path / "missing") is None
+    out = tmp_path / "res"
+    assert demo.main(["--demo-dir", str(run_dir), "--out", str(out)]) == 0
+    assert "| train_eggesture | 60.0 | 60 % |" in report.render(out)
+    assert demo.main(["--demo-dir", str(tmp_path / "missing"), "--out", str(out)]) == 0
+    assert json.loads((out / "demo.json").read_text())["results"]["status"] == "pending"
+
+
+def test_report_rewrites_only_between_markers(tmp_path):
+    res = tmp_path / "res"
+    demo.main(["--demo-dir", str(tmp_path / "none"), "--out", str(res)])
+    doc = tmp_path / "b.md"
+    doc.write_text(f"intro\n{report.BEGIN}\nold\n{report.END}\noutro\n")
+    assert report.main(["--results", str(res), "--doc", str(doc)]) == 0
+    text = doc.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text
+    assert "Pending" in text
+    (tmp_path / "nomark.md").write_text("no markers")
+    assert report.main(["--results", str(res), "--doc", str(tmp_path / "nomark.md")]) == 2
+
+
+def test_interleaved_rotates_order():
+    seen = []
+    out = common.interleaved({"a": lambda: seen.append("a"), "b": lambda: seen.append("b")},
+                             reps=2, warmup=0)
+    assert seen == ["a", "b", "b", "a"] and all(len(v) == 2 for v in out.values())
