@@ -249,3 +249,23 @@ def test_fgd_train_cli_without_annotations(tmp_path, capsys):
     assert "skipped (no sem/ annotations)" in capsys.readouterr().out
     assert main(["fgd-train", "--data", str(root), "--recognizer", *tiny]) == 2
     assert "no sem/ annotations" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_on_the_synthetic_corpus(tmp_path):
+    """DESIGN §5 check on the real synthetic speaker (a 10-minute corpus; minutes of CPU).
+
+    Measured (seed 0): recogniser recall 1.000 on 52 held-out events (head 1.000, tail 1.000),
+    autoencoder held-out MSE 0.092 (normalised units) after 30 epochs.
+    """
+    synthetic = pytest.importorskip("eggesture.data.synthetic")
+    root = tmp_path / "synth"
+    synthetic.synthesize_corpus(root, minutes=10, seed=0)
+    data = prepare(root, WindowSettings())
+    rec = train_recognizer(data, tmp_path / "rec")
+    r = recall_on_ground_truth(rec, data, ["val", "test"])
+    print(f"recogniser held-out recall {r.all:.3f} head {r.head} tail {r.tail} ({r.events} events)")
+    assert r.events >= 40 and r.all >= 0.9
+    fx = train_feature_ae(data, tmp_path / "ae")
+    print(f"autoencoder held-out MSE {fx.config['training']['heldout_mse']:.4f}")
+    assert fx.config["training"]["heldout_mse"] < 0.2
