@@ -139,7 +139,7 @@ def plot_recall_per_class(per_class: Mapping[str, Mapping[str, Mapping]], out: s
     n_head = sum(1 for c in classes if info[c]["group"] == "head")
     m = len(per_class)
     width = 0.8 / m
-    fig = Figure(figsize=(max(6.0, 0.55 * len(classes) * max(1, m) + 2), 4.4),
+    fig = Figure(figsize=(min(16.0, max(6.0, 0.3 * len(classes) * m + 2.5)), 4.6),
                  layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(classes))
