@@ -33,8 +33,8 @@ SR = 16000
 
 
 @pytest.fixture(scope="module")
-def bundle_dir(tmp_path_factory):
-    """A ``tiny`` bundle (L = 40 frames, S = 8 seed frames at 15 fps) trained on 3 × 8 s."""
+def trained(tmp_path_factory):
+    """A ``tiny`` run (L = 40 frames, S = 8 seed frames at 15 fps) on 3 × 8 s: its folder."""
     tmp = tmp_path_factory.mktemp("gen")
     root = write_folder(tmp / "beat2", {"1_x_0_1_1": "train", "1_x_0_2_2": "train",
                                         "1_x_0_3_3": "val"}, seconds=8)
@@ -42,7 +42,13 @@ def bundle_dir(tmp_path_factory):
         mp.setenv("EGGESTURE_CACHE", str(tmp / "cache"))
         cfg = load_config("tiny", [f"data.root={root}", f"train.out={tmp / 'run'}",
                                    "train.progress=false"])
-        return train(cfg).bundle
+        train(cfg)
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(trained):
+    return trained / "run" / "bundle"
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +173,36 @@ def test_window_boundaries_leave_no_seam(bundle):
     assert np.percentile(d[near], 95) <= 1.5 * np.percentile(d[inner], 95)
     assert np.median(d[near]) <= 1.5 * np.median(d[inner])
     assert d[near].max() <= 2 * d[inner].max()
+
+
+def test_generation_feeds_the_classifier_what_training_fed_it(trained, bundle, monkeypatch):
+    """Window k of a training sequence gets the same audio features and word ids in generation
+    (read from the wav and TextGrid) as the training window at frame k·(L − S) (from the cache)."""
+    from eggesture.generate import load_speech
+    from eggesture.training.train import prepare_data
+
+    monkeypatch.setenv("EGGESTURE_CACHE", str(trained / "cache"))
+    data = prepare_data(bundle.cfg)
+    seq = data.ids.index("1_x_0_1_1")
+    root = trained / "beat2"
+    wave, words = load_speech(root / "wave16k" / "1_x_0_1_1.wav",
+                              root / "textgrid" / "1_x_0_1_1.TextGrid")
+    feats = []
+    hook = bundle.classifier.register_forward_hook(
+        lambda module, inputs, output: feats.append(inputs[0][0].numpy().copy()))
+    try:
+        with Calls(bundle) as calls:
+            generate_motion(bundle, wave, words)
+    finally:
+        hook.remove()
+    step = bundle.cfg.data.length - bundle.cfg.data.seed_frames
+    full = [k for k in range(len(feats)) if k * step + bundle.cfg.data.length <= data.n_frames(seq)]
+    assert len(full) == 3  # 120 frames: windows at 0, 32, 64 lie inside the sequence
+    for k in full:
+        w = data.window(seq, k * step)
+        np.testing.assert_allclose(feats[k], w["audio_feats"], atol=1e-5, rtol=0)
+        np.testing.assert_array_equal(calls.words[k], w["words"])
+        assert (w["words"] > 1).any()  # real words, not only padding
 
 
 def test_decoding_in_chunks_equals_decoding_at_once(bundle):
