@@ -100,7 +100,7 @@ class StagePatch:
     """Time the stages of ``generate_motion``: its stage functions wrapped, modules hooked."""
 
     def __init__(self, bundle):
-        import eggesture.generate as g
+        import eggesture.generation as g
 
         self.g, self.timer = g, StageTimer()
         self._orig = {"window_features": g.window_features,
@@ -128,7 +128,7 @@ class StagePatch:
 def in_process(bundle_path: Path, durations, quick: bool) -> dict:
     """Model load time, then real-time factor and stages of ``generate_motion`` per duration."""
     from eggesture.bundle import load_bundle
-    from eggesture.generate import generate_motion, to_smplx_poses
+    from eggesture.generation import generate_motion, to_smplx_poses
 
     t = time.perf_counter()
     bundle = load_bundle(bundle_path)

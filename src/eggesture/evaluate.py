@@ -75,7 +75,7 @@ def _smplx_poses(six: np.ndarray, joint_names: list[str]) -> np.ndarray | None:
 def generate_split(bundle: Bundle, data, split: list[str],
                    progress: Callable[[int, int, str], None] | None = None) -> list[SequenceResult]:
     """Generate every sequence of ``split`` of prepared ``data`` (ground-truth seeded)."""
-    from .generate import generate_motion
+    from .generation import generate_motion
 
     out = []
     seqs = data.sequence_indices(split)

@@ -156,6 +156,9 @@ def _sample_positions(n_in: int, src_fps: float, dst_fps: float, n_out: int) -> 
     return np.clip(pos, 0.0, n_in - 1)
 
 
+_CHUNK = 4096  # output frames converted at a time
+
+
 def resample_rotations(
     aa: np.ndarray, src_fps: float, dst_fps: float, n_out: int | None = None
 ) -> np.ndarray:
@@ -172,14 +175,18 @@ def resample_rotations(
     if n_in == 0 or n_out == 0:
         return np.zeros((n_out, *aa.shape[1:]), dtype=aa.dtype)
     pos = _sample_positions(n_in, src_fps, dst_fps, n_out)
-    i0 = np.floor(pos).astype(np.int64)
-    i1 = np.minimum(i0 + 1, n_in - 1)
-    frac = torch.as_tensor(pos - i0)[:, None, None]  # (n_out, 1, 1)
-    r = roma.rotvec_to_rotmat(torch.as_tensor(aa, dtype=torch.float64))  # (T, J, 3, 3)
-    r0, r1 = r[i0], r[i1]
-    rel = roma.rotmat_to_rotvec(r0.transpose(-1, -2) @ r1)  # (n_out, J, 3), angle ≤ π
-    out = r0 @ roma.rotvec_to_rotmat(rel * frac)
-    return roma.rotmat_to_rotvec(out).numpy().astype(aa.dtype)
+    out = np.empty((n_out, *aa.shape[1:]), dtype=aa.dtype)
+    for a in range(0, n_out, _CHUNK):  # chunks keep memory flat for hour-long motion
+        p = pos[a:a + _CHUNK]
+        i0 = np.floor(p).astype(np.int64)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        lo, hi = int(i0[0]), int(i1[-1]) + 1
+        r = roma.rotvec_to_rotmat(torch.as_tensor(aa[lo:hi], dtype=torch.float64))  # (t, J, 3, 3)
+        r0, r1 = r[i0 - lo], r[i1 - lo]
+        rel = roma.rotmat_to_rotvec(r0.transpose(-1, -2) @ r1)  # (chunk, J, 3), angle ≤ π
+        frac = torch.as_tensor(p - i0)[:, None, None]  # (chunk, 1, 1)
+        out[a:a + _CHUNK] = roma.rotmat_to_rotvec(r0 @ roma.rotvec_to_rotmat(rel * frac)).numpy()
+    return out
 
 
 def resample_linear(x: np.ndarray, src_fps: float, dst_fps: float, n_out: int | None = None):

@@ -12,7 +12,8 @@ waveform and the output themselves.
 
 Python API::
 
-    >>> from eggesture.generate import generate, to_smplx_poses
+    >>> from eggesture import generate
+    >>> from eggesture.generation import to_smplx_poses
     >>> out = generate("runs/demo/eggesture", "speech.wav")        # doctest: +SKIP
     >>> out.rotvec.shape                                # (T_model, J, 3) at the model's 15 fps
     >>> to_smplx_poses(out, fps=30).shape               # (round(duration·30), 165), BEAT2 layout
