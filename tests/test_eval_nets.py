@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -166,9 +167,18 @@ def test_feature_ae_refuses_mismatched_data_and_tampering(corpus, data, tmp_path
 def test_default_dir_beside_data_or_in_cache(tmp_path, monkeypatch):
     d = default_dir(tmp_path, "fgd_ae", "upper_hands", 15.0, 300)
     assert d == tmp_path.resolve() / ".eggesture" / "fgd_ae" / "upper_hands-15fps-300"
-    monkeypatch.setattr("os.access", lambda *a, **k: False)
-    d = default_dir(tmp_path, "fgd_ae", "upper", 15.0, 64)
+    # A dataset folder marked read-only (no write bit) is left alone even by root.
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        d = default_dir(ro, "fgd_ae", "upper", 15.0, 64)
+    finally:
+        ro.chmod(0o755)
     assert d.parts[-3] == "fgd_ae" and d.name == "upper-15fps-64" and ".eggesture" not in d.parts
+    assert str(d).startswith(os.environ["EGGESTURE_CACHE"])
+    monkeypatch.setattr("os.access", lambda *a, **k: False)
+    assert ".eggesture" not in default_dir(tmp_path, "fgd_ae", "upper", 15.0, 64).parts
 
 
 def test_recognizer_recall_on_held_out_ground_truth(corpus, data, tmp_path):

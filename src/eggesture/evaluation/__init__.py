@@ -10,8 +10,8 @@ run is refused). Loading checks that the data matches what the net was trained o
 is a :class:`~eggesture.errors.DataError` naming the bundle and the difference.
 
 Default place: ``ROOT/.eggesture/<kind>/<joint set>-<fps>fps-<length>/`` beside the dataset when
-ROOT is writable (a hidden folder, which the window cache's fingerprint ignores), else
-``$EGGESTURE_CACHE/<kind>/<hash of ROOT>/…``.
+ROOT is writable and not marked read-only (a hidden folder, which the window cache's fingerprint
+ignores), else ``$EGGESTURE_CACHE/<kind>/<hash of ROOT>/…``.
 """
 
 from __future__ import annotations
@@ -39,11 +39,18 @@ def default_dir(root: str | Path, kind: str, joint_set: str, fps: float, length:
     root = Path(root).resolve()
     tag = settings_tag(joint_set, fps, length)
     beside = root / ".eggesture"
-    if (beside.is_dir() and os.access(beside, os.W_OK)) or (
-            not beside.exists() and os.access(root, os.W_OK)):
+    if _writable(root) and (not beside.exists() or _writable(beside)):
         return beside / kind / tag
     key = hashlib.sha1(str(root).encode()).hexdigest()[:16]
     return cache_root() / kind / key / tag
+
+
+def _writable(folder: Path) -> bool:
+    """Writable for us *and* not marked read-only (no write bit: root may write anyway)."""
+    try:
+        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+    except OSError:
+        return False
 
 
 def _sha256(path: Path) -> str:
