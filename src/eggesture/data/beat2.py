@@ -155,31 +155,43 @@ def read_motion(path: str | Path) -> dict[str, np.ndarray]:
         raise DataError(path, f"not a readable npz file ({e})") from None
     if "poses" not in data:
         raise DataError(path, "npz has no 'poses' array")
-    poses = np.asarray(data["poses"])
+    poses = _real_array(data["poses"], "poses", path)
     if poses.ndim != 2 or poses.shape[1] != 3 * NUM_SMPLX_JOINTS:
         raise DataError(path, f"'poses' has shape {poses.shape}, expected (T, {3 * NUM_SMPLX_JOINTS})")
     if poses.shape[0] == 0:
         raise DataError(path, "'poses' has no frames")
-    bad = ~np.isfinite(poses).all(axis=1)
+    bad = ~np.isfinite(poses).all(axis=1)  # after the float32 cast: 1e39 is infinite there
     if bad.any():
         raise DataError(path, f"'poses' holds NaN or infinite values (first at frame {int(np.argmax(bad))})")
-    fps = int(np.asarray(data.get("mocap_frame_rate", FPS)))
-    if fps != FPS:
-        raise DataError(path, f"mocap_frame_rate is {fps}, BEAT2 motion is {FPS} fps")
+    rate = _real_array(data.get("mocap_frame_rate", FPS), "mocap_frame_rate", path)
+    if rate.size != 1 or float(rate.reshape(())) != FPS:
+        shown = f"{float(rate.reshape(())):g}" if rate.size == 1 else str(rate.tolist())
+        raise DataError(path, f"mocap_frame_rate is {shown}, BEAT2 motion is {FPS} fps")
     n = poses.shape[0]
-    trans = np.asarray(data.get("trans", np.zeros((n, 3))), dtype=np.float32)
-    expressions = np.asarray(data.get("expressions", np.zeros((n, 100))), dtype=np.float32)
+    trans = _real_array(data.get("trans", np.zeros((n, 3))), "trans", path)
+    expressions = _real_array(data.get("expressions", np.zeros((n, 100))), "expressions", path)
     for key, arr in (("trans", trans), ("expressions", expressions)):
-        if arr.shape[0] != n:
-            raise DataError(path, f"'{key}' has {arr.shape[0]} frames but 'poses' has {n}")
+        if arr.ndim != 2 or arr.shape[0] != n or (key == "trans" and arr.shape[1] != 3):
+            raise DataError(path, f"'{key}' has shape {arr.shape}, expected ({n}, "
+                                  f"{3 if key == 'trans' else 'D'}) like 'poses'")
         if not np.isfinite(arr).all():
             raise DataError(path, f"'{key}' holds NaN or infinite values")
     return {
-        "poses": poses.astype(np.float32),
+        "poses": poses,
         "trans": trans,
-        "betas": np.asarray(data.get("betas", np.zeros(300)), dtype=np.float32),
+        "betas": _real_array(data.get("betas", np.zeros(300)), "betas", path).reshape(-1),
         "expressions": expressions,
     }
+
+
+def _real_array(value, key: str, path: Path) -> np.ndarray:
+    """``value`` as float32, or a :class:`DataError` when it is not real numbers (text, complex)."""
+    arr = np.asarray(value)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer)
+                                 or np.issubdtype(arr.dtype, np.floating)):
+        raise DataError(path, f"'{key}' is not an array of real numbers (dtype {arr.dtype})")
+    with np.errstate(over="ignore"):
+        return arr.astype(np.float32)
 
 
 def read_sem(path: str | Path) -> list[SemEvent]:
