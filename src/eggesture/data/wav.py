@@ -16,11 +16,19 @@ from ..errors import DataError
 AUDIO_SR = 16000
 
 
+#: Sample rates accepted from a file's header. Outside this range the header is damaged or
+#: forged: a 2 s file claiming 1 Hz would resample into 9 hours (gigabytes) of samples.
+MIN_FILE_SR, MAX_FILE_SR = 1000, 768000
+_BLOCK = 1 << 20  # frames decoded at a time
+
+
 def load_audio(path: str | Path, sr: int = AUDIO_SR) -> np.ndarray:
     """Read ``path`` as mono float32 at ``sr`` Hz, shape ``(N,)``.
 
     Channels are averaged; other rates are resampled with soxr (librosa's default). Raises
-    :class:`DataError` naming the file for a missing, empty, unreadable or non-finite file.
+    :class:`DataError` naming the file for a missing, empty, unreadable or non-finite file, or
+    one whose header states an implausible sample rate. The file is decoded block by block, so
+    memory follows the samples really present, not a frame count the header claims.
     """
     import soundfile as sf
 
@@ -30,14 +38,23 @@ def load_audio(path: str | Path, sr: int = AUDIO_SR) -> np.ndarray:
     if path.stat().st_size == 0:
         raise DataError(path, "audio file is empty (0 bytes)")
     try:
-        wave, file_sr = sf.read(str(path), dtype="float32", always_2d=True)  # (N, C)
+        with sf.SoundFile(str(path)) as f:
+            file_sr = _check_rate(f.samplerate, path)
+            blocks = []
+            while True:
+                block = f.read(_BLOCK, dtype="float32", always_2d=True)  # (n, C)
+                if block.shape[0] == 0:
+                    break
+                blocks.append(block.mean(axis=1))
+    except DataError:
+        raise
     except Exception as e:  # soundfile raises several types for corrupt or non-audio files
         raise DataError(path, f"not a readable audio file ({_first_line(e)})") from None
-    if wave.shape[0] == 0:
+    if not blocks:
         raise DataError(path, "audio file holds no samples")
-    if not np.isfinite(wave).all():
+    mono = np.concatenate(blocks)
+    if not np.isfinite(mono).all():
         raise DataError(path, "audio holds NaN or infinite samples")
-    mono = wave.mean(axis=1)
     if file_sr != sr:
         import librosa
 
@@ -53,7 +70,14 @@ def audio_duration(path: str | Path) -> float:
         info = sf.info(str(path))
     except Exception as e:
         raise DataError(path, f"not a readable audio file ({_first_line(e)})") from None
-    return info.frames / info.samplerate
+    return info.frames / _check_rate(info.samplerate, path)
+
+
+def _check_rate(rate: int, path: Path | str) -> int:
+    if not MIN_FILE_SR <= rate <= MAX_FILE_SR:
+        raise DataError(path, f"header states a sample rate of {rate} Hz (expected "
+                              f"{MIN_FILE_SR}–{MAX_FILE_SR} Hz): damaged or not a recording")
+    return int(rate)
 
 
 def _first_line(e: Exception) -> str:
