@@ -32,32 +32,73 @@ def normalize_word(text: str) -> str:
 
 
 def read_textgrid(path: str | Path, tier: str | None = None) -> list[Word]:
-    """Words of a Praat TextGrid (long or short format, UTF-8 or UTF-16).
+    """Words of a Praat TextGrid (long or short text format; UTF-8, UTF-16 or Latin-1).
 
     The tier is ``tier`` if given, else the one named ``words`` (any case), else the first
     interval tier. Intervals with an empty mark are silence and are left out. Unsorted intervals
     are sorted; overlapping ones are an error.
     """
-    from praatio import textgrid
+    from praatio.utilities import textgrid_io
 
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "TextGrid file not found")
-    try:
-        tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
-    except Exception as e:
-        msg = " ".join(str(e).split())
-        raise DataError(path, f"invalid TextGrid ({msg})") from None
-    names = list(tg.tierNames)
-    interval_tiers = [n for n in names if tg.getTier(n).tierType == "IntervalTier"]
-    if tier is None:
-        by_lower = {n.lower(): n for n in interval_tiers}
-        tier = by_lower.get("words", by_lower.get("word", interval_tiers[0] if interval_tiers else None))
-    if tier is None or tier not in interval_tiers:
+    text = _decode_textgrid(path)
+    if '"IntervalTier"' not in text:
         raise DataError(path, "TextGrid has no word tier (no interval tier found)")
-    words = [Word(float(e.start), float(e.end), normalize_word(e.label))
-             for e in tg.getTier(tier).entries]
+    try:
+        tg = textgrid_io.parseTextgridStr(text, includeEmptyIntervals=False)
+        tiers = [(t["name"], [tuple(e) for e in t["entries"]])
+                 for t in tg["tiers"] if t["class"] == "IntervalTier"]
+    except Exception as e:  # praatio raises assorted errors (IndexError, its own) on bad text
+        raise DataError(path, f"invalid or truncated TextGrid ({' '.join(str(e).split())})"
+                        ) from None
+    names = [n for n, _ in tiers]
+    if tier is None:
+        by_lower = {n.lower(): n for n in reversed(names)}
+        tier = by_lower.get("words", by_lower.get("word", names[0] if names else None))
+    if tier is None or tier not in names:
+        raise DataError(path, "TextGrid has no word tier (no interval tier found)")
+    entries = tiers[names.index(tier)][1]
+    words = [Word(float(a), float(b), normalize_word(str(label))) for a, b, label in entries]
     return check_words([w for w in words if w.text], path)
+
+
+def _decode_textgrid(path: Path) -> str:
+    """The text of a TextGrid file, decoded as Praat does (UTF-16 with or without a byte-order
+    mark, UTF-8, else Latin-1), checked to be a text TextGrid."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise DataError(path, "TextGrid file is empty")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif b"\x00" in data[:64]:  # UTF-16 without a byte-order mark: ASCII has a zero byte beside it
+        encoding = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        if encoding != "utf-8-sig":
+            raise DataError(path, "not a TextGrid (binary data, not UTF-8/UTF-16 text)") from None
+        text = data.decode("latin-1")  # Praat reads 8-bit files that are not UTF-8 as Latin-1
+    head = text.lstrip()[:200]
+    if "ooBinaryFile" in head:
+        raise DataError(path, "binary TextGrid: save it from Praat as a text file")
+    if "ooTextFile" not in head or "TextGrid" not in head:
+        raise DataError(path, "not a TextGrid (expected 'File type = \"ooTextFile\"' and "
+                              "'Object class = \"TextGrid\"' at the top)")
+    for n, line in enumerate(text.splitlines(), start=1):  # long format: name the bad time
+        m = re.match(r"\s*(xmin|xmax|number|time)\s*=\s*(\S+)\s*$", line)
+        if m:
+            try:
+                value = float(m.group(2))
+            except ValueError:
+                value = float("nan")
+            if not np.isfinite(value) or value < 0:
+                raise DataError(path, f"line {n}: {m.group(1)} = {m.group(2)} is not a time in "
+                                      "seconds (finite, ≥ 0)")
+    return text
 
 
 def _seconds(value, path: Path) -> float:
