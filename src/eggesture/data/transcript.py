@@ -64,22 +64,26 @@ def read_textgrid(path: str | Path, tier: str | None = None) -> list[Word]:
     return check_words([w for w in words if w.text], path)
 
 
+def decode_text(data: bytes) -> str:
+    """Text of a file's bytes: UTF-16 (with a byte-order mark, or without one when zero bytes
+    show it), else UTF-8 (a UTF-8 byte-order mark is dropped). Raises ``UnicodeDecodeError``."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16")
+    if b"\x00" in data[:64]:  # UTF-16 without a byte-order mark: ASCII has a zero byte beside it
+        return data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+    return data.decode("utf-8-sig")
+
+
 def _decode_textgrid(path: Path) -> str:
     """The text of a TextGrid file, decoded as Praat does (UTF-16 with or without a byte-order
     mark, UTF-8, else Latin-1), checked to be a text TextGrid."""
     data = path.read_bytes()
     if not data.strip():
         raise DataError(path, "TextGrid file is empty")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        encoding = "utf-16"
-    elif b"\x00" in data[:64]:  # UTF-16 without a byte-order mark: ASCII has a zero byte beside it
-        encoding = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
-    else:
-        encoding = "utf-8-sig"
     try:
-        text = data.decode(encoding)
+        text = decode_text(data)
     except UnicodeDecodeError:
-        if encoding != "utf-8-sig":
+        if data[:3] != b"\xef\xbb\xbf" and b"\x00" in data[:64]:
             raise DataError(path, "not a TextGrid (binary data, not UTF-8/UTF-16 text)") from None
         text = data.decode("latin-1")  # Praat reads 8-bit files that are not UTF-8 as Latin-1
     head = text.lstrip()[:200]
@@ -103,7 +107,7 @@ def _decode_textgrid(path: Path) -> str:
 
 def _seconds(value, path: Path) -> float:
     """A time from speech-recognition JSON: ``"0.400s"``, ``"0.4"`` or a number."""
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
         try:
@@ -123,11 +127,13 @@ def read_asr_json(path: str | Path) -> list[Word]:
     """
     path = Path(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        data = json.loads(decode_text(Path(path).read_bytes()))
     except FileNotFoundError:
         raise DataError(path, "transcript file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DataError(path, f"not valid JSON ({e})") from None
+    except RecursionError:
+        raise DataError(path, "JSON nested too deeply to be a transcript") from None
 
     entries: list[dict] = []
 
@@ -143,12 +149,17 @@ def read_asr_json(path: str | Path) -> list[Word]:
                 if key in node:
                     collect(node[key] if key != "alternatives" else node[key][:1])
 
-    collect(data)
+    try:
+        collect(data)
+    except RecursionError:
+        raise DataError(path, "JSON nested too deeply to be a transcript") from None
     words = []
     for e in entries:
         start = _seconds(e.get("start_time", e.get("start")), path)
         end = _seconds(e.get("end_time", e.get("end")), path)
-        text = normalize_word(str(e["word"]))
+        if not isinstance(e["word"], str):
+            raise DataError(path, f"word {e['word']!r} at {start} s is not text")
+        text = normalize_word(e["word"])
         if text:
             words.append(Word(start, end, text))
     if not words and entries == []:
@@ -195,7 +206,7 @@ def read_transcript(path: str | Path, wave: np.ndarray | None = None, sr: int = 
     if suffix == ".json":
         return read_asr_json(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_text(path.read_bytes())
     except FileNotFoundError:
         raise DataError(path, "transcript file not found") from None
     except UnicodeDecodeError:

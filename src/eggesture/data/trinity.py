@@ -282,9 +282,9 @@ def describe_sequence(root: str | Path, seq_id: str) -> dict:
     try:
         tp = transcript_path(root, seq_id)
         if tp.suffix == ".txt" and tp.is_file():  # untimed: count the words only
-            from .transcript import normalize_word
+            from .transcript import decode_text, normalize_word
 
-            words = [w for w in map(normalize_word, tp.read_text(encoding="utf-8").split()) if w]
+            words = [w for w in map(normalize_word, decode_text(tp.read_bytes()).split()) if w]
         else:
             words = [w.text for w in read_words(root, seq_id)]
     except (DataError, UnicodeDecodeError) as e:
