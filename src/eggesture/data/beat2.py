@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import DataError
 from .datasets import Clip
 from .motion import NUM_SMPLX_JOINTS, SMPLX_JOINT_NAMES, joint_indices
-from .transcript import Word, read_textgrid
+from .transcript import Word, decode_text, read_textgrid
 from .wav import AUDIO_SR, audio_duration, load_audio
 
 NAME = "beat2"
@@ -197,8 +197,12 @@ def _real_array(value, key: str, path: Path) -> np.ndarray:
 def read_sem(path: str | Path) -> list[SemEvent]:
     """Semantic-gesture annotations of ``sem/{id}.txt`` (tab separated, no header)."""
     path = Path(path)
+    try:
+        text = decode_text(path.read_bytes())
+    except UnicodeDecodeError:
+        raise DataError(path, "not UTF-8/UTF-16 text") from None
     events = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         cols = line.split("\t")
@@ -208,6 +212,8 @@ def read_sem(path: str | Path) -> list[SemEvent]:
             start, end, dur, score = (float(c) for c in cols[1:5])
         except ValueError:
             raise DataError(path, f"line {line_no}: non-numeric time or score") from None
+        if not all(np.isfinite((start, end, dur, score))) or start < 0:
+            raise DataError(path, f"line {line_no}: times and score must be finite, start ≥ 0")
         if end < start:
             raise DataError(path, f"line {line_no}: end {end} is before start {start}")
         events.append(SemEvent(cols[0].strip(), start, end, dur, score,
@@ -266,6 +272,7 @@ def describe_sequence(root: str | Path, seq_id: str) -> dict:
     except DataError as e:
         note(e)
     wp = wave_path(root, seq_id)
+    dur = None
     try:
         if not wp.is_file():
             raise DataError(wp, "audio file not found")
@@ -278,7 +285,12 @@ def describe_sequence(root: str | Path, seq_id: str) -> dict:
     except DataError as e:
         note(e)
     try:
-        words = [w.text for w in read_textgrid(textgrid_path(root, seq_id))]
+        timed = read_textgrid(textgrid_path(root, seq_id))
+        words = [w.text for w in timed]
+        known = [d for d in (dur, None if n is None else n / FPS) if d is not None]
+        if timed and known and timed[-1].start > max(known) + MAX_LENGTH_MISMATCH_S:
+            raise DataError(textgrid_path(root, seq_id), f"words run to {timed[-1].end:.2f} s, past "
+                                                         f"the end of the audio ({max(known):.2f} s)")
     except DataError as e:
         note(e)
     sp = sem_path(root, seq_id)

@@ -269,6 +269,7 @@ def describe_sequence(root: str | Path, seq_id: str) -> dict:
     except DataError as e:
         note(e)
     ap = audio_path(root, seq_id)
+    dur = None
     try:
         if not ap.is_file():
             raise DataError(ap, "audio file not found")
@@ -286,7 +287,12 @@ def describe_sequence(root: str | Path, seq_id: str) -> dict:
 
             words = [w for w in map(normalize_word, decode_text(tp.read_bytes()).split()) if w]
         else:
-            words = [w.text for w in read_words(root, seq_id)]
+            timed = read_words(root, seq_id)
+            words = [w.text for w in timed]
+            known = [d for d in (dur, motion_s) if d is not None]
+            if timed and known and timed[-1].start > max(known) + MAX_LENGTH_MISMATCH_S:
+                raise DataError(tp, f"words run to {timed[-1].end:.2f} s, past the end of the "
+                                    f"audio ({max(known):.2f} s)")
     except (DataError, UnicodeDecodeError) as e:
         if isinstance(e, UnicodeDecodeError):
             e = DataError(transcript_path(root, seq_id), "transcript is not UTF-8 text")
