@@ -3,11 +3,15 @@
 A bundle is a folder::
 
     model.safetensors   VQ-VAE and classifier weights, plus the motion normalisation statistics
-    config.json         the resolved run config, motion/joint/audio facts, the vocabulary
+    config.json         the resolved run config, motion/joint/audio facts, the vocabulary, and
+                        the SHA-256 of model.safetensors
 
 Loading builds the networks from ``config.json`` and loads the weights strictly: a truncated or
-tampered weights file, or a config that does not match the weights, is a clear
-:class:`~eggesture.errors.CheckpointError`, never a crash deep inside torch.
+tampered weights file (the hash differs, a tensor has another shape or dtype, is missing or
+extra, or holds NaN), a pickle in place of safetensors, or a config that does not match the
+weights, is a clear :class:`~eggesture.errors.CheckpointError`, never a crash deep inside torch.
+Nothing is ever unpickled. The hash guards against damage and mix-ups, not against someone who
+rewrites both files.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .config import Config, from_dict
@@ -81,7 +86,9 @@ def save_bundle(path: str | Path, *, cfg: Config, vqvae: MotionVQVAE,
     meta = {"format": FORMAT, "version": VERSION, "config": cfg.to_dict(), "vocab": vocab, **facts}
     tmp = make_dir_temp(path.parent, path.name)
     try:
-        save_file(tensors, str(tmp / WEIGHTS), metadata={"format": FORMAT})
+        save_file(tensors, str(tmp / WEIGHTS),
+                  metadata={"format": FORMAT, "config_sha256": _definition_sha256(meta)})
+        meta["weights_sha256"] = _sha256(tmp / WEIGHTS)
         (tmp / META).write_text(json.dumps(meta, indent=1))
         finish_dir_temp(tmp)
         if path.exists():
@@ -97,6 +104,28 @@ def save_bundle(path: str | Path, *, cfg: Config, vqvae: MotionVQVAE,
     return path
 
 
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+#: The parts of config.json that define the networks and how they are fed; their hash is kept in
+#: the weights file's metadata, so a config.json from another run (or edited) is refused.
+DEFINITION = ("config", "vocab", "joint_names", "motion_dim", "n_audio_features", "skeleton_bvh")
+
+
+def _definition_sha256(meta: dict) -> str:
+    import hashlib
+
+    core = json.loads(json.dumps({k: meta[k] for k in DEFINITION if k in meta}))
+    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
+
+
 def _resolve(path: Path) -> Path:
     """Accept the bundle folder, a run folder holding ``bundle/``, or the weights file itself."""
     if path.is_file() and path.name == WEIGHTS:
@@ -108,7 +137,7 @@ def _resolve(path: Path) -> Path:
 
 def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
     """Load a bundle written by :func:`save_bundle` (safetensors + JSON only)."""
-    from safetensors import SafetensorError
+    from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
     from .models.builders import build_classifier, build_vqvae
@@ -127,12 +156,28 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
         raise CheckpointError(meta_path, f"bundle version {meta.get('version')} is not {VERSION}")
     try:
         cfg = from_dict(meta["config"], meta_path)
-        vocab = list(meta["vocab"])
+        vocab, joints = meta["vocab"], meta["joint_names"]
         motion_dim, n_feat = int(meta["motion_dim"]), int(meta["n_audio_features"])
-    except (KeyError, TypeError, ValueError, ConfigError) as e:
-        raise CheckpointError(meta_path, f"incomplete or invalid bundle config ({e})") from None
+        for key, value in (("vocab", vocab), ("joint_names", joints)):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{key} must be a list of strings")
+        if len(joints) * 6 != motion_dim:
+            raise ValueError(f"{len(joints)} joint names but motion_dim {motion_dim} "
+                             f"(6 per joint)")
+    except KeyError as e:
+        raise CheckpointError(meta_path, f"incomplete bundle config (no {e})") from None
+    except (TypeError, ValueError, ConfigError) as e:
+        raise CheckpointError(meta_path, f"invalid bundle config ({e})") from None
+    with weights_path.open("rb") as f:
+        head = f.read(9)
+    pickled = head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05")
+    if pickled and head[8:9] != b"{":  # safetensors: 8-byte header length, then a JSON header
+        raise CheckpointError(weights_path, "a pickle / torch.save file, not safetensors: "
+                                            "refused, as unpickling can run code")
     try:
         tensors = load_file(str(weights_path))
+        with safe_open(str(weights_path), "pt") as f:
+            stored = (f.metadata() or {}).get("config_sha256")
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(weights_path, f"corrupt or truncated weights file ({e})") from None
     vqvae = build_vqvae(cfg, motion_dim)
@@ -144,19 +189,39 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
         if missing:
             raise CheckpointError(weights_path, f"weights do not match {META}: missing "
                                                 f"{prefix}{missing[0]} (and {len(missing) - 1} more)")
+        extra = sorted(set(state) - set(expected))
+        if extra:
+            more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+            raise CheckpointError(weights_path, f"weights do not match {META}: unexpected "
+                                                f"{prefix}{extra[0]}{more}")
         for k, v in expected.items():
-            if state[k].shape != v.shape:
-                raise CheckpointError(weights_path, f"weights do not match {META}: {prefix}{k} has "
-                                                    f"shape {tuple(state[k].shape)}, expected "
-                                                    f"{tuple(v.shape)}")
+            if state[k].shape != v.shape or state[k].dtype != v.dtype:
+                raise CheckpointError(weights_path, f"weights do not match {META}: {prefix}{k} is "
+                                                    f"{tuple(state[k].shape)} {state[k].dtype}, "
+                                                    f"expected {tuple(v.shape)} {v.dtype}")
+            if v.is_floating_point() and not torch.isfinite(state[k]).all():
+                raise CheckpointError(weights_path, f"{prefix}{k} holds NaN or infinite values")
         module.load_state_dict(state, strict=True)
         module.to(device).eval()
     try:
         norm = NormStats.from_tensors(tensors)
     except KeyError:
         raise CheckpointError(weights_path, "weights file has no normalisation statistics") from None
-    if norm.mean.shape != (motion_dim,):
-        raise CheckpointError(weights_path, f"normalisation statistics have {norm.mean.shape[0]} "
-                                            f"dimensions, the model {motion_dim}")
+    if norm.mean.shape != (motion_dim,) or norm.std.shape != (motion_dim,):
+        raise CheckpointError(weights_path, f"normalisation statistics have shapes "
+                                            f"{norm.mean.shape}/{norm.std.shape}, the model "
+                                            f"({motion_dim},)")
+    if not (np.isfinite(norm.mean).all() and np.isfinite(norm.std).all() and (norm.std > 0).all()):
+        raise CheckpointError(weights_path, "normalisation statistics hold NaN, infinite or "
+                                            "non-positive values")
+    # Bundles written before the hashes existed have neither; then the checks above are all.
+    expected = meta.get("weights_sha256")
+    if expected is not None and expected != _sha256(weights_path):
+        raise CheckpointError(weights_path, f"does not match {META} (SHA-256 differs): damaged, "
+                                            "or a weights file from another run")
+    if stored is not None and stored != _definition_sha256(meta):
+        raise CheckpointError(meta_path, f"does not match {WEIGHTS}: the model definition "
+                                         f"({', '.join(DEFINITION[:4])}, …) was edited, or comes "
+                                         "from another run")
     return Bundle(cfg=cfg, vqvae=vqvae, classifier=classifier, norm=norm, vocab=vocab, meta=meta,
                   path=path)
