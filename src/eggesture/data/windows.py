@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -196,8 +197,8 @@ def prepare(
     if use_cache and (folder / "meta.json").is_file():
         try:
             return _load(folder)
-        except (OSError, ValueError, KeyError):
-            shutil.rmtree(folder, ignore_errors=True)  # corrupt: rebuild below
+        except Exception:  # damaged in any way (the cache is disposable): rebuild below
+            shutil.rmtree(folder, ignore_errors=True)
 
     seqs = reader.list_sequences(root, speakers=list(settings.speakers) if settings.speakers else None)
     if not seqs:
@@ -274,8 +275,18 @@ def _assemble(root: str, settings: WindowSettings, clips: list[dict],
 _ARRAYS = ("motion", "words", "sem", "audio", "audio_feats", "offsets", "audio_offsets")
 
 
+#: A temporary cache folder this old is left over from a killed build (a save takes seconds).
+STALE_TEMP_S = 3600
+
+
 def _save(data: PreparedData, folder: Path) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
+    for old in folder.parent.glob(".*"):  # builds killed before their rename
+        try:
+            if old.is_dir() and time.time() - old.stat().st_mtime > STALE_TEMP_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
     tmp = make_dir_temp(folder.parent, folder.name)
     try:
         for name in _ARRAYS:
@@ -303,12 +314,31 @@ def _load(folder: Path) -> PreparedData:
     if meta.get("version") != CACHE_VERSION:
         raise ValueError("cache version mismatch")
     arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+    _check_arrays(arrays, meta)
+    norm = NormStats.load(folder / "norm.safetensors")
+    if norm.mean.shape != (arrays["motion"].shape[1] * 6,):
+        raise ValueError("cached normalisation statistics do not fit the motion")
     s = dict(meta["settings"])
     s["speakers"] = tuple(s["speakers"]) if s["speakers"] else None
     return PreparedData(
         root=meta["root"], settings=WindowSettings(**s), ids=meta["ids"], splits=meta["splits"],
         joint_names=meta["joint_names"], vocab=meta["vocab"], sem_classes=meta["sem_classes"],
-        norm=NormStats.load(folder / "norm.safetensors"),
+        norm=norm,
         sem_events=[[tuple(e) for e in ev] if ev is not None else None for ev in meta["sem_events"]],
         **arrays,
     )
+
+
+def _check_arrays(a: dict[str, np.ndarray], meta: dict) -> None:
+    """Raise ValueError unless the cached arrays agree with each other and with ``meta`` (a
+    damaged or hand-edited cache is rebuilt rather than read out of bounds)."""
+    n_seq, frames = len(meta["ids"]), a["offsets"][-1] if len(a["offsets"]) else -1
+    ok = (len(a["offsets"]) == len(a["audio_offsets"]) == n_seq + 1 == len(meta["splits"]) + 1
+          and a["motion"].ndim == 3 and a["motion"].shape[0] == frames
+          and a["motion"].shape[1] == len(meta["joint_names"]) and a["motion"].shape[2] == 6
+          and a["words"].shape == (frames,) and a["sem"].shape == (frames,)
+          and a["audio"].ndim == 1 and a["audio"].shape[0] == a["audio_offsets"][-1]
+          and a["audio_feats"].shape == (frames * PER_FRAME, N_FEATURES)
+          and bool(np.all(np.diff(a["offsets"]) >= 0)) and bool(np.all(np.diff(a["audio_offsets"]) >= 0)))
+    if not ok:
+        raise ValueError("cache arrays do not agree with each other")
