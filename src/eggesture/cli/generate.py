@@ -23,10 +23,15 @@ Plain-text words have no times: they are spread over the voiced parts of the aud
 transcript the model uses the audio alone. For a folder, a transcript next to each audio file
 with the same name (NAME.TextGrid / NAME.json / NAME.txt) is used when present.
 
-Output: --out OUT.npz in BEAT2's layout (poses (T,165) for all 55 SMPL-X joints; joints the model
-does not generate stay at the rest pose; trans, betas, expressions, mocap_frame_rate) at --fps
-(30 by default, 15 allowed) with T = round(duration x fps). --bvh writes the same motion as BVH,
---video a stick-figure preview with the speech."""
+Output: --out OUT.npz at --fps (30 by default, 15 allowed) with T = round(duration x fps).
+For SMPL-X models (BEAT2, the synthetic corpus) it has BEAT2's layout: poses (T,165) for all 55
+SMPL-X joints (joints the model does not generate stay at the rest pose), trans, betas,
+expressions, mocap_frame_rate. For models trained on a BVH dataset (Trinity/GENEA) it holds
+rotations (T,J,3) axis-angle of the generated joints, joint_names and mocap_frame_rate.
+--bvh writes the same motion as BVH: on the approximate SMPL-X skeleton, or on the training
+dataset's own skeleton (its hierarchy, offsets and channels; other joints at rest).
+--video renders a stick-figure preview with the speech.
+The speed printed for the first file includes the audio library's one-time start-up."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:

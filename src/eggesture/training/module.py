@@ -171,6 +171,21 @@ class EGGestureModule(L.LightningModule):
 
     # --- optimisation -----------------------------------------------------------------------
 
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None,
+                                    gradient_clip_algorithm=None) -> None:
+        """Clip the VQ-VAE's and the classifier's gradients each on its own.
+
+        The two networks share no parameters; eq. 11 scales their losses by (γ/e) and (e/γ).
+        One global norm would be dominated by the VQ-VAE's (γ/e)-scaled gradients and shrink the
+        classifier's far below Adam's epsilon, so the classifier would barely learn.
+        """
+        if not gradient_clip_val:
+            return
+        for net in (self.vqvae, self.classifier):
+            params = [p for p in net.parameters() if p.grad is not None]
+            if params:
+                torch.nn.utils.clip_grad_norm_(params, gradient_clip_val)
+
     def configure_optimizers(self):
         t = self.cfg.train
         opt = torch.optim.Adam([p for p in self.parameters() if p.requires_grad], lr=t.lr)
