@@ -23,6 +23,7 @@ no_gumbel      entropy     no     yes   linear
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,6 +33,8 @@ import yaml
 
 from .errors import ConfigError
 
+#: Joint sets every reader understands (BEAT2: SMPL-X joints; Trinity: its skeleton's).
+JOINT_SETS = ("upper", "hands", "upper_hands", "full")
 METHODS = ("eggesture", "vanilla", "reweight_only", "no_reweight", "no_joint", "no_gumbel")
 REWEIGHTS = ("none", "log", "sqrt", "linear", "square", "exp")
 
@@ -69,6 +72,8 @@ class DataConfig:
                              f"{self.seed_frames}")
         if self.fps <= 0 or self.stride < 1:
             raise ValueError("data.fps must be positive and data.stride ≥ 1")
+        if self.joint_set not in JOINT_SETS:
+            raise ValueError(f"data.joint_set {self.joint_set!r} is not one of {', '.join(JOINT_SETS)}")
 
 
 @dataclass
@@ -129,10 +134,23 @@ class ModelConfig:
                              "minilm, minilm-ft, none, hf:<dir>")
         if not (self.audio_encoder == "default" or self.audio_encoder.startswith("hf:")):
             raise ValueError(f"model.audio_encoder {self.audio_encoder!r} is not default or hf:<dir>")
+        for name in ("width", "d_model", "heads", "encoder_layers", "decoder_layers", "text_dim"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"model.{name} must be ≥ 1, got {getattr(self, name)}")
+        if self.res_blocks < 0:
+            raise ValueError(f"model.res_blocks must be ≥ 0, got {self.res_blocks}")
         if self.d_model % self.heads:
             raise ValueError(f"model.d_model ({self.d_model}) must be divisible by model.heads")
         if not 0 <= self.alpha < 1:
             raise ValueError(f"model.alpha must be in [0, 1), got {self.alpha}")
+        for name in ("dropout", "text_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
+        for name in ("sim_temperature", "tau"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"model.{name} must be positive, got {getattr(self, name)}")
+        if self.beta < 0:
+            raise ValueError(f"model.beta must be ≥ 0, got {self.beta}")
 
 
 @dataclass
@@ -195,6 +213,18 @@ class TrainConfig:
             raise ValueError("train.epochs, train.batch_size ≥ 1; train.lr, train.gamma > 0")
         if self.vq_epochs is not None and not 0 < self.vq_epochs < self.epochs:
             raise ValueError(f"train.vq_epochs must be in (0, epochs), got {self.vq_epochs}")
+        for name in ("max_weight", "lr_decay", "limit_train_batches"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"train.{name} must be positive, got {getattr(self, name)}")
+        for name in ("entropy_weight", "velocity_weight", "grad_clip", "num_workers"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"train.{name} must be ≥ 0, got {getattr(self, name)}")
+        if self.lr_decay_epoch is not None and self.lr_decay_epoch < 1:
+            raise ValueError(f"train.lr_decay_epoch must be ≥ 1 or null, got {self.lr_decay_epoch}")
+        if not 0 <= self.seed < 2**32:  # Lightning replaces other seeds by a random one
+            raise ValueError(f"train.seed must be in [0, 2**32), got {self.seed}")
+        if self.num_nodes < 1:
+            raise ValueError(f"train.num_nodes must be ≥ 1, got {self.num_nodes}")
 
 
 @dataclass
@@ -281,6 +311,8 @@ def _convert(value, typ, where: str):
     if typ is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{where}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{where}: expected a finite number, got {value!r}")
         return float(value)
     if typ is str:
         if not isinstance(value, str):
@@ -346,6 +378,8 @@ def load_config(name_or_path: str | None, overrides: list[str] = ()) -> Config:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as e:
             raise ConfigError(path, f"invalid YAML ({' '.join(str(e).split())})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(path, "not a YAML text file (not UTF-8)") from None
         if not isinstance(raw, dict):
             raise ConfigError(path, "expected a mapping with sections data, model, train")
     for text in overrides:
