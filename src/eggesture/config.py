@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
@@ -388,7 +389,14 @@ def load_config(name_or_path: str | None, overrides: list[str] = ()) -> Config:
         if not isinstance(raw[section], dict):
             raise ConfigError(source, f"section {section!r} is not a mapping")
         raw[section][key] = value
-    return from_dict(raw, source)
+    try:
+        return from_dict(raw, source)
+    except ConfigError as e:  # name the override, not the file, when the bad key came from it
+        culprit = next((t for t in reversed(list(overrides))
+                        if re.search(rf"\b{re.escape(t.split('=', 1)[0].strip())}\b", e.problem)), None)
+        if culprit is None:
+            raise
+        raise ConfigError(f"override {culprit}", e.problem) from None
 
 
 def save_config(cfg: Config, path: str | Path) -> None:
