@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +25,25 @@ def run(args: argparse.Namespace) -> int:
     from ..training.train import train
 
     cfg = load_config(args.config, args.overrides)
+    if not args.restart:
+        check_resume_checkpoint(Path(cfg.train.out) / "checkpoints" / "last.ckpt")
     result = train(cfg, restart=args.restart)
     print(f"run directory: {result.run_dir}\ninference bundle: {result.bundle}")
     return 0
+
+
+def check_resume_checkpoint(ckpt: Path) -> None:
+    """Refuse (one line) a damaged checkpoint the run would resume from, instead of letting
+    torch fail deep inside Lightning. Loaded with ``weights_only``: nothing arbitrary is unpickled."""
+    if not ckpt.is_file():
+        return
+    import torch
+
+    from ..errors import CheckpointError
+
+    try:
+        torch.load(ckpt, map_location="cpu", weights_only=True)
+    except Exception as e:  # zip, unpickler and EOF errors all mean the same to the user
+        reason = " ".join(str(e).split())[:120] or type(e).__name__
+        raise CheckpointError(ckpt, f"damaged checkpoint, cannot resume ({reason}); rerun with "
+                                    "--restart to start over") from None
