@@ -53,6 +53,8 @@ def readers() -> list[ModuleType]:
 def detect(root: str | Path) -> ModuleType:
     """The reader that understands folder ``root``."""
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise DataError(root, "is a file, not a dataset folder")
     if not root.is_dir():
         raise DataError(root, "dataset folder not found")
     for reader in readers():
