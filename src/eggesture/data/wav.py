@@ -70,6 +70,8 @@ def audio_duration(path: str | Path) -> float:
         info = sf.info(str(path))
     except Exception as e:
         raise DataError(path, f"not a readable audio file ({_first_line(e)})") from None
+    if info.frames == 0:
+        raise DataError(path, "audio file holds no samples")
     return info.frames / _check_rate(info.samplerate, path)
 
 
