@@ -210,7 +210,7 @@ def read_transcript(path: str | Path, wave: np.ndarray | None = None, sr: int = 
     except FileNotFoundError:
         raise DataError(path, "transcript file not found") from None
     except UnicodeDecodeError:
-        raise DataError(path, "transcript is not UTF-8 text") from None
+        raise DataError(path, "transcript is not UTF-8 or UTF-16 text") from None
     if wave is None:
         raise ValueError("plain-text transcripts need the audio to place the words")
     return words_from_plain_text(text, wave, sr)

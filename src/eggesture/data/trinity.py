@@ -295,7 +295,7 @@ def describe_sequence(root: str | Path, seq_id: str) -> dict:
                                     f"audio ({max(known):.2f} s)")
     except (DataError, UnicodeDecodeError) as e:
         if isinstance(e, UnicodeDecodeError):
-            e = DataError(transcript_path(root, seq_id), "transcript is not UTF-8 text")
+            e = DataError(transcript_path(root, seq_id), "transcript is not UTF-8 or UTF-16 text")
         note(e)
     return {"frames": None if problems else frames, "joints": joints, "words": words,
             "problems": problems}
