@@ -80,6 +80,8 @@ def _decode_textgrid(path: Path) -> str:
     data = path.read_bytes()
     if not data.strip():
         raise DataError(path, "TextGrid file is empty")
+    if data.startswith(b"ooBinaryFile"):
+        raise DataError(path, "binary TextGrid: save it from Praat as a text file")
     try:
         text = decode_text(data)
     except UnicodeDecodeError:
@@ -87,8 +89,6 @@ def _decode_textgrid(path: Path) -> str:
             raise DataError(path, "not a TextGrid (binary data, not UTF-8/UTF-16 text)") from None
         text = data.decode("latin-1")  # Praat reads 8-bit files that are not UTF-8 as Latin-1
     head = text.lstrip()[:200]
-    if "ooBinaryFile" in head:
-        raise DataError(path, "binary TextGrid: save it from Praat as a text file")
     if "ooTextFile" not in head or "TextGrid" not in head:
         raise DataError(path, "not a TextGrid (expected 'File type = \"ooTextFile\"' and "
                               "'Object class = \"TextGrid\"' at the top)")
