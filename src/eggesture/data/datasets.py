@@ -72,6 +72,9 @@ def dataset_stats(root: str | Path, speakers: list[int] | None = None) -> dict:
     frames = 0
     vocab: set[str] = set()
     problems: list[dict] = []
+    if not seqs:
+        problems.append({"file": str(Path(root)), "problem": "no sequences found" + (
+            f" for speakers {sorted(speakers)}" if speakers else "")})
     joints = None
     ok = 0
     for seq_id, split in seqs:
