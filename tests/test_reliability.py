@@ -38,7 +38,7 @@ from eggesture.data import beat2, trinity
 from eggesture.data import windows as W
 from eggesture.data.transcript import Word, read_textgrid, read_transcript
 from eggesture.data.wav import load_audio
-from eggesture.errors import CheckpointError, DataError
+from eggesture.errors import DataError
 from eggesture.export.npz import n_frames_for
 from test_bvh import ZXY, genea_skeleton, write_genea_bvh
 from test_trinity import write_genea_folder
@@ -647,3 +647,502 @@ def test_transcript_trinity_stats(tmp_path, capsys, kind):
     path = root / "Transcripts" / "Recording_006.json"
     path.write_bytes(data)
     assert_stats_lists(capsys, root, path, expected)
+
+
+# === 5. BVH motion (Trinity / GENEA) ===========================================================
+
+def _trinity_root(tmp_path: Path) -> Path:
+    return write_genea_folder(tmp_path / "genea", recordings=(6, 7))
+
+
+def _first(old: str, new: str):
+    return lambda text: text.replace(old, new, 1)
+
+
+def _frame_value(line_from_end: int, value: str):
+    def change(text):
+        lines = text.splitlines()
+        vals = lines[-line_from_end].split()
+        vals[4] = value
+        lines[-line_from_end] = " ".join(vals)
+        return "\n".join(lines) + "\n"
+    return change
+
+
+JOINT_ROT = "CHANNELS 3 Zrotation Xrotation Yrotation"
+#: name → (change to the text of Recording_006.bvh, or a skeleton spec, and the message).
+BVH = {
+    "unknown-channel": (_first(JOINT_ROT, "CHANNELS 3 Zrotation Xrotation Wrotation"),
+                        "unknown channel 'Wrotation'"),
+    "channel-count-wrong": (_first(JOINT_ROT, "CHANNELS 4 Zrotation Xrotation Yrotation"),
+                            "CHANNELS says 4 but lists 3"),
+    "channel-twice": (_first(JOINT_ROT, "CHANNELS 3 Zrotation Xrotation Zrotation"),
+                      "channel Zrotation listed twice"),
+    "joint-without-rotation": (genea_skeleton(lambda i: "Xposition Yposition Zposition" if i == 1
+                                              else ZXY), "joint 'Spine' has no rotation channels"),
+    "NaN-value": (_frame_value(3, "nan"), "value 'nan' is not finite"),
+    "text-value": (_frame_value(2, "abc"), "value 'abc' is not a number"),
+    "truncated": (lambda text: text[:-40], "truncated"),
+    "frame-count-lies": (_first("Frames: 120", "Frames: 9999"),
+                         "'Frames: 9999' but the motion block holds 120 frames"),
+    "two-rotation-channels": (genea_skeleton(lambda i: "Zrotation Xrotation" if i == 2 else ZXY),
+                              None),
+}
+
+
+def _write_bvh_case(root: Path, kind: str) -> Path:
+    path = root / "Motion" / "Recording_006.bvh"
+    change = BVH[kind][0]
+    if isinstance(change, list):
+        write_genea_bvh(path, 120, seed=6, spec=change)
+    else:
+        path.write_text(change(path.read_text()))
+    return path
+
+
+@pytest.mark.parametrize("kind", list(BVH))
+def test_bvh_stats_and_train(tmp_path, capsys, kind):
+    root = _trinity_root(tmp_path)
+    path = _write_bvh_case(root, kind)
+    message = BVH[kind][1]
+    if message is None:  # two rotation axes are a valid joint: read as that rotation
+        assert stats_problems(capsys, root) == (0, [])
+        clip = trinity.load_clip(root, "Recording_006", "train", "upper")
+        assert clip.rotvec.shape == (120, 15, 3) and np.isfinite(clip.rotvec).all()
+        return
+    assert_stats_lists(capsys, root, path, message)
+    assert_train_refused(capsys, root, tmp_path, path, message)
+
+
+# === 6. dataset folders with missing pieces ====================================================
+
+def _beat2_case(tmp_path: Path, kind: str) -> tuple[Path, Path, str, bool]:
+    """Make the BEAT2 folder of ``kind``; returns (root, file named, message, stats-lists-it).
+
+    ``stats-lists-it`` False: the folder itself is unusable, so `data stats` refuses too."""
+    if kind in ("missing-folder", "file-not-folder", "empty-folder"):
+        root = tmp_path / "beat2"
+        if kind == "file-not-folder":
+            root.write_text("not a folder")
+        elif kind == "empty-folder":
+            root.mkdir()
+        message = {"missing-folder": "dataset folder not found",
+                   "file-not-folder": "is a file, not a dataset folder",
+                   "empty-folder": "not a dataset folder this tool reads"}[kind]
+        return root, root, message, False
+    root = write_folder(tmp_path / "beat2", {SEQ: "train", "1_x_0_2_2": "val"}, seconds=3)
+    csv = root / "train_test_split.csv"
+    if kind == "no-split-csv":
+        csv.unlink()
+        return root, csv, "split file not found", False
+    if kind in ("csv-header-only", "csv-unknown-split", "csv-binary"):
+        csv.write_bytes({"csv-header-only": b"id,type\n",
+                         "csv-unknown-split": f"id,type\n{SEQ},training\n".encode(),
+                         "csv-binary": b"\xff\xfe\x00\x00id,type"}[kind])
+        return root, csv, {"csv-header-only": "expected a header 'id,type' and one row",
+                           "csv-unknown-split": f"line 2: unknown split 'training' for {SEQ}",
+                           "csv-binary": "unreadable csv"}[kind], False
+    if kind == "csv-id-without-files":
+        with csv.open("a") as f:
+            f.write("1_ghost_0_9_9,train\n")
+        return root, beat2.motion_path(root, "1_ghost_0_9_9"), "motion file not found", True
+    folder, path, message = {
+        "no-motion-folder": ("smplxflame_30", beat2.motion_path(root, SEQ), "motion file not found"),
+        "no-wave-folder": ("wave16k", beat2.wave_path(root, SEQ), "audio file not found"),
+        "no-textgrid-folder": ("textgrid", beat2.textgrid_path(root, SEQ),
+                               "TextGrid file not found"),
+    }[kind]
+    shutil.rmtree(root / folder)
+    return root, path, message, True
+
+
+BEAT2_MISSING = ["missing-folder", "file-not-folder", "empty-folder", "no-split-csv",
+                 "csv-header-only", "csv-unknown-split", "csv-binary", "csv-id-without-files",
+                 "no-motion-folder", "no-wave-folder", "no-textgrid-folder"]
+
+
+@pytest.mark.parametrize("kind", BEAT2_MISSING)
+def test_beat2_folder_missing_pieces(tmp_path, capsys, kind):
+    root, path, message, listed = _beat2_case(tmp_path, kind)
+    if listed:
+        assert_stats_lists(capsys, root, path, message)
+    else:
+        rc, out, err = cli(capsys, "data", "stats", root)
+        assert_refused(rc, err, path, message)
+        assert out == ""
+    assert_train_refused(capsys, root, tmp_path, path, message)
+
+
+def test_no_training_sequences(tmp_path, capsys):
+    root = write_folder(tmp_path / "beat2", {SEQ: "test"}, seconds=3)
+    assert stats_problems(capsys, root) == (0, [])  # a fine folder, but not one to train on
+    assert_train_refused(capsys, root, tmp_path, root / "train_test_split.csv",
+                         "no sequences in the training split(s) ['train']")
+
+
+@pytest.mark.parametrize("kind", ["no-audio-folder", "no-transcripts-folder", "no-bvh-files"])
+def test_trinity_folder_missing_pieces(tmp_path, capsys, kind):
+    root = _trinity_root(tmp_path)
+    if kind == "no-bvh-files":
+        for p in (root / "Motion").glob("*.bvh"):
+            p.unlink()
+        rc, problems = stats_problems(capsys, root)
+        assert rc == 1 and problems == [{"file": str(root), "problem": "no sequences found"}]
+        assert_train_refused(capsys, root, tmp_path, root, "no sequences listed")
+        return
+    folder, path, message = {
+        "no-audio-folder": ("Audio", root / "Audio" / "Recording_006.wav", "audio file not found"),
+        "no-transcripts-folder": ("Transcripts", root / "Transcripts" / "Recording_006.json",
+                                  "transcript not found"),
+    }[kind]
+    shutil.rmtree(root / folder)
+    assert_stats_lists(capsys, root, path, message)
+    assert_train_refused(capsys, root, tmp_path, path, message)
+
+
+# === 7. configs ================================================================================
+
+#: name → (YAML text, or None for the packaged tiny config; extra overrides; what the error
+#: names: "file" or the override; message).
+CONFIGS = {
+    "unknown-key": ("train:\n  epochz: 3\n", [], "file", "unknown key 'train.epochz'"),
+    "unknown-section": ("trian:\n  epochs: 3\n", [], "file", "unknown section 'trian'"),
+    "wrong-type": ("train:\n  epochs: three\n", [], "file",
+                   "train.epochs: expected an integer, got 'three'"),
+    "NaN-number": ("train:\n  lr: .nan\n", [], "file", "train.lr: expected a finite number"),
+    "invalid-value": ("data:\n  length: 30\n", [], "file", "data.length must be a multiple of 4"),
+    "unknown-joint-set": ("data:\n  joint_set: elbows\n", [], "file",
+                          "data.joint_set 'elbows' is not one of"),
+    "zero-heads": ("model:\n  heads: 0\n", [], "file", "model.heads must be ≥ 1"),
+    "section-not-mapping": ("train: 5\n", [], "file", "section 'train' is not a mapping"),
+    "not-a-mapping": ("- data\n- train\n", [], "file", "expected a mapping"),
+    "invalid-YAML": ("train: [1, 2\n", [], "file", "invalid YAML"),
+    "binary-file": (b"\xff\xfe\x00\x81", [], "file", "not a YAML text file"),
+    "python-tag": ("train:\n  epochs: !!python/object/apply:os.system ['touch {marker}']\n", [],
+                   "file", "invalid YAML"),
+    "missing-file": ("<missing>", [], "file", "config file not found"),
+    "override-wrong-type": (None, ["train.epochs=abc"], "train.epochs=abc",
+                            "train.epochs: expected an integer, got 'abc'"),
+    "override-unknown-key": (None, ["train.epochz=3"], "train.epochz=3",
+                             "unknown key 'train.epochz'"),
+    "override-invalid-value": (None, ["model.heads=3"], "model.heads=3",
+                               "model.d_model (32) must be divisible by model.heads"),
+    "override-not-key-value": (None, ["epochs"], "'epochs'", "is not key=value"),
+    "override-three-parts": (None, ["train.epochs.max=3"], "'train.epochs.max'",
+                             "must be section.name"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CONFIGS))
+def test_config(tmp_path, capsys, kind):
+    text, overrides, named, message = CONFIGS[kind]
+    root = beat2_root(tmp_path)
+    config = "tiny"
+    if text is not None:
+        config = tmp_path / "c.yaml"
+        if text != "<missing>":
+            data = text if isinstance(text, bytes) else text.format(
+                marker=tmp_path / "PAYLOAD-RAN").encode()
+            config.write_bytes(data)
+    run = tmp_path / "run"
+    rc, _, err = cli(capsys, "train", "--config", config, f"data.root={root}", f"train.out={run}",
+                     *overrides)
+    assert_refused(rc, err, config if named == "file" else named, message)
+    assert not run.exists() and not (tmp_path / "PAYLOAD-RAN").exists()
+
+
+# === 8. inference bundles: tampered, truncated, mismatched, pickled ============================
+
+def _weights(d: Path) -> Path:
+    return d / "model.safetensors"
+
+
+def _header(d: Path) -> tuple[bytes, int, dict]:
+    blob = _weights(d).read_bytes()
+    n = struct.unpack("<Q", blob[:8])[0]
+    return blob, n, json.loads(blob[8:8 + n])
+
+
+def _rewrite_header(d: Path, change) -> None:
+    blob, n, head = _header(d)
+    change(head)
+    raw = json.dumps(head).encode()
+    raw += b" " * (-len(raw) % 8)
+    _weights(d).write_bytes(struct.pack("<Q", len(raw)) + raw + blob[8 + n:])
+
+
+def _first_tensor(head: dict, dtype: str = "F32") -> str:
+    return next(k for k, v in head.items() if k != "__metadata__" and v["dtype"] == dtype)
+
+
+def _tensors(d: Path, change) -> None:
+    """Rewrite the weights with ``change(tensors)``, keeping the safetensors metadata."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(_weights(d)), "pt") as f:
+        meta = f.metadata()
+    tensors = load_file(str(_weights(d)))
+    change(tensors)
+    save_file(tensors, str(_weights(d)), metadata=meta)
+
+
+def _meta(change):
+    def apply(d: Path) -> None:
+        meta = json.loads((d / "config.json").read_text())
+        change(meta)
+        (d / "config.json").write_text(json.dumps(meta))
+    return apply
+
+
+def _cut(n):
+    return lambda d: _weights(d).write_bytes(_weights(d).read_bytes()[:n(len(_weights(d).read_bytes()))])
+
+
+def _torch_pickle(d: Path) -> None:
+    import torch
+
+    torch.save({"vqvae.x": _Payload()}, str(_weights(d)))
+
+
+def _flip_byte(d: Path) -> None:
+    blob = bytearray(_weights(d).read_bytes())
+    blob[-100] ^= 0xFF
+    _weights(d).write_bytes(bytes(blob))
+
+
+def _nan_in(prefix: str):
+    def change(t):
+        k = next(k for k in t if k.startswith(prefix) and t[k].is_floating_point())
+        t[k] = t[k].clone()
+        t[k].view(-1)[0] = float("nan")
+    return change
+
+
+#: name → (change to a copy of the bundle, file named: "weights" | "config" | "folder", message)
+BUNDLES = {
+    "weights-truncated-half": (_cut(lambda n: n // 2), "weights", "corrupt or truncated weights"),
+    "weights-8-bytes": (_cut(lambda n: 8), "weights", "corrupt or truncated weights"),
+    "weights-empty": (_cut(lambda n: 0), "weights", "corrupt or truncated weights"),
+    "header-length-2^62": (lambda d: _weights(d).write_bytes(
+        struct.pack("<Q", 2**62) + _weights(d).read_bytes()[8:]), "weights", "corrupt or truncated"),
+    "header-not-JSON": (lambda d: _weights(d).write_bytes(
+        _weights(d).read_bytes()[:8] + b"[" + _weights(d).read_bytes()[9:]), "weights",
+        "corrupt or truncated weights"),
+    "tensor-shape-past-the-data": (lambda d: _rewrite_header(d, lambda h: h[_first_tensor(h)].update(
+        shape=[10**6])), "weights", "corrupt or truncated weights"),
+    "tensor-dtype-changed": (lambda d: _rewrite_header(d, lambda h: h[_first_tensor(h)].update(
+        dtype="I32")), "weights", "torch.int32, expected"),
+    "extra-tensor": (lambda d: _tensors(d, lambda t: t.__setitem__("vqvae.extra", t["norm.mean"].clone())),
+                     "weights", "weights do not match config.json: unexpected vqvae.extra"),
+    "missing-tensor": (lambda d: _tensors(d, lambda t: t.pop(next(k for k in t if k.startswith(
+        "classifier.")))), "weights", "weights do not match config.json: missing classifier."),
+    "NaN-weight": (lambda d: _tensors(d, _nan_in("classifier.")), "weights",
+                   "holds NaN or infinite values"),
+    "NaN-normalisation": (lambda d: _tensors(d, _nan_in("norm.std")), "weights",
+                          "normalisation statistics hold NaN"),
+    "one-byte-flipped": (_flip_byte, "weights", "SHA-256 differs"),
+    "torch-pickle-as-weights": (_torch_pickle, "weights", "a pickle / torch.save file, not safetensors"),
+    "vocab-longer": (_meta(lambda m: m["vocab"].append("zzz")), "weights",
+                     "weights do not match config.json: classifier.text_encoder.embed.weight"),
+    "joint-names-shorter": (_meta(lambda m: m["joint_names"].pop()), "config",
+                            "42 joint names but motion_dim 258"),
+    "motion-dim": (_meta(lambda m: m.update(motion_dim=6, joint_names=["spine1"])), "weights",
+                   "weights do not match config.json: vqvae.encoder"),
+    "audio-features": (_meta(lambda m: m.update(n_audio_features=3)), "weights",
+                       "weights do not match config.json: classifier.audio_encoder"),
+    "other-classifier": (_meta(lambda m: m["config"]["model"].update(classifier="lstm")), "weights",
+                         "weights do not match config.json: missing classifier."),
+    "other-window-length": (_meta(lambda m: m["config"]["data"].update(length=80)), "weights",
+                            "classifier.positions"),
+    "other-fps": (_meta(lambda m: m["config"]["data"].update(fps=30.0)), "config",
+                  "does not match model.safetensors: the model definition"),
+    "other-seed-frames": (_meta(lambda m: m["config"]["data"].update(seed_frames=16)), "config",
+                          "the model definition"),
+    "unknown-config-key": (_meta(lambda m: m["config"]["model"].update(foo=1)), "config",
+                           "unknown key 'model.foo'"),
+    "wrong-config-type": (_meta(lambda m: m["config"]["model"].update(codebook_size="many")),
+                          "config", "model.codebook_size: expected an integer, got 'many'"),
+    "vocab-not-a-list": (_meta(lambda m: m.update(vocab=5)), "config",
+                         "vocab must be a list of strings"),
+    "no-joint-names": (_meta(lambda m: m.pop("joint_names")), "config",
+                       "incomplete bundle config (no 'joint_names')"),
+    "other-format": (_meta(lambda m: m.update(format="x")), "config", "not an eggesture bundle"),
+    "other-version": (_meta(lambda m: m.update(version=99)), "config", "bundle version 99 is not 1"),
+    "config-a-list": (lambda d: (d / "config.json").write_text("[1, 2]"), "config",
+                      "not an eggesture bundle config"),
+    "config-invalid-JSON": (lambda d: (d / "config.json").write_text("{"), "config", "not valid JSON"),
+    "config-binary": (lambda d: (d / "config.json").write_bytes(b"\xff\xfe\x00\x81"), "config",
+                      "not valid JSON"),
+    "no-config": (lambda d: (d / "config.json").unlink(), "folder", "not an inference bundle"),
+    "no-weights": (lambda d: _weights(d).unlink(), "folder", "not an inference bundle"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BUNDLES))
+def test_bundle(bundle_dir, tmp_path, capsys, kind):
+    change, named, message = BUNDLES[kind]
+    _Payload.marker = str(tmp_path / "PAYLOAD-RAN")
+    bundle = shutil.copytree(bundle_dir, tmp_path / "bundle")
+    change(bundle)
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(tone(1, SR), SR))
+    rc, err, _ = generate_cli(capsys, bundle, wav, tmp_path / "out")
+    file = {"weights": _weights(bundle), "config": bundle / "config.json", "folder": bundle}[named]
+    assert_refused(rc, err, file, message)
+    assert err.startswith(f"error: {file}")
+    assert tree(tmp_path / "out") == [] and not (tmp_path / "PAYLOAD-RAN").exists()
+
+
+def test_bundle_without_hashes_still_loads(bundle_dir, tmp_path, capsys):
+    """Bundles written before the hashes existed load, and generate the same motion."""
+    from safetensors.torch import load_file, save_file
+
+    old = shutil.copytree(bundle_dir, tmp_path / "old")
+    save_file(load_file(str(_weights(old))), str(_weights(old)), metadata={"format": "eggesture-bundle"})
+    _meta(lambda m: m.pop("weights_sha256"))(old)
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(tone(2, SR), SR))
+    outs = []
+    for b in (bundle_dir, old):
+        rc, err, out = generate_cli(capsys, b, wav, tmp_path / b.name)
+        assert rc == 0, err
+        outs.append(dict(np.load(out)))
+    np.testing.assert_array_equal(outs[0]["poses"], outs[1]["poses"])
+
+
+def test_bundles_load_without_unpickling(bundle_dir, tmp_path, capsys, monkeypatch):
+    """Nothing on the load path unpickles: with pickle and torch.load disabled, generate works."""
+    import pickle
+
+    import torch
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("unpickling attempted")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(tone(1, SR), SR))
+    rc, err, out = generate_cli(capsys, bundle_dir, wav, tmp_path / "out")
+    assert rc == 0, err
+    assert beat2.read_motion(out)["poses"].shape == (30, 165)
+
+
+def test_a_training_checkpoint_is_not_a_bundle(bundle_dir, tmp_path, capsys):
+    ckpt = bundle_dir.parent / "checkpoints" / "last.ckpt"
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(tone(1, SR), SR))
+    rc, err, _ = generate_cli(capsys, ckpt, wav, tmp_path / "out")
+    assert_refused(rc, err, ckpt, "not an inference bundle")
+
+
+# === 9. atomic writes: concurrent writers, killed writers, interrupted cache builds ==============
+
+def _subprocess_env() -> dict:
+    return dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=REPO_SRC)
+
+
+def test_two_generate_processes_writing_the_same_output(bundle_dir, tmp_path, capsys):
+    """Both finish; the files are whole and equal to a single run's (last rename wins)."""
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(tone(20, SR), SR))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "eggesture.cli", "generate", "--checkpoint", str(bundle_dir),
+           "--audio", str(wav), "--out", str(out / "a.npz"), "--bvh", str(out / "a.bvh")]
+    procs = [subprocess.Popen(cmd, env=_subprocess_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+    rc, err, single = generate_cli(capsys, bundle_dir, wav, tmp_path / "single", "--bvh",
+                                   tmp_path / "single" / "a.bvh")
+    assert rc == 0, err
+    assert_same_npz(out / "a.npz", dict(np.load(single)))
+    assert (out / "a.bvh").read_text() == (tmp_path / "single" / "a.bvh").read_text()
+    assert tree(out) == ["a.bvh", "a.npz"]  # no temporary left behind
+
+
+KILLED_WRITER = textwrap.dedent("""
+    import os, signal, sys
+    import numpy as np
+    def savez(f, **arrays):  # half a file, then SIGKILL: no cleanup code can run
+        f.write(b"PK\\x03\\x04 half of an npz")
+        f.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    np.savez = savez
+    from eggesture.cli import main
+    main(sys.argv[1:])
+""")
+
+
+def test_generate_killed_while_writing_leaves_the_old_file(bundle_dir, tmp_path, capsys):
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(tone(2, SR), SR))
+    rc, err, out = generate_cli(capsys, bundle_dir, wav, tmp_path / "out")
+    assert rc == 0, err
+    old = out.read_bytes()
+    proc = subprocess.run([sys.executable, "-c", KILLED_WRITER, "generate", "--checkpoint",
+                           str(bundle_dir), "--audio", str(wav), "--out", str(out)],
+                          env=_subprocess_env(), capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert out.read_bytes() == old  # the complete old file, not half of the new one
+    left = [p for p in tree(out.parent) if p != "a.npz"]
+    assert all(p.startswith(".") for p in left), left  # at most hidden temporaries
+
+
+KILLED_CACHE_BUILD = textwrap.dedent("""
+    import os, signal, sys
+    import numpy as np
+    from eggesture.data import windows as W
+    real, calls = np.save, []
+    def save(*args, **kwargs):  # SIGKILL after two of the cache's arrays are written
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        real(*args, **kwargs)
+    np.save = save
+    W.prepare(sys.argv[1], W.WindowSettings(length=20, stride=5))
+""")
+
+
+def test_cache_build_killed_midway_is_detected_and_rebuilt(tmp_path):
+    root = beat2_root(tmp_path, seconds=4)
+    settings = W.WindowSettings(length=20, stride=5)
+    proc = subprocess.run([sys.executable, "-c", KILLED_CACHE_BUILD, str(root)],
+                          env=_subprocess_env(), capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    (left,) = (cache() / "windows").iterdir()
+    assert left.name.startswith(".") and not (left / "meta.json").exists()  # never mistaken for done
+    data = W.prepare(root, settings)
+    fresh = W.prepare(root, settings, use_cache=False)
+    for name in ("motion", "words", "audio_feats", "audio", "offsets"):
+        np.testing.assert_array_equal(np.asarray(getattr(data, name)), getattr(fresh, name))
+    assert isinstance(data.motion, np.memmap)  # now from a complete cache folder
+    # The killed build's temporary is removed by a later build once it is stale.
+    os.utime(left, (0, 0))
+    W.prepare(root, W.WindowSettings(length=20, stride=10))
+    names = [p.name for p in (cache() / "windows").iterdir()]
+    assert len(names) == 2 and not any(n.startswith(".") for n in names)
+
+
+@pytest.mark.parametrize("damage", ["array-of-another-length", "norm-not-safetensors",
+                                    "meta-not-JSON", "array-missing"])
+def test_damaged_cache_is_rebuilt(tmp_path, damage):
+    root = beat2_root(tmp_path, seconds=4)
+    settings = W.WindowSettings(length=20, stride=5)
+    first = W.prepare(root, settings)
+    expected = {n: np.array(getattr(first, n)) for n in ("motion", "words", "audio_feats")}
+    (folder,) = (cache() / "windows").iterdir()
+    if damage == "array-of-another-length":
+        np.save(folder / "words.npy", np.zeros(7, np.int32))  # a valid npy: only sizes tell
+    elif damage == "norm-not-safetensors":
+        (folder / "norm.safetensors").write_bytes(b"junk")
+    elif damage == "meta-not-JSON":
+        (folder / "meta.json").write_text("{")
+    else:
+        (folder / "audio.npy").unlink()
+    again = W.prepare(root, settings)
+    for n, arr in expected.items():
+        np.testing.assert_array_equal(np.asarray(getattr(again, n)), arr)
