@@ -81,11 +81,16 @@ class VectorQuantizer(nn.Module):
     ``l_commit = ‖z − sg(ẑ)‖² + β‖sg(z) − ẑ‖²`` (mean over elements). ``distance`` is
     ``"euclidean"`` (default) or ``"cosine"`` for the nearest-code lookup. A moving average of
     hard code usage (``alpha``) is kept so classification can be reweighted for this codebook too
-    (the paper's reweighting-only baselines, Table 3).
+    (the paper's reweighting-only baselines, Table 3). Token × code matrices are processed in
+    chunks of at most ``chunk_elements`` entries, so memory stays bounded for large K.
     """
 
+    def _rows(self) -> int:
+        """Tokens per chunk of a (tokens × K) matrix."""
+        return max(1, self.chunk_elements // self.codebook_size)
+
     def __init__(self, *, codebook_size: int = 512, dim: int = 256, beta: float = 0.1,
-                 alpha: float = 0.95, distance: str = "euclidean", chunk_size: int = 4096):
+                 alpha: float = 0.95, distance: str = "euclidean", chunk_elements: int = 1 << 25):
         super().__init__()
         if codebook_size < 2:
             raise ValueError(f"codebook_size must be ≥ 2, got {codebook_size}")
@@ -94,7 +99,7 @@ class VectorQuantizer(nn.Module):
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"alpha must be in [0, 1), got {alpha}")
         self.codebook_size, self.dim, self.beta, self.alpha = codebook_size, dim, beta, alpha
-        self.distance, self.chunk_size = distance, chunk_size
+        self.distance, self.chunk_elements = distance, chunk_elements
         self.codebook = nn.Parameter(torch.empty(codebook_size, dim).uniform_(
             -1.0 / codebook_size, 1.0 / codebook_size))
         self.register_buffer("ema_probs", torch.full((codebook_size,), 1.0 / codebook_size))
@@ -107,7 +112,7 @@ class VectorQuantizer(nn.Module):
             codes, flat = F.normalize(codes, dim=-1), F.normalize(flat, dim=-1)
         sq = (codes * codes).sum(-1)  # (K,)
         out = []
-        for sl in _chunks(flat.shape[0], self.chunk_size):
+        for sl in _chunks(flat.shape[0], self._rows()):
             # ‖z − e‖² = ‖z‖² − 2 z·e + ‖e‖²; ‖z‖² does not change the argmin.
             out.append((sq - 2 * flat[sl] @ codes.T).argmin(-1))
         return torch.cat(out) if out else torch.zeros(0, dtype=torch.long, device=flat.device)
@@ -116,13 +121,12 @@ class VectorQuantizer(nn.Module):
         """Codes ``(..., D)`` of ``indices (...)``."""
         return F.embedding(indices, self.codebook)
 
-    def _quantize(self, z: torch.Tensor):
-        flat = rearrange(z, "b t d -> (b t) d")
-        idx = self.nearest(flat.detach())  # (N,)
+    def _quantize(self, flat: torch.Tensor, idx: torch.Tensor):
+        """Codes of ``idx``, the straight-through output and the commitment loss (eq. 3–4)."""
         zq = self.lookup(idx)  # (N, D)
         commit = F.mse_loss(flat, zq.detach()) + self.beta * F.mse_loss(flat.detach(), zq)
         st = flat + (zq - flat).detach()  # straight-through (eq. 3)
-        return flat, idx, st, commit
+        return st, commit
 
     def _usage(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         counts = torch.bincount(idx, minlength=self.codebook_size).float()
@@ -133,7 +137,9 @@ class VectorQuantizer(nn.Module):
     def forward(self, z: torch.Tensor, return_soft: bool = False) -> QuantizerOutput:
         """Quantize ``z (B, T, D)``."""
         b, t, _ = z.shape
-        _, idx, st, commit = self._quantize(z)
+        flat = rearrange(z, "b t d -> (b t) d")
+        idx = self.nearest(flat.detach())  # (N,) eq. 1
+        st, commit = self._quantize(flat, idx)
         freq, perplexity, util = self._usage(idx)
         if self.training:
             with torch.no_grad():
@@ -152,47 +158,62 @@ class EntropyGuidedQuantizer(VectorQuantizer):
 
     ``sim_temperature`` is t (cosine logits ``s / t``), ``tau`` the Gumbel-softmax temperature,
     ``alpha`` the moving-average factor of eq. 8, ``gumbel=False`` the plain-softmax ablation.
-    The soft assignment is computed in chunks of ``chunk_size`` rows with activation
-    checkpointing, so memory stays bounded for large codebooks (K = 10240) and batches.
+    When the (tokens × K) similarity matrix exceeds ``chunk_elements`` entries, the soft
+    assignment is computed in chunks with activation checkpointing, so memory stays bounded for
+    large codebooks (K = 10240) and batches. With the cosine lookup, the hard codes are the
+    argmax of the same similarities, computed once.
     """
 
     def __init__(self, *, codebook_size: int = 512, dim: int = 256, beta: float = 0.1,
                  alpha: float = 0.95, sim_temperature: float = 0.1, tau: float = 1.0,
-                 gumbel: bool = True, distance: str = "euclidean", chunk_size: int = 4096):
+                 gumbel: bool = True, distance: str = "euclidean", chunk_elements: int = 1 << 25):
         super().__init__(codebook_size=codebook_size, dim=dim, beta=beta, alpha=alpha,
-                         distance=distance, chunk_size=chunk_size)
+                         distance=distance, chunk_elements=chunk_elements)
         if sim_temperature <= 0 or tau <= 0:
             raise ValueError("sim_temperature and tau must be positive")
         self.sim_temperature, self.tau, self.gumbel = sim_temperature, tau, gumbel
 
-    def soft_assign(self, flat: torch.Tensor, noise: bool) -> torch.Tensor:
-        """``p (N, K) = softmax((cos(z, e) / t + n) / τ)`` (eq. 5–7); noise only if ``noise``."""
-        logits = F.normalize(flat, dim=-1) @ F.normalize(self.codebook, dim=-1).T / self.sim_temperature
+    def _logits(self, flat: torch.Tensor) -> torch.Tensor:
+        """``cos(z, e) / t`` ``(N, K)`` (eq. 5)."""
+        return F.normalize(flat, dim=-1) @ F.normalize(self.codebook, dim=-1).T / self.sim_temperature
+
+    def _softmax(self, logits: torch.Tensor, noise: bool) -> torch.Tensor:
+        """``softmax((logits + n) / τ)`` with Gumbel noise ``n = −log(−log u) = −log E``,
+        ``E ~ Exp(1)`` (eq. 6–7), only if ``noise``."""
         if noise:
-            u = torch.rand_like(logits).clamp_(1e-10, 1.0 - 1e-7)
-            logits = logits - torch.log(-torch.log(u))  # Gumbel(0, 1) noise (eq. 7)
+            logits = logits - torch.empty_like(logits).exponential_().log()
         return torch.softmax(logits / self.tau, dim=-1)
 
-    def _batch_probs(self, flat: torch.Tensor, noise: bool) -> torch.Tensor:
-        """``p̄ = mean_N p`` ``(K,)``, chunked and checkpointed to bound memory."""
+    def soft_assign(self, flat: torch.Tensor, noise: bool) -> torch.Tensor:
+        """``p (N, K) = softmax((cos(z, e) / t + n) / τ)`` (eq. 5–7); noise only if ``noise``."""
+        return self._softmax(self._logits(flat), noise)
+
+    def _assign(self, flat: torch.Tensor, noise: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Hard codes ``(N,)`` and ``p̄ = mean_N p`` ``(K,)``, chunked when the matrix is large."""
         n = flat.shape[0]
-        if n <= self.chunk_size:
-            return self.soft_assign(flat, noise).mean(0)
+        if n <= self._rows():
+            logits = self._logits(flat)
+            if self.distance == "cosine":
+                idx = logits.detach().argmax(-1)
+            else:
+                idx = self.nearest(flat.detach())
+            return idx, self._softmax(logits, noise).mean(0)
         total = flat.new_zeros(self.codebook_size)
-        for sl in _chunks(n, self.chunk_size):
+        for sl in _chunks(n, self._rows()):
             # The checkpoint re-runs the chunk in backward; the RNG state is restored, so the
             # recomputed Gumbel noise is the noise of the forward pass.
             part = checkpoint(lambda x: self.soft_assign(x, noise).sum(0), flat[sl],
                               use_reentrant=False)
             total = total + part
-        return total / n
+        return self.nearest(flat.detach()), total / n
 
     def forward(self, z: torch.Tensor, return_soft: bool = False) -> QuantizerOutput:
         """Quantize ``z (B, T, D)`` and compute the entropy loss of the moving-average usage."""
         b, t, _ = z.shape
-        flat, idx, st, commit = self._quantize(z)
+        flat = rearrange(z, "b t d -> (b t) d")
         noise = self.gumbel and self.training
-        p_bar = self._batch_probs(flat, noise)  # (K,)
+        idx, p_bar = self._assign(flat, noise)  # (N,), (K,)
+        st, commit = self._quantize(flat, idx)
         # Every rank mixes the same global mean into its state; gradients flow through the
         # local part only (straight-through for the other ranks' contribution).
         p_bar = p_bar + (_ddp_mean(p_bar.detach()) - p_bar.detach())
