@@ -20,7 +20,7 @@ ALL = ("quantizer", "training", "inference", "demo")
 def plan(args) -> list[list[str]]:
     """The benchmark command lines to run, in order."""
     common = (["--quick"] if args.quick else []) + (["--out", args.out] if args.out else [])
-    threads = ["--threads", str(args.threads)] if args.threads else []
+    threads = ["--threads", str(args.threads)]
     cmds = []
     for name in args.only or ALL:
         extra = list(common)
@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument("--only", nargs="+", choices=ALL, help="run only these benchmarks")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test of seconds")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: see docs/benchmarks.md)")
     p.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
     p.add_argument("--demo-dir", action="append", help="folder of a finished eggesture demo run")
     p.add_argument("--no-report", action="store_true", help="do not rewrite docs/benchmarks.md")

@@ -221,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--configs", nargs="+", default=list(CONFIGS),
                    choices=(*CONFIGS, "tiny"))
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: see docs/benchmarks.md)")
     p.add_argument("--cli-config", default="paper_beat2",
                    help="model of the fresh-process CLI runs (peak memory, the hour)")
     p.add_argument("--cli-seconds", type=float, nargs="*", default=list(CLI_DURATIONS))

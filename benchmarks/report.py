@@ -156,7 +156,7 @@ def training(d: dict) -> list[str]:
 
 def inference(d: dict) -> list[str]:
     res = d["results"]
-    out = ["### Inference (`generate`)", ""] + _meta(d["meta"])
+    out = [f"### Inference (`generate`), {res['threads']} torch thread(s)", ""] + _meta(d["meta"])
     rows = []
     for c, m in res["models"].items():
         for r in m["runs"]:

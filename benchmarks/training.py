@@ -303,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=None, help="batch size (default: the config's)")
     p.add_argument("--steps", type=int, default=None, help="timed steps (default per config)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: see docs/benchmarks.md)")
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (GPU)")
     p.add_argument("--compile", action="store_true", help="torch.compile the VQ-VAE and classifier")
     p.add_argument("--paper-epoch", action="store_true",
