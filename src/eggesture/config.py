@@ -310,6 +310,11 @@ def _convert(value, typ, where: str):
             raise ValueError(f"{where}: expected an integer, got {value!r}")
         return value
     if typ is float:
+        if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError(f"{where}: expected a number, got {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{where}: expected a number, got {value!r}")
         if not math.isfinite(value):
