@@ -108,6 +108,8 @@ def test_resume_after_a_mid_epoch_kill_gives_the_same_weights(small_corpus, tmp_
     assert wa.keys() == wb.keys()
     for k in wa:
         torch.testing.assert_close(wa[k], wb[k], rtol=0, atol=0, msg=k)
+    # The metrics log keeps the epochs from before the kill.
+    assert [r["epoch"] for r in read_metrics(resumed.run_dir)] == ["0", "1", "2"]
 
 
 def test_resume_refuses_a_different_config(small_corpus, tmp_path):

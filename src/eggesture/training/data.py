@@ -66,7 +66,10 @@ class EpochShuffleSampler(Sampler[int]):
 
 def make_loader(dataset: WindowDataset, batch_size: int, seed: int, shuffle: bool,
                 num_workers: int = 0) -> DataLoader:
+    # The loader's own generator: creating an iterator must not draw from the global RNG,
+    # or a resumed run would continue the random streams from a different state.
     return DataLoader(dataset, batch_size=batch_size,
                       sampler=EpochShuffleSampler(len(dataset), seed, shuffle),
                       num_workers=num_workers, drop_last=False,
-                      persistent_workers=num_workers > 0)
+                      persistent_workers=num_workers > 0,
+                      generator=torch.Generator().manual_seed(seed))

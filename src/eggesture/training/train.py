@@ -134,7 +134,10 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
         ckpt_path = str(run_dir / "checkpoints" / "last.ckpt") if resume else None
         if ckpt_path and t.progress:
             print(f"resuming from {ckpt_path}", flush=True)
+        earlier = _read_rows(logs / "metrics.csv") if resume else []
         trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+        if earlier:  # Lightning's CSV logger starts a new file on resume: keep the history
+            _merge_metrics(logs / "metrics.csv", earlier)
 
     bundle = run_dir / "bundle"
     if trainer.is_global_zero:
@@ -151,6 +154,33 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
                     norm=data.norm, vocab=data.vocab, facts=facts)
     csv = logs / "metrics.csv"
     return TrainResult(run_dir=run_dir, bundle=bundle, metrics_csv=csv if csv.is_file() else None)
+
+
+def _read_rows(path: Path) -> list[dict]:
+    import csv
+
+    if not path.is_file():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _merge_metrics(path: Path, earlier: list[dict]) -> None:
+    """Rows of the epochs before a resume, then the resumed run's rows, in one metrics.csv."""
+    import csv
+    import io
+
+    from ..io import write_text
+
+    new = _read_rows(path)
+    first = min((int(float(r["epoch"])) for r in new if r.get("epoch")), default=None)
+    kept = [r for r in earlier if first is None or (r.get("epoch") and int(float(r["epoch"])) < first)]
+    columns = list(dict.fromkeys([k for r in kept + new for k in r]))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(kept + new)
+    write_text(path, buf.getvalue())
 
 
 def _quiet_lightning() -> None:
