@@ -63,14 +63,19 @@ def roma_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return roma.rotmat_geodesic_distance(a, b)
 
 
+def assert_rotations(mat: np.ndarray) -> None:
+    """``mat (..., 3, 3)`` are rotation matrices: orthonormal (det 1 is checked by the callers)."""
+    eye = np.broadcast_to(np.eye(3), mat.shape)
+    np.testing.assert_allclose(mat @ np.swapaxes(mat, -1, -2), eye, atol=1e-9)
+
+
 # --- rotations --------------------------------------------------------------------------------
 
 @FAST
 @given(rotvecs())
 def test_axis_angle_matrix_round_trip(aa):
     mat = M.axis_angle_to_matrix(aa)
-    np.testing.assert_allclose(mat @ np.swapaxes(mat, -1, -2), np.broadcast_to(np.eye(3), mat.shape),
-                               atol=1e-9)
+    assert_rotations(mat)
     np.testing.assert_allclose(np.linalg.det(mat), 1.0, atol=1e-9)
     back = M.matrix_to_axis_angle(mat)
     assert (np.linalg.norm(back, axis=-1) <= np.pi + 1e-9).all()  # the principal angle
@@ -98,8 +103,7 @@ def test_any_non_degenerate_6d_becomes_a_rotation(six):
     assume((np.linalg.norm(a, axis=-1) > 1e-3).all() and (cross > 1e-3 * np.linalg.norm(
         a, axis=-1) * np.linalg.norm(b, axis=-1)).all())
     mat = M.sixd_to_matrix(six)
-    np.testing.assert_allclose(mat @ np.swapaxes(mat, -1, -2), np.broadcast_to(np.eye(3), mat.shape),
-                               atol=1e-9)
+    assert_rotations(mat)
     np.testing.assert_allclose(np.linalg.det(mat), 1.0, atol=1e-9)
     # Gram-Schmidt keeps the first column's direction.
     np.testing.assert_allclose(mat[:, :, 0], a / np.linalg.norm(a, axis=-1, keepdims=True),

@@ -7,10 +7,10 @@ line exit code 2, exactly one ``error: FILE: problem`` line on stderr, and no ne
 file in the output folder (nor in the window cache). ``eggesture data stats`` lists problems
 instead of stopping, with exit code 1.
 
-Sections: audio files · motion npz · TextGrids · JSON / plain-text transcripts · BVH (Trinity) ·
-dataset folders with missing pieces · configs · inference bundles (tampered, truncated,
-mismatched, pickled) · atomic writes (concurrent ``generate``, a writer killed mid-file, an
-interrupted cache build). Killing a training process is in test_kill_resume.py; property-based
+Sections: audio files · motion npz · TextGrids · JSON / plain-text transcripts · BVH
+(Trinity) · dataset folders with missing pieces · configs · inference bundles (tampered,
+truncated, mismatched, pickled) · atomic writes (concurrent ``generate``, a writer killed
+mid-file, an interrupted cache build). Killing a training process is in test_kill_resume.py; property-based
 tests of the readers are in test_properties.py. The commands run in-process through
 :func:`eggesture.cli.main`, except where a second process is the point.
 """
@@ -325,8 +325,10 @@ def _pickled(d):
 
 #: name → (change to the npz dict, or raw bytes, message); ``None`` message = loads fine.
 MOTION = {
-    "NaN": (_poke("poses", (40, 7), np.nan), "'poses' holds NaN or infinite values (first at frame 40)"),
-    "Inf": (_poke("poses", (12, 0), -np.inf), "'poses' holds NaN or infinite values (first at frame 12)"),
+    "NaN": (_poke("poses", (40, 7), np.nan),
+            "'poses' holds NaN or infinite values (first at frame 40)"),
+    "Inf": (_poke("poses", (12, 0), -np.inf),
+            "'poses' holds NaN or infinite values (first at frame 12)"),
     "overflows-float32": (_poke("poses", (5, 3), 1e39, np.float64),
                           "'poses' holds NaN or infinite values (first at frame 5)"),
     "width-156": (lambda d: d.__setitem__("poses", d["poses"][:, :156]),
@@ -336,13 +338,15 @@ MOTION = {
     "no-frames": (lambda d: d.update(poses=np.zeros((0, 165)), trans=np.zeros((0, 3)),
                                      expressions=np.zeros((0, 100))), "'poses' has no frames"),
     "no-poses": (lambda d: d.pop("poses"), "npz has no 'poses' array"),
-    "text-poses": (_set("poses", np.full((90, 165), "x")), "'poses' is not an array of real numbers"),
+    "text-poses": (_set("poses", np.full((90, 165), "x")),
+                   "'poses' is not an array of real numbers"),
     "complex-poses": (_set("poses", np.zeros((90, 165), complex)),
                       "'poses' is not an array of real numbers (dtype complex128)"),
     "pickled-object-array": (_pickled, "not a readable npz file"),
     "not-a-zip": (b"poses = 1, 2, 3\n", "not a readable npz file"),
     "truncated-zip": ("truncate", "not a readable npz file"),
-    "fps-60": (_set("mocap_frame_rate", np.int32(60)), "mocap_frame_rate is 60, BEAT2 motion is 30 fps"),
+    "fps-60": (_set("mocap_frame_rate", np.int32(60)),
+               "mocap_frame_rate is 60, BEAT2 motion is 30 fps"),
     "fps-text": (_set("mocap_frame_rate", np.array("thirty")),
                  "'mocap_frame_rate' is not an array of real numbers"),
     "trans-frames": (lambda d: d.__setitem__("trans", d["trans"][:-1]),
@@ -404,7 +408,8 @@ def long_tg(tiers: list[tuple[str, str, list]], xmax: float = 3.0) -> str:
     for k, (cls, name, entries) in enumerate(tiers, start=1):
         kind = "intervals" if cls == "IntervalTier" else "points"
         lines += [f"    item [{k}]:", f'        class = "{cls}"', f'        name = "{name}"',
-                  "        xmin = 0", f"        xmax = {xmax}", f"        {kind}: size = {len(entries)}"]
+                  "        xmin = 0", f"        xmax = {xmax}",
+                  f"        {kind}: size = {len(entries)}"]
         for i, e in enumerate(entries, start=1):
             if cls == "IntervalTier":
                 lines += [f"        intervals [{i}]:", f"            xmin = {e[0]}",
@@ -638,6 +643,20 @@ def test_json_transcript_longer_than_the_audio(bundle_dir, tmp_path, capsys):
     assert tree(tmp_path / "out") == []
 
 
+def test_silence_with_a_plain_text_transcript(bundle_dir, tmp_path, capsys):
+    """No voiced part to place untimed words on: they share the whole recording by length."""
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(np.zeros((3 * SR, 1), np.float32), SR))
+    text = tmp_path / "t.txt"
+    text.write_text("hello world big")
+    assert read_transcript(text, load_audio(wav)) == [
+        Word(0.0, 1.125, "hello"), Word(1.125, 2.25, "world"), Word(2.25, 3.0, "big")]
+    rc, err, out = generate_cli(capsys, bundle_dir, wav, tmp_path / "out", "--text", text)
+    assert rc == 0, err
+    poses = beat2.read_motion(out)["poses"]
+    assert poses.shape == (90, 165)
+
+
 @pytest.mark.parametrize("kind", [k for k, (s, _, e) in TRANSCRIPTS.items()
                                   if s == ".json" and _is_error(e)])
 def test_transcript_trinity_stats(tmp_path, capsys, kind):
@@ -747,7 +766,8 @@ def _beat2_case(tmp_path: Path, kind: str) -> tuple[Path, Path, str, bool]:
             f.write("1_ghost_0_9_9,train\n")
         return root, beat2.motion_path(root, "1_ghost_0_9_9"), "motion file not found", True
     folder, path, message = {
-        "no-motion-folder": ("smplxflame_30", beat2.motion_path(root, SEQ), "motion file not found"),
+        "no-motion-folder": ("smplxflame_30", beat2.motion_path(root, SEQ),
+                             "motion file not found"),
         "no-wave-folder": ("wave16k", beat2.wave_path(root, SEQ), "audio file not found"),
         "no-textgrid-folder": ("textgrid", beat2.textgrid_path(root, SEQ),
                                "TextGrid file not found"),
@@ -896,7 +916,10 @@ def _meta(change):
 
 
 def _cut(n):
-    return lambda d: _weights(d).write_bytes(_weights(d).read_bytes()[:n(len(_weights(d).read_bytes()))])
+    def apply(d: Path) -> None:
+        blob = _weights(d).read_bytes()
+        _weights(d).write_bytes(blob[:n(len(blob))])
+    return apply
 
 
 def _torch_pickle(d: Path) -> None:
@@ -925,15 +948,18 @@ BUNDLES = {
     "weights-8-bytes": (_cut(lambda n: 8), "weights", "corrupt or truncated weights"),
     "weights-empty": (_cut(lambda n: 0), "weights", "corrupt or truncated weights"),
     "header-length-2^62": (lambda d: _weights(d).write_bytes(
-        struct.pack("<Q", 2**62) + _weights(d).read_bytes()[8:]), "weights", "corrupt or truncated"),
+        struct.pack("<Q", 2**62) + _weights(d).read_bytes()[8:]), "weights",
+        "corrupt or truncated"),
     "header-not-JSON": (lambda d: _weights(d).write_bytes(
         _weights(d).read_bytes()[:8] + b"[" + _weights(d).read_bytes()[9:]), "weights",
         "corrupt or truncated weights"),
-    "tensor-shape-past-the-data": (lambda d: _rewrite_header(d, lambda h: h[_first_tensor(h)].update(
-        shape=[10**6])), "weights", "corrupt or truncated weights"),
+    "tensor-shape-past-the-data": (lambda d: _rewrite_header(
+        d, lambda h: h[_first_tensor(h)].update(shape=[10**6])), "weights",
+        "corrupt or truncated weights"),
     "tensor-dtype-changed": (lambda d: _rewrite_header(d, lambda h: h[_first_tensor(h)].update(
         dtype="I32")), "weights", "torch.int32, expected"),
-    "extra-tensor": (lambda d: _tensors(d, lambda t: t.__setitem__("vqvae.extra", t["norm.mean"].clone())),
+    "extra-tensor": (lambda d: _tensors(d, lambda t: t.__setitem__("vqvae.extra",
+                                                                   t["norm.mean"].clone())),
                      "weights", "weights do not match config.json: unexpected vqvae.extra"),
     "missing-tensor": (lambda d: _tensors(d, lambda t: t.pop(next(k for k in t if k.startswith(
         "classifier.")))), "weights", "weights do not match config.json: missing classifier."),
@@ -942,7 +968,8 @@ BUNDLES = {
     "NaN-normalisation": (lambda d: _tensors(d, _nan_in("norm.std")), "weights",
                           "normalisation statistics hold NaN"),
     "one-byte-flipped": (_flip_byte, "weights", "SHA-256 differs"),
-    "torch-pickle-as-weights": (_torch_pickle, "weights", "a pickle / torch.save file, not safetensors"),
+    "torch-pickle-as-weights": (_torch_pickle, "weights",
+                                "a pickle / torch.save file, not safetensors"),
     "vocab-longer": (_meta(lambda m: m["vocab"].append("zzz")), "weights",
                      "weights do not match config.json: classifier.text_encoder.embed.weight"),
     "joint-names-shorter": (_meta(lambda m: m["joint_names"].pop()), "config",
@@ -968,10 +995,12 @@ BUNDLES = {
     "no-joint-names": (_meta(lambda m: m.pop("joint_names")), "config",
                        "incomplete bundle config (no 'joint_names')"),
     "other-format": (_meta(lambda m: m.update(format="x")), "config", "not an eggesture bundle"),
-    "other-version": (_meta(lambda m: m.update(version=99)), "config", "bundle version 99 is not 1"),
+    "other-version": (_meta(lambda m: m.update(version=99)), "config",
+                      "bundle version 99 is not 1"),
     "config-a-list": (lambda d: (d / "config.json").write_text("[1, 2]"), "config",
                       "not an eggesture bundle config"),
-    "config-invalid-JSON": (lambda d: (d / "config.json").write_text("{"), "config", "not valid JSON"),
+    "config-invalid-JSON": (lambda d: (d / "config.json").write_text("{"), "config",
+                            "not valid JSON"),
     "config-binary": (lambda d: (d / "config.json").write_bytes(b"\xff\xfe\x00\x81"), "config",
                       "not valid JSON"),
     "no-config": (lambda d: (d / "config.json").unlink(), "folder", "not an inference bundle"),
@@ -999,7 +1028,8 @@ def test_bundle_without_hashes_still_loads(bundle_dir, tmp_path, capsys):
     from safetensors.torch import load_file, save_file
 
     old = shutil.copytree(bundle_dir, tmp_path / "old")
-    save_file(load_file(str(_weights(old))), str(_weights(old)), metadata={"format": "eggesture-bundle"})
+    save_file(load_file(str(_weights(old))), str(_weights(old)),
+              metadata={"format": "eggesture-bundle"})
     _meta(lambda m: m.pop("weights_sha256"))(old)
     wav = tmp_path / "a.wav"
     wav.write_bytes(wav_bytes(tone(2, SR), SR))
@@ -1114,7 +1144,8 @@ def test_cache_build_killed_midway_is_detected_and_rebuilt(tmp_path):
                           env=_subprocess_env(), capture_output=True, timeout=300)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     (left,) = (cache() / "windows").iterdir()
-    assert left.name.startswith(".") and not (left / "meta.json").exists()  # never mistaken for done
+    assert left.name.startswith(".")  # a temporary name: never mistaken for a finished build
+    assert not (left / "meta.json").exists()
     data = W.prepare(root, settings)
     fresh = W.prepare(root, settings, use_cache=False)
     for name in ("motion", "words", "audio_feats", "audio", "offsets"):
