@@ -10,8 +10,8 @@ instead of stopping, with exit code 1.
 Sections: audio files · motion npz · TextGrids · JSON / plain-text transcripts · BVH
 (Trinity) · dataset folders with missing pieces · configs · inference bundles (tampered,
 truncated, mismatched, pickled) · atomic writes (concurrent ``generate``, a writer killed
-mid-file, an interrupted cache build). Killing a training process is in test_kill_resume.py; property-based
-tests of the readers are in test_properties.py. The commands run in-process through
+mid-file, an interrupted cache build). Killing a training process is in test_kill_resume.py;
+property-based tests of the readers are in test_properties.py. The commands run in-process through
 :func:`eggesture.cli.main`, except where a second process is the point.
 """
 
