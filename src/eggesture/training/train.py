@@ -113,6 +113,7 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
     module = EGGestureModule(cfg, motion_dim=data.motion_dim, vocab=data.vocab,
                              n_audio_features=N_FEATURES)
     on_gpu = torch.cuda.is_available() and t.accelerator in ("auto", "gpu", "cuda")
+    _check_devices(t, on_gpu)
     precision = t.precision if t.precision != "auto" else ("bf16-mixed" if on_gpu else "32-true")
     logs = run_dir / "logs"
     checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
@@ -154,6 +155,25 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
                     norm=data.norm, vocab=data.vocab, facts=facts)
     csv = logs / "metrics.csv"
     return TrainResult(run_dir=run_dir, bundle=bundle, metrics_csv=csv if csv.is_file() else None)
+
+
+def _check_devices(t, on_gpu: bool) -> None:
+    """Refuse more devices than the machine has (Lightning would start that many processes)."""
+    import torch
+
+    if isinstance(t.devices, str) and t.devices != "auto":
+        try:
+            count = int(t.devices)
+        except ValueError:
+            return  # a list such as "0,1" is Lightning's to check
+    elif isinstance(t.devices, int):
+        count = t.devices
+    else:
+        return
+    have = torch.cuda.device_count() if on_gpu else (os.cpu_count() or 1)
+    kind = "GPUs" if on_gpu else "CPU cores"
+    if count < 1 or count > have:
+        raise ConfigError(None, f"train.devices={count}, but this machine has {have} {kind}")
 
 
 def _read_rows(path: Path) -> list[dict]:
