@@ -36,6 +36,11 @@ from .errors import ConfigError
 
 #: Joint sets every reader understands (BEAT2: SMPL-X joints; Trinity: its skeleton's).
 JOINT_SETS = ("upper", "hands", "upper_hands", "full")
+#: Lightning's accelerator and precision names (checked here so a typo is one line, not a
+#: traceback from inside the Trainer).
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu")
+PRECISIONS = ("auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true",
+              "transformer-engine", "transformer-engine-float16", "32", "16", "bf16", "64")
 METHODS = ("eggesture", "vanilla", "reweight_only", "no_reweight", "no_joint", "no_gumbel")
 REWEIGHTS = ("none", "log", "sqrt", "linear", "square", "exp")
 
@@ -226,6 +231,12 @@ class TrainConfig:
             raise ValueError(f"train.seed must be in [0, 2**32), got {self.seed}")
         if self.num_nodes < 1:
             raise ValueError(f"train.num_nodes must be ≥ 1, got {self.num_nodes}")
+        if self.accelerator not in ACCELERATORS:
+            raise ValueError(f"train.accelerator {self.accelerator!r} is not one of "
+                             f"{', '.join(ACCELERATORS)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"train.precision {self.precision!r} is not one of "
+                             f"{', '.join(PRECISIONS)}")
 
 
 @dataclass
