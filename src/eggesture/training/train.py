@@ -89,6 +89,8 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
     from .module import EGGestureModule
 
     t = cfg.train
+    on_gpu = torch.cuda.is_available() and t.accelerator in ("auto", "gpu", "cuda")
+    _check_devices(t, on_gpu)
     _quiet_lightning()
     run_dir = Path(t.out)
     if restart and (run_dir / "checkpoints").exists():
@@ -112,8 +114,6 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
 
     module = EGGestureModule(cfg, motion_dim=data.motion_dim, vocab=data.vocab,
                              n_audio_features=N_FEATURES)
-    on_gpu = torch.cuda.is_available() and t.accelerator in ("auto", "gpu", "cuda")
-    _check_devices(t, on_gpu)
     precision = t.precision if t.precision != "auto" else ("bf16-mixed" if on_gpu else "32-true")
     logs = run_dir / "logs"
     checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
