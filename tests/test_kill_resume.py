@@ -97,12 +97,6 @@ def saved_epoch(ckpt: Path) -> int:
     return int(torch.load(ckpt, map_location="cpu", weights_only=True)["epoch"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "training/train.py (see the issue-11 report): ModelCheckpoint(save_top_k=0, save_last=True) "
-    "writes last.ckpt only when training ends (Lightning saves 'last' only after a top-k save), "
-    "so a kill loses the whole run; ModelCheckpoint(filename='last', monitor=None, save_top_k=1, "
-    "every_n_epochs=1, save_on_train_epoch_end=True, enable_version_counter=False) makes this "
-    "test pass (checked with that one change)"))
 def test_killed_after_a_checkpoint_resumes_to_the_same_weights(corpus, reference, tmp_path):
     out = tmp_path / "run"
     proc = start(corpus, out, tmp_path / "cache")

@@ -103,6 +103,7 @@ def test_resume_after_a_mid_epoch_kill_gives_the_same_weights(small_corpus, tmp_
     with pytest.raises(RuntimeError, match="simulated kill"):
         train(cfg, callbacks=[_Kill(at_step=4)])  # epoch 1 has 3 steps: killed inside epoch 2
     assert not (tmp_path / "killed" / "bundle").exists()
+    assert (tmp_path / "killed" / "checkpoints" / "last.ckpt").is_file()  # epoch 1 was saved
     resumed = train(cfg)
     wa, wb = load_file(full.bundle / "model.safetensors"), load_file(resumed.bundle / "model.safetensors")
     assert wa.keys() == wb.keys()

@@ -98,11 +98,11 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
 
         shutil.rmtree(run_dir / "checkpoints")
     resume = _check_resume(run_dir, cfg)
+    data = prepare_data(cfg)  # before anything is written: bad data leaves no run folder
     run_dir.mkdir(parents=True, exist_ok=True)
     save_config(cfg, run_dir / "config.yaml")
 
     L.seed_everything(t.seed, workers=True, verbose=False)
-    data = prepare_data(cfg)
     train_set = WindowDataset(data, cfg.data.train_splits)
     if len(train_set) == 0:
         raise ConfigError(None, f"no training windows: sequences of {cfg.data.train_splits} are "
@@ -116,8 +116,11 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
                              n_audio_features=N_FEATURES)
     precision = t.precision if t.precision != "auto" else ("bf16-mixed" if on_gpu else "32-true")
     logs = run_dir / "logs"
-    checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
-                                 every_n_epochs=1, save_on_train_epoch_end=True)
+    # One file, `last.ckpt`, rewritten after every epoch (Lightning writes `save_last` only
+    # after a top-k save, so `save_top_k=0` would leave nothing to resume from until the end).
+    checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="last", monitor=None,
+                                 save_top_k=1, every_n_epochs=1, save_on_train_epoch_end=True,
+                                 enable_version_counter=False)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*LeafSpec.*")
@@ -131,6 +134,7 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
             enable_progress_bar=t.progress, enable_model_summary=False,
             log_every_n_steps=1, limit_train_batches=t.limit_train_batches,
             num_sanity_val_steps=0, use_distributed_sampler=False,
+            plugins=[_atomic_checkpoint_io()],
         )
         ckpt_path = str(run_dir / "checkpoints" / "last.ckpt") if resume else None
         if ckpt_path and t.progress:
@@ -155,6 +159,22 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
                     norm=data.norm, vocab=data.vocab, facts=facts)
     csv = logs / "metrics.csv"
     return TrainResult(run_dir=run_dir, bundle=bundle, metrics_csv=csv if csv.is_file() else None)
+
+
+def _atomic_checkpoint_io():
+    """Lightning's checkpoint writer, saving through a temporary file in the same folder."""
+    from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+    from ..io import atomic_path
+
+    class AtomicCheckpointIO(TorchCheckpointIO):
+        def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
+            import torch
+
+            with atomic_path(path) as tmp:
+                torch.save(checkpoint, tmp)
+
+    return AtomicCheckpointIO()
 
 
 def _check_devices(t, on_gpu: bool) -> None:
