@@ -117,7 +117,13 @@ def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray, 
 
     path = Path(root) / MEAN_VEL_FILE
     if path.is_file():
-        return np.load(path), str(path)
+        try:
+            mean = np.load(path, allow_pickle=False).astype(np.float64).reshape(-1)
+        except (ValueError, OSError) as e:
+            raise DataError(path, f"not a readable .npy array ({e})") from None
+        if mean.size != 55 or not np.isfinite(mean).all() or (mean <= 0).any():
+            raise DataError(path, f"expected 55 positive per-joint mean speeds, got {mean.size} values")
+        return mean, str(path)
     speeds = []
     for i in data.sequence_indices(train_splits):
         six = np.asarray(data.sequence(i)["motion"])

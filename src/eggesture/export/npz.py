@@ -189,7 +189,9 @@ def _read_npz(path: Path) -> MotionFile:
         raise DataError(path, f"not a readable npz file ({_first_line(e)})") from None
     if "poses" not in data:
         raise DataError(path, "npz has no 'poses' array (expected BEAT2 layout)")
-    poses = np.asarray(data["poses"])
+    from ..data.beat2 import _real_array
+
+    poses = _real_array(data["poses"], "poses", path)
     if poses.ndim != 2 or poses.shape[1] != POSES_DIM:
         raise DataError(path, f"'poses' has shape {poses.shape}, expected (T, {POSES_DIM})")
     n = poses.shape[0]
@@ -207,7 +209,7 @@ def _read_npz(path: Path) -> MotionFile:
         raise DataError(path, "'mocap_frame_rate' is not a number") from None
     if not np.isfinite(fps) or fps <= 0:
         raise DataError(path, f"'mocap_frame_rate' is {fps}, expected a positive frame rate")
-    trans = np.asarray(data.get("trans", np.zeros((n, 3))))
+    trans = _real_array(data.get("trans", np.zeros((n, 3))), "trans", path)
     if trans.shape != (n, 3) or not np.isfinite(trans).all():
         raise DataError(path, f"'trans' has shape {trans.shape} or non-finite values, expected "
                               f"finite ({n}, 3)")
