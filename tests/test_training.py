@@ -148,3 +148,28 @@ def test_ddp_two_processes_keep_ema_identical(small_corpus, tmp_path):
     rows = read_metrics(out)
     assert rows and all(float(r["codebook/ema_rank_spread"]) == 0.0 for r in rows)
     assert (out / "bundle" / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("schedule", ["lr", "loss"])
+def test_eq11_schedule(schedule):
+    from eggesture.training.module import EGGestureModule
+
+    cfg = load_config("tiny", ["data.root=x", f"train.schedule={schedule}", "train.epochs=4",
+                               "train.lr=0.01", "train.gamma=2.0"])
+    module = EGGestureModule(cfg, motion_dim=12, vocab=["<pad>", "<unk>", "a"], n_audio_features=66)
+    sched = module.configure_optimizers()["lr_scheduler"]["scheduler"]
+    lrs = []
+    for _ in range(4):
+        lrs.append([g["lr"] for g in sched.optimizer.param_groups])
+        sched.optimizer.step()
+        sched.step()
+    out = {"rec": torch.tensor(1.0), "commit": torch.tensor(0.5), "entropy": torch.tensor(0.25),
+           "cls": torch.tensor(2.0)}
+    total = module._total(out, "joint")  # epoch 1 (no trainer: current_epoch 0)
+    if schedule == "lr":  # VQ-VAE step × 1/e, classifier × e/E; losses unweighted
+        expected = [[0.01 / e, 0.01 * e / 4] for e in (1, 2, 3, 4)]
+        assert np.allclose(lrs, expected)
+        assert total.item() == pytest.approx(2.0 + 1.75)
+    else:  # eq. 11 on the losses: (e/γ)·l_cls + (γ/e)·(l_rec + l_entropy + l_commit)
+        assert np.allclose(lrs, 0.01)
+        assert total.item() == pytest.approx(2.0 / 2.0 + 2.0 * 1.75)

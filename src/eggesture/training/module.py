@@ -106,6 +106,8 @@ class EGGestureModule(L.LightningModule):
             return vq_terms
         if phase == "cls":
             return out["cls"]
+        if t.schedule == "lr":  # eq. 11's factors act on the step sizes instead
+            return out["cls"] + vq_terms
         e = self.current_epoch + 1
         return (e / t.gamma) * out["cls"] + (t.gamma / e) * vq_terms  # eq. 11
 
@@ -188,12 +190,14 @@ class EGGestureModule(L.LightningModule):
 
     def configure_optimizers(self):
         t = self.cfg.train
-        opt = torch.optim.Adam([p for p in self.parameters() if p.requires_grad], lr=t.lr)
-        if t.lr_decay_epoch is None:
-            return opt
-        decay_frac = t.lr_decay_epoch / t.epochs
+        groups = [{"params": list(self.vqvae.parameters())},
+                  {"params": list(self.classifier.parameters())}]
+        opt = torch.optim.Adam(groups, lr=t.lr)
+        decay_frac = None if t.lr_decay_epoch is None else t.lr_decay_epoch / t.epochs
 
-        def factor(epoch: int) -> float:
+        def decay(epoch: int) -> float:
+            if decay_frac is None:
+                return 1.0
             if self.vq_epochs is None:
                 return t.lr_decay if epoch >= t.lr_decay_epoch else 1.0
             # Two phases: each phase decays at the same fraction of its own length.
@@ -201,7 +205,15 @@ class EGGestureModule(L.LightningModule):
                              else (self.vq_epochs, t.epochs - self.vq_epochs))
             return t.lr_decay if epoch - start >= decay_frac * length else 1.0
 
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+        joint_lr = self.vq_epochs is None and t.schedule == "lr"
+
+        def vq_factor(epoch: int) -> float:
+            return decay(epoch) / (epoch + 1 if joint_lr else 1)  # × (γ/e) / (γ/1)
+
+        def cls_factor(epoch: int) -> float:
+            return decay(epoch) * ((epoch + 1) / t.epochs if joint_lr else 1)  # × (e/γ) / (E/γ)
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, [vq_factor, cls_factor])
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
     # --- exact resumption -------------------------------------------------------------------
