@@ -45,7 +45,11 @@ def make(method: str, k: int, dim: int):
         cfg = Config(model=ModelConfig(codebook_size=k, code_dim=dim),
                      train=TrainConfig(method="vanilla" if method == "vanilla" else "eggesture"))
         return build_quantizer(cfg)
-    from vector_quantize_pytorch import VectorQuantize
+    try:
+        from vector_quantize_pytorch import VectorQuantize
+    except ImportError:
+        raise SystemExit(f"benchmarks.quantizer: method {method!r} needs vector-quantize-pytorch: "
+                         "pip install -e '.[bench]' (or leave it out with --methods)") from None
 
     weight = 1.0 if method == "vqp_entropy" else 0.0
     return VectorQuantize(dim=dim, codebook_size=k, codebook_diversity_loss_weight=weight)
