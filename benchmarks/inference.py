@@ -102,15 +102,14 @@ class StagePatch:
     def __init__(self, bundle):
         import eggesture.generation as g
 
-        self.g, self.timer = g, StageTimer()
-        self._orig = {"window_features": g.window_features,
-                      "sixd_to_axis_angle": g.sixd_to_axis_angle}
+        self.g, self.bundle, self.timer = g, bundle, StageTimer()
+        self._orig = {"sixd_to_axis_angle": g.sixd_to_axis_angle}
+        self._orig_features = bundle.audio_features  # the bundle's feature function (cached)
         self.handles = (self.timer.hook(bundle.classifier, "classifier")
                         + self.timer.hook(bundle.vqvae.decoder, "decoder")
                         + self.timer.hook(bundle.vqvae.encoder, "seed_encoder"))
-        for fn, stage in (("window_features", "audio_features"),
-                          ("sixd_to_axis_angle", "conversion")):
-            setattr(g, fn, self._wrap(self._orig[fn], stage))
+        g.sixd_to_axis_angle = self._wrap(self._orig["sixd_to_axis_angle"], "conversion")
+        bundle.audio_features = self._wrap(self._orig_features, "audio_features")
 
     def _wrap(self, fn, stage):
         def wrapped(*a, **k):
@@ -121,6 +120,7 @@ class StagePatch:
     def close(self) -> None:
         for fn, orig in self._orig.items():
             setattr(self.g, fn, orig)
+        self.bundle.audio_features = self._orig_features
         for h in self.handles:
             h.remove()
 

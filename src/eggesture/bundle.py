@@ -62,6 +62,22 @@ class Bundle:
     def _word_index(self) -> dict[str, int]:
         return {w: i for i, w in enumerate(self.vocab)}
 
+    @cached_property
+    def audio_features(self):
+        """``f(wave, start, n_frames, fps) → (n_frames·4, F)``: features of motion frames
+        ``[start, start + n_frames)`` of ``wave``, of the kind this model was trained on."""
+        from .features.audio import window_features
+        from .features.pretrained_audio import load_extractor
+
+        ext = load_extractor(self.cfg.model.audio_encoder)
+        if ext is None:
+            return window_features
+        if ext.n_features != int(self.meta["n_audio_features"]):
+            raise CheckpointError(ext.model_dir, f"this audio model gives {ext.n_features} features "
+                                                 f"per frame; the bundle was trained on "
+                                                 f"{self.meta['n_audio_features']}")
+        return ext.window_features
+
     def word_ids(self, words: list[str]) -> list[int]:
         """Vocabulary ids of frame words (``""`` → 0 padding, unknown → 1)."""
         return [0 if not w else self._word_index.get(w, 1) for w in words]

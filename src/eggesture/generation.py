@@ -33,7 +33,6 @@ from .data.motion import sixd_to_axis_angle
 from .data.transcript import Word, frame_words, read_transcript
 from .data.wav import AUDIO_SR, load_audio
 from .errors import DataError
-from .features.audio import window_features
 from .models.vqvae import DOWNSAMPLE, MotionVQVAE
 
 
@@ -136,7 +135,7 @@ def generate_motion(
     start = 0
     while True:
         n_here = min(length, n_total - start)
-        feats = window_features(wave, start, length, fps)  # (4L, F): past the end is silence
+        feats = bundle.audio_features(wave, start, length, fps)  # (4L, F): past the end is silence
         w = np.zeros(length, np.int64)
         w[:n_here] = word_ids[start:start + n_here]
         logits = clf(torch.from_numpy(feats)[None].to(device), torch.from_numpy(w)[None].to(device),

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..features.audio import N_FEATURES, PER_FRAME, audio_features
-from ..io import finish_dir_temp, make_dir_temp
+from ..io import atomic_path, finish_dir_temp, make_dir_temp
 from .datasets import Clip, detect
 from .motion import NormStats, axis_angle_to_6d, resample_rotations, resampled_length
 from .transcript import frame_words
@@ -342,3 +342,41 @@ def _check_arrays(a: dict[str, np.ndarray], meta: dict) -> None:
           and bool(np.all(np.diff(a["offsets"]) >= 0)) and bool(np.all(np.diff(a["audio_offsets"]) >= 0)))
     if not ok:
         raise ValueError("cache arrays do not agree with each other")
+
+
+# --- pretrained audio features ----------------------------------------------------------------
+
+def attach_audio_features(data: PreparedData, extractor, *,
+                          progress: Callable[[int, int, str], None] | None = None) -> PreparedData:
+    """Replace ``data.audio_feats`` by ``extractor``'s features of every sequence, cached on disk.
+
+    ``extractor`` is a :class:`eggesture.features.pretrained_audio.PretrainedAudioFeatures`.
+    The cache file is keyed by the dataset's fingerprint and the extractor's, written under a
+    temporary name and renamed, and rebuilt if its shape does not fit the data.
+    """
+    fps, h = data.settings.fps, extractor.n_features
+    key = hashlib.sha1((_fingerprint(Path(data.root), data.settings) + extractor.fingerprint())
+                       .encode()).hexdigest()[:16]
+    path = cache_root() / "audio_features" / f"{key}.npy"
+    shape = (int(data.offsets[-1]) * PER_FRAME, h)
+    if path.is_file():
+        try:
+            arr = np.load(path, mmap_mode="r")
+            if arr.shape == shape and arr.dtype == np.float32:
+                data.audio_feats = arr
+                return data
+        except (OSError, ValueError):
+            pass  # damaged: rebuilt below
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+        for i, seq_id in enumerate(data.ids):
+            a, b = data.offsets[i], data.offsets[i + 1]
+            wave = data.audio[data.audio_offsets[i]:data.audio_offsets[i + 1]]
+            out[a * PER_FRAME:b * PER_FRAME] = extractor.features(wave, int(b - a), fps)
+            if progress:
+                progress(i + 1, len(data.ids), seq_id)
+        out.flush()
+        del out
+    data.audio_feats = np.load(path, mmap_mode="r")
+    return data

@@ -44,8 +44,6 @@ def build_text_encoder(cfg: Config, vocab: list[str]) -> nn.Module | None:
 
 def build_classifier(cfg: Config, vocab: list[str], n_audio_features: int) -> IndexClassifier:
     m, d = cfg.model, cfg.data
-    if m.audio_encoder != "default":
-        raise NotImplementedError("pretrained audio encoders (hf:<dir>) are not built yet")
     audio = AudioEncoder(n_features=n_audio_features, d_model=m.d_model, layers=m.encoder_layers,
                          heads=m.heads, dropout=m.dropout, arch=m.classifier)
     return IndexClassifier(

@@ -49,7 +49,18 @@ def prepare_data(cfg: Config, progress: bool = True):
 
     if not cfg.data.root:
         raise ConfigError(None, "data.root is not set (give data.root=PATH)")
-    return prepare(cfg.data.root, window_settings(cfg), train_splits=tuple(cfg.data.train_splits))
+    data = prepare(cfg.data.root, window_settings(cfg), train_splits=tuple(cfg.data.train_splits))
+    if cfg.model.audio_encoder != "default":  # pretrained features, computed once and cached
+        from ..data.windows import attach_audio_features
+        from ..features.pretrained_audio import load_extractor
+
+        def say(i, n, seq_id):
+            if progress and cfg.train.progress:
+                print(f"\raudio features ({cfg.model.audio_encoder}): {i}/{n} {seq_id}",
+                      end="\n" if i == n else "", flush=True)
+
+        data = attach_audio_features(data, load_extractor(cfg.model.audio_encoder), progress=say)
+    return data
 
 
 def _check_resume(run_dir: Path, cfg: Config) -> bool:
@@ -84,7 +95,6 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
 
     from ..bundle import save_bundle
     from ..data.datasets import detect
-    from ..features.audio import N_FEATURES
     from .data import WindowDataset, make_loader
     from .module import EGGestureModule
 
@@ -112,8 +122,9 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
     val_loader = (make_loader(val_set, t.batch_size, t.seed, False, t.num_workers)
                   if len(val_set) else None)
 
+    n_audio_features = int(data.audio_feats.shape[1])
     module = EGGestureModule(cfg, motion_dim=data.motion_dim, vocab=data.vocab,
-                             n_audio_features=N_FEATURES)
+                             n_audio_features=n_audio_features)
     precision = t.precision if t.precision != "auto" else ("bf16-mixed" if on_gpu else "32-true")
     logs = run_dir / "logs"
     # One file, `last.ckpt`, rewritten after every epoch (Lightning writes `save_last` only
@@ -149,7 +160,7 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
         reader = detect(cfg.data.root)
         facts = {
             "joint_names": data.joint_names, "joint_set": cfg.data.joint_set,
-            "motion_dim": data.motion_dim, "n_audio_features": N_FEATURES,
+            "motion_dim": data.motion_dim, "n_audio_features": n_audio_features,
             "dataset": reader.NAME, "sem_classes": data.sem_classes,
             "data_root": os.path.abspath(cfg.data.root), "epochs_trained": trainer.current_epoch,
         }
