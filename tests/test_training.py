@@ -150,7 +150,7 @@ def test_ddp_two_processes_keep_ema_identical(small_corpus, tmp_path):
     assert (out / "bundle" / "model.safetensors").is_file()
 
 
-@pytest.mark.parametrize("schedule", ["lr", "loss"])
+@pytest.mark.parametrize("schedule", ["lr", "cls-ramp", "loss"])
 def test_eq11_schedule(schedule):
     from eggesture.training.module import EGGestureModule
 
@@ -168,6 +168,10 @@ def test_eq11_schedule(schedule):
     total = module._total(out, "joint")  # epoch 1 (no trainer: current_epoch 0)
     if schedule == "lr":  # VQ-VAE step × 1/e, classifier × e/E; losses unweighted
         expected = [[0.01 / e, 0.01 * e / 4] for e in (1, 2, 3, 4)]
+        assert np.allclose(lrs, expected)
+        assert total.item() == pytest.approx(2.0 + 1.75)
+    elif schedule == "cls-ramp":  # VQ-VAE at the base rate, classifier × e/E
+        expected = [[0.01, 0.01 * e / 4] for e in (1, 2, 3, 4)]
         assert np.allclose(lrs, expected)
         assert total.item() == pytest.approx(2.0 + 1.75)
     else:  # eq. 11 on the losses: (e/γ)·l_cls + (γ/e)·(l_rec + l_entropy + l_commit)

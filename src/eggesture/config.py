@@ -187,7 +187,8 @@ class TrainConfig:
     """How eq. 11 is applied in joint training: ``loss`` multiplies the losses by (e/γ) and
     (γ/e) as written; ``lr`` turns the same schedule into step sizes — the VQ-VAE's learning
     rate × 1/e, the classifier's × e/E (E = epochs) — because Adam cancels constant loss
-    factors. See docs/decisions.md."""
+    factors; ``cls-ramp`` keeps the VQ-VAE's learning rate constant and ramps only the
+    classifier's (× e/E). See docs/decisions.md."""
     entropy_weight: float = 1.0
     """Extra factor on l_entropy (1 = the paper)."""
     velocity_weight: float = 0.0
@@ -222,8 +223,8 @@ class TrainConfig:
             raise ValueError(f"train.reweight {self.reweight!r} is not one of {', '.join(REWEIGHTS)}")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.gamma <= 0:
             raise ValueError("train.epochs, train.batch_size ≥ 1; train.lr, train.gamma > 0")
-        if self.schedule not in ("loss", "lr"):
-            raise ValueError(f"train.schedule must be loss or lr, got {self.schedule!r}")
+        if self.schedule not in ("loss", "lr", "cls-ramp"):
+            raise ValueError(f"train.schedule must be loss, lr or cls-ramp, got {self.schedule!r}")
         if self.vq_epochs is not None and not 0 < self.vq_epochs < self.epochs:
             raise ValueError(f"train.vq_epochs must be in (0, epochs), got {self.vq_epochs}")
         for name in ("max_weight", "lr_decay", "limit_train_batches"):

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
     p.add_argument("--minutes", type=float, default=None,
-                   help="corpus size in minutes of speech (default 8); every stage scales with it")
+                   help="corpus size in minutes of speech (default 10); every stage scales with it")
     p.add_argument("--seed", type=int, default=0, help="seed of the corpus and training (default 0)")
     p.add_argument("--epochs", type=int, default=None,
                    help="training epochs of each method (default: synthetic.yaml's)")

@@ -106,7 +106,7 @@ class EGGestureModule(L.LightningModule):
             return vq_terms
         if phase == "cls":
             return out["cls"]
-        if t.schedule == "lr":  # eq. 11's factors act on the step sizes instead
+        if t.schedule in ("lr", "cls-ramp"):  # eq. 11's factors act on the step sizes instead
             return out["cls"] + vq_terms
         e = self.current_epoch + 1
         return (e / t.gamma) * out["cls"] + (t.gamma / e) * vq_terms  # eq. 11
@@ -205,10 +205,11 @@ class EGGestureModule(L.LightningModule):
                              else (self.vq_epochs, t.epochs - self.vq_epochs))
             return t.lr_decay if epoch - start >= decay_frac * length else 1.0
 
-        joint_lr = self.vq_epochs is None and t.schedule == "lr"
+        joint_lr = self.vq_epochs is None and t.schedule in ("lr", "cls-ramp")
+        vq_decays = self.vq_epochs is None and t.schedule == "lr"
 
         def vq_factor(epoch: int) -> float:
-            return decay(epoch) / (epoch + 1 if joint_lr else 1)  # × (γ/e) / (γ/1)
+            return decay(epoch) / (epoch + 1 if vq_decays else 1)  # × (γ/e) / (γ/1)
 
         def cls_factor(epoch: int) -> float:
             return decay(epoch) * ((epoch + 1) / t.epochs if joint_lr else 1)  # × (e/γ) / (E/γ)

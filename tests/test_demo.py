@@ -1,0 +1,80 @@
+"""``eggesture demo`` end to end at a tiny budget: every stage runs and the outputs agree.
+
+The default demo takes minutes; here the corpus is 2 minutes, each method trains 2 epochs and
+the evaluation nets a few steps, so the numbers mean nothing — what is checked is that every
+stage ran, that the files exist and that the report shows the numbers of results.json.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eggesture.cli import main
+from eggesture.demo import METHODS, DemoSettings, run_demo
+
+KEYS = ("fgd", "beat_alignment", "beat_alignment_emage", "l1_diversity", "codebook_utilization",
+        "perplexity", "semantic_recall", "units", "protocol", "n_sequences")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "d"
+    settings = DemoSettings(out=out, minutes=2, epochs=2, fgd_epochs=1, recognizer_steps=20,
+                            video_seconds=2.0,
+                            overrides=["model.codebook_size=16", "model.width=32", "model.d_model=32",
+                                       "model.code_dim=16", "model.text_dim=16"])
+    return out, run_demo(settings)
+
+
+def test_every_stage_ran_and_was_timed(demo):
+    out, summary = demo
+    assert list(summary["stage_seconds"]) == ["corpus", "eval_nets", "train", "evaluate", "video",
+                                              "report"]
+    assert summary["total_seconds"] == pytest.approx(sum(summary["stage_seconds"].values()), abs=0.5)
+    assert set(summary["train_seconds"]) == set(METHODS)
+    assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(summary))
+
+
+def test_both_methods_have_every_evaluation_key(demo):
+    _, summary = demo
+    for m in METHODS:
+        r = summary["methods"][m]
+        assert set(KEYS) <= set(r), m
+        assert set(r["semantic_recall"]) >= {"all", "head", "tail"}
+        assert 0 <= r["codebook_utilization"] <= 1
+    for m in METHODS:  # two methods, two runs with their own bundle
+        assert (demo[0] / "runs" / m / "bundle" / "model.safetensors").is_file(), m
+
+
+def test_report_shows_the_measured_numbers_and_the_papers_row(demo):
+    out, summary = demo
+    report = (out / "report.md").read_text()
+    for m, label in (("eggesture", "EGGesture"), ("vanilla", "vanilla VQ-VAE")):
+        r = summary["methods"][m]
+        assert f"| {label} | {r['fgd']:.3f} | {r['beat_alignment']:.4f} |" in report
+    assert "| EGGesture (paper, BEAT) | 5.74 | 0.4117 | 617.2 |" in report
+    assert "not comparable" in report
+    for name in ("codebook_usage.png", "utilization_over_training.png", "preview.mp4",
+                 "preview_strip.png"):
+        assert (out / name).stat().st_size > 1000, name
+
+
+def test_rerun_reuses_corpus_and_trainings(demo, capsys):
+    out, summary = demo
+    ckpts = {m: out / "runs" / m / "checkpoints" / "last.ckpt" for m in METHODS}
+    stamps = {m: p.stat().st_mtime_ns for m, p in ckpts.items()}
+    assert main(["demo", "--out", str(out), "--minutes", "2", "--epochs", "2",
+                 "model.codebook_size=16", "model.width=32", "model.d_model=32",
+                 "model.code_dim=16", "model.text_dim=16"]) == 0
+    again = json.loads((out / "results.json").read_text())
+    assert again["methods"]["eggesture"]["fgd"] == pytest.approx(summary["methods"]["eggesture"]["fgd"])
+    assert {m: p.stat().st_mtime_ns for m, p in ckpts.items()} == stamps  # nothing retrained
+
+
+def test_bad_minutes_is_one_error_line(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "x"), "--minutes", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--minutes must be at least 2" in err[0]
+    assert not (tmp_path / "x").exists()
