@@ -316,3 +316,20 @@ def test_metrics_import_neither_torch_nor_models():
             "if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_gesture_precision_counts_detections_matching_an_event_of_their_class():
+    from eggesture.metrics.recall import detections, semantic_recall
+
+    fps = 10.0
+    pred = np.zeros(100, int)
+    pred[10:14] = 1   # 1.0–1.3 s: class a, on its event (1.2–1.8 s) → correct
+    pred[40:43] = 2   # 4.0–4.2 s: class b, no b event near → wrong
+    pred[60:62] = 1   # 6.0–6.1 s: class a, ends 0.4 s before an a event at 6.5 s → correct (tol 0.5)
+    pred[80] = 1      # one frame: shorter than 0.2 s → not a detection
+    assert detections(pred, fps) == [(1, 10, 13), (2, 40, 42), (1, 60, 61)]
+    events = [[("a", 1.2, 1.8), ("a", 6.5, 7.0), ("b", 9.0, 9.5)]]
+    r = semantic_recall([pred], events, ["a", "b"], fps, {"a": 5, "b": 1})
+    assert r.detections == 3 and r.precision == pytest.approx(2 / 3)
+    assert r.all == pytest.approx(2 / 3)  # both a events recalled, the b event not
+    assert semantic_recall([np.zeros(100, int)], events, ["a", "b"], fps, {"a": 5}).precision is None

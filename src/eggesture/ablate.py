@@ -7,7 +7,8 @@ go to ``eval.json`` beside the run. A finished (row, seed) is skipped and an int
 resumes from its checkpoint, so an interrupted ablation continues where it stopped.
 
 The table (``OUT/<table>.md`` and ``.json``) reports mean ± std over seeds of FGD, beat
-alignment, L1 diversity, codebook utilisation and tail-class recall, with the paper's numbers in
+alignment, L1 diversity, codebook utilisation, semantic-gesture recall (all and tail classes)
+and gesture precision, with the paper's numbers in
 adjacent columns, labelled as the paper's (they were measured on BEAT2, not on your data).
 """
 
@@ -22,9 +23,11 @@ from pathlib import Path
 from .errors import ConfigError
 from .io import write_json, write_text
 
-METRICS = ("fgd", "beat_alignment", "l1_diversity", "codebook_utilization", "tail_recall")
+METRICS = ("fgd", "beat_alignment", "l1_diversity", "codebook_utilization", "recall",
+           "tail_recall", "precision")
 HEADERS = {"fgd": "FGD ↓", "beat_alignment": "BA ↑", "l1_diversity": "L1Div ↑",
-           "codebook_utilization": "utilisation", "tail_recall": "tail recall"}
+           "codebook_utilization": "utilisation", "recall": "recall", "tail_recall": "tail recall",
+           "precision": "gesture precision"}
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def _row_metrics(res: dict) -> dict:
     return {"fgd": res.get("fgd"), "beat_alignment": res.get("beat_alignment"),
             "l1_diversity": res.get("l1_diversity"),
             "codebook_utilization": res.get("codebook_utilization"),
-            "tail_recall": sr.get("tail")}
+            "recall": sr.get("all"), "tail_recall": sr.get("tail"), "precision": sr.get("precision")}
 
 
 def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
@@ -168,7 +171,7 @@ def table_markdown(summary: dict) -> str:
         return f"{v['mean']:.{digits}f} ± {v['std']:.{digits}f}"
 
     digits = {"fgd": 3, "beat_alignment": 4, "l1_diversity": 3, "codebook_utilization": 3,
-              "tail_recall": 3}
+              "recall": 3, "tail_recall": 3, "precision": 3}
     cols = ["row"]
     for k in METRICS:
         cols.append(HEADERS[k])

@@ -259,14 +259,17 @@ def evaluate(
         "generated_perplexity": cb_gen.perplexity,
         "semantic_recall": None if recall is None else {
             "all": recall["all"], "head": recall["head"], "tail": recall["tail"],
-            "macro": recall["macro"], "per_class": recall["per_class"], "rule": recall["rule"]},
+            "macro": recall["macro"], "precision": recall["precision"],
+            "detections": recall["detections"], "per_class": recall["per_class"],
+            "rule": recall["rule"], "protocol": recall["protocol"]},
         "ground_truth": {
             "fgd": gt_fgd, "beat_alignment": ba_mean(ba["ground_truth"]),
             "beat_alignment_emage": ba_e_mean(ba_e["ground_truth"]),
             "l1_diversity": None if l1_real is None else l1_real["l1div"],
             "l1_diversity_per_sequence": l1_diversity_per_sequence(real),
             "semantic_recall": None if gt_recall is None else {
-                "all": gt_recall["all"], "head": gt_recall["head"], "tail": gt_recall["tail"]},
+                "all": gt_recall["all"], "head": gt_recall["head"], "tail": gt_recall["tail"],
+                "precision": gt_recall["precision"]},
         },
         "codebook": {"ground_truth_encoding": cb(cb_real), "generated": cb(cb_gen)},
         "units": {
@@ -277,7 +280,8 @@ def evaluate(
             "l1_diversity_per_sequence": "6D rotation units per frame",
             "codebook_utilization": "fraction of the K codes used",
             "perplexity": "codes (exp of the entropy of code usage)",
-            "semantic_recall": "fraction of ground-truth gesture events",
+            "semantic_recall": "fraction of ground-truth gesture events (precision: fraction of "
+                               "detected gestures)",
         },
         "protocol": {
             "fps": fps, "window": length, "fgd_window_stride": stride,
@@ -306,14 +310,16 @@ def markdown_table(results: dict) -> str:
 
     gt = results["ground_truth"]
     head = ("| | FGD ↓ | BA ↑ | BA (EMAGE) ↑ | L1Div ↑ | utilisation | perplexity | recall all | "
-            "recall head | recall tail |\n|---|---|---|---|---|---|---|---|---|---|\n")
+            "recall head | recall tail | gesture precision |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|\n")
     row = (f"| {results['method']} | {f(results['fgd'])} | {f(results['beat_alignment'], 4)} | "
            f"{f(results['beat_alignment_emage'], 4)} | {f(results['l1_diversity'])} | "
            f"{f(results['codebook_utilization'])} | {f(results['perplexity'], 1)} | "
            f"{rec(results['semantic_recall'], 'all')} | {rec(results['semantic_recall'], 'head')} | "
-           f"{rec(results['semantic_recall'], 'tail')} |\n")
+           f"{rec(results['semantic_recall'], 'tail')} | "
+           f"{rec(results['semantic_recall'], 'precision')} |\n")
     ref = (f"| ground truth | {f(gt['fgd'])} | {f(gt['beat_alignment'], 4)} | "
            f"{f(gt['beat_alignment_emage'], 4)} | {f(gt['l1_diversity'])} | – | – | "
            f"{rec(gt['semantic_recall'], 'all')} | {rec(gt['semantic_recall'], 'head')} | "
-           f"{rec(gt['semantic_recall'], 'tail')} |\n")
+           f"{rec(gt['semantic_recall'], 'tail')} | {rec(gt['semantic_recall'], 'precision')} |\n")
     return head + row + ref

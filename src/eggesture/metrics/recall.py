@@ -13,6 +13,13 @@ event count (most frequent first), the head is the shortest prefix holding at le
 ``head_share`` (default 50 %) of all training events; the tail is the rest (classes never seen
 in training included). The rule is written into every result. Recall is a fraction in [0, 1].
 
+Recall alone rewards a generator that gestures all the time, so the same function reports
+event-level **precision**: a *detection* is a maximal run of at least ``min_duration_s`` of
+frames labelled with one class; it is correct when it overlaps ``[t0 − tol, t1 + tol]`` of a
+ground-truth event of that class::
+
+    precision = |{correct detections}| / |{detections}|
+
 The recogniser's own recall on ground-truth motion bounds what this can measure: report it
 beside the generator's (the recogniser module does).
 """
@@ -66,6 +73,21 @@ def split_head_tail(train_counts: dict[str, int], head_share: float = HEAD_SHARE
     return HeadTail(head=head, tail=tail, rule=rule)
 
 
+def detections(pred_labels: np.ndarray, fps: float, *,
+               min_duration_s: float = MIN_DURATION_S) -> list[tuple[int, int, int]]:
+    """Maximal runs ``(class_id, first, last)`` (frames, inclusive) of one class ≥ 1 in
+    ``pred_labels (T,)`` lasting at least ``max(1, ceil(min_duration_s·fps))`` frames."""
+    labels = np.asarray(pred_labels).reshape(-1)
+    need = max(1, int(math.ceil(min_duration_s * fps - 1e-9)))
+    if labels.size == 0:
+        return []
+    edges = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.concatenate([[0], edges])
+    ends = np.concatenate([edges, [labels.size]]) - 1
+    return [(int(labels[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)
+            if labels[a] > 0 and b - a + 1 >= need]
+
+
 def event_recalled(
     pred_labels: np.ndarray, class_id: int, t0: float, t1: float, fps: float, *,
     tolerance_s: float = TOLERANCE_S, min_duration_s: float = MIN_DURATION_S,
@@ -91,6 +113,9 @@ class SemanticRecall:
     tail: float | None
     macro: float | None
     """Mean of the per-class recalls."""
+    precision: float | None = None
+    """Correct detections / detections (None when nothing was detected)."""
+    detections: int = 0
     per_class: dict[str, dict] = field(default_factory=dict)
     """``{class: {"events", "recalled", "recall", "train_count", "group"}}``, head → tail order."""
     events: int = 0
@@ -124,7 +149,13 @@ def semantic_recall(
     head = set(split.head)
     stats: dict[str, list[int]] = {}
     unknown = 0
+    n_det = n_correct = 0
     for pred, evs in zip(predictions, events, strict=True):
+        for c, a, b in detections(pred, fps, min_duration_s=min_duration_s):
+            n_det += 1
+            name = classes[c - 1] if c <= len(classes) else None
+            n_correct += any(n == name and a / fps <= t1 + tolerance_s and b / fps >= t0 - tolerance_s
+                             for n, t0, t1 in evs or [])
         for name, t0, t1 in evs or []:
             if name not in class_id:
                 unknown += 1
@@ -148,9 +179,12 @@ def semantic_recall(
     return SemanticRecall(
         all=rate(stats), head=rate(split.head), tail=rate(split.tail),
         macro=float(np.mean([v["recall"] for v in per_class.values()])) if per_class else None,
+        precision=n_correct / n_det if n_det else None, detections=n_det,
         per_class=per_class, events=sum(v[0] for v in stats.values()), unknown_events=unknown,
         rule=split.rule,
         protocol=(f"an event (class, t0, t1) is recalled when the recogniser labels that class on "
                   f">= {min_duration_s:g} s of frames within [t0 - {tolerance_s:g} s, "
-                  f"t1 + {tolerance_s:g} s] at {fps:g} fps"),
+                  f"t1 + {tolerance_s:g} s] at {fps:g} fps; precision = detections (runs of "
+                  f">= {min_duration_s:g} s of one class) overlapping that window of an event of "
+                  f"their class / all detections"),
     )
