@@ -289,7 +289,9 @@ def run_jobs(jobs: dict) -> dict:
             parts, left = [], 0.0
             for n, fut in futures.items():
                 if n not in epochs:
-                    state = "done" if fut.done() else "running" if fut.running() else "queued"
+                    # It starts when a worker is free: after the first training to finish.
+                    started = any(f.done() for m, f in futures.items() if m in epochs)
+                    state = "done" if fut.done() else "running" if started else "queued"
                     parts.append(f"evaluation nets {state}")
                     continue
                 try:
