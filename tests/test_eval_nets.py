@@ -280,3 +280,13 @@ def test_on_the_synthetic_corpus(tmp_path):
     fx = train_feature_ae(data, tmp_path / "ae")
     print(f"autoencoder held-out MSE {fx.config['training']['heldout_mse']:.4f}")
     assert fx.config["training"]["heldout_mse"] < 0.2
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 10])
+def test_recognizer_trains_with_very_few_steps(data, tmp_path, steps):
+    """torch's one-cycle schedule divides by zero for a warm-up under one step: short runs must
+    still train (the schedule's warm-up is stretched, or dropped below 4 steps)."""
+    rec = train_recognizer(data, tmp_path / "r", net=RecognizerConfig(channels=8),
+                           training=RecognizerTraining(steps=steps, batch_size=2))
+    labels = rec.labels(data.sequence(0)["motion"])
+    assert labels.shape == (data.n_frames(0),)

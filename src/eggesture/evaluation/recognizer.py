@@ -223,8 +223,11 @@ def train_recognizer(
     rng = np.random.default_rng(training.seed)
     model = RecognizerNet(motion_dim=data.motion_dim, n_classes=n_classes, **asdict(net))
     opt = torch.optim.AdamW(model.parameters(), lr=training.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=training.lr,
-                                                total_steps=training.steps, pct_start=0.1)
+    # One-cycle schedule with a warm-up of ≥ 2 steps (torch divides by zero below that); a
+    # run of fewer than 4 steps keeps the learning rate constant.
+    sched = (torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=training.lr, total_steps=training.steps,
+        pct_start=min(0.5, max(0.1, 2 / training.steps))) if training.steps >= 4 else None)
     seq_of_frame = np.zeros(int(data.offsets[-1]), np.int64)
     for i in seqs:
         seq_of_frame[data.offsets[i]:data.offsets[i + 1]] = i
@@ -265,7 +268,8 @@ def train_recognizer(
         opt.zero_grad()
         loss.backward()
         opt.step()
-        sched.step()
+        if sched is not None:
+            sched.step()
         running = loss.item() if math.isnan(running) else 0.95 * running + 0.05 * loss.item()
         if progress and (step % 50 == 0 or step == training.steps):
             progress(step, training.steps, running)
