@@ -46,7 +46,7 @@ def test_each_table_has_its_rows_and_columns(corpus, tmp_path, table):
     for r in summary["rows"]:
         assert set(METRICS) <= set(r)
         assert r["fgd"]["mean"] is not None and r["codebook_utilization"]["mean"] is not None
-        assert r["fgd"]["std"] == 0.0  # one seed
+        assert r["fgd"]["std"] is None  # one seed: no spread, not a made-up 0
     md = (tmp_path / f"{table}.md").read_text()
     header = next(line for line in md.splitlines() if line.startswith("| row"))
     assert header.count("|") - 1 == 1 + len(METRICS) + 3  # row + metrics + 3 paper columns
@@ -86,3 +86,19 @@ def test_an_interrupted_ablation_continues(corpus, tmp_path, monkeypatch):
     A.run_table("joint-gumbel", corpus, config="tiny", out=tmp_path, overrides=over)
     # The first row finished before the interruption and is not trained again.
     assert calls.count(calls[0]) == 1 and len(calls) == 4
+
+
+def test_mean_and_sample_std_over_seeds_and_one_seed_without_spread():
+    from eggesture.ablate import _mean_std, table_markdown
+
+    assert _mean_std([1.0, 3.0]) == (2.0, pytest.approx(2 ** 0.5))  # sample std (n − 1)
+    assert _mean_std([5.0, None, float("nan")]) == (5.0, None)
+    assert _mean_std([]) == (None, None)
+    row = {"name": "r", "paper": {}, **{k: {"mean": None, "std": None} for k in METRICS}}
+    row["fgd"] = {"mean": 2.0, "std": 2 ** 0.5}
+    summary = {"title": "T", "data": "d", "config": "c", "budget": 1.0, "seeds": 2, "rows": [row]}
+    assert "| r | 2.000 ± 1.414 |" in table_markdown(summary)
+    row["fgd"] = {"mean": 2.0, "std": None}
+    summary["seeds"] = 1
+    md = table_markdown(summary)
+    assert "| r | 2.000 |" in md and "one seed" in md and "±" not in md.split("| r |")[1]

@@ -107,7 +107,8 @@ def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
     if not v:
         return None, None
     m = sum(v) / len(v)
-    return m, (math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else 0.0)
+    # One value has no spread: std None (shown as the mean alone), not a made-up 0.
+    return m, (math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else None)
 
 
 def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds: int = 1,
@@ -168,6 +169,8 @@ def table_markdown(summary: dict) -> str:
     def cell(v: dict, digits: int) -> str:
         if v["mean"] is None:
             return "–"
+        if v["std"] is None:
+            return f"{v['mean']:.{digits}f}"
         return f"{v['mean']:.{digits}f} ± {v['std']:.{digits}f}"
 
     digits = {"fgd": 3, "beat_alignment": 4, "l1_diversity": 3, "codebook_utilization": 3,
@@ -179,7 +182,10 @@ def table_markdown(summary: dict) -> str:
             cols.append(f"paper {HEADERS[k].split()[0]}")
     lines = [f"## {summary['title']}", "",
              f"Measured on `{summary['data']}` with config `{summary['config']}` × budget "
-             f"{summary['budget']:g}, mean ± std over {summary['seeds']} seed(s). Columns marked "
+             f"{summary['budget']:g}, "
+             + (f"mean ± std over {summary['seeds']} seeds" if summary["seeds"] > 1 else
+                "one seed (no spread can be given)")
+             + ". Columns marked "
              "*paper* are the paper's numbers on BEAT2 speaker 2 (a different dataset, FGD "
              "autoencoder and scale) — compare directions, not values.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
