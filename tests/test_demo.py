@@ -78,3 +78,16 @@ def test_bad_minutes_is_one_error_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--minutes must be at least 2" in err[0]
     assert not (tmp_path / "x").exists()
+
+
+def test_an_error_in_a_worker_process_reaches_the_parent_as_itself(tmp_path):
+    from eggesture.config import load_config
+    from eggesture.demo import _parallel_threads, _train_job, run_jobs
+    from eggesture.errors import DataError
+
+    if _parallel_threads() is None:
+        pytest.skip("one core or a GPU: the jobs run in this process")
+    cfg = load_config("tiny", [f"data.root={tmp_path / 'missing'}", f"train.out={tmp_path / 'r'}"])
+    with pytest.raises(DataError) as e:
+        run_jobs({"eggesture": (_train_job, cfg)})
+    assert e.value.file == str(tmp_path / "missing")

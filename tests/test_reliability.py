@@ -1181,3 +1181,17 @@ def test_damaged_cache_is_rebuilt(tmp_path, damage):
     again = W.prepare(root, settings)
     for n, arr in expected.items():
         np.testing.assert_array_equal(np.asarray(getattr(again, n)), arr)
+
+
+def test_errors_survive_pickling_across_processes():
+    """The demo trains in worker processes: an error raised there must reach the parent as
+    the same one-line error (an Exception subclass with its own __init__ does not by default)."""
+    import pickle
+
+    from eggesture.errors import CheckpointError, ConfigError, EggestureError
+
+    for cls in (DataError, ConfigError, CheckpointError, EggestureError):
+        for file in ("a/b.wav", None):
+            e = pickle.loads(pickle.dumps(cls(file, "the problem")))
+            assert type(e) is cls and e.file == file and e.problem == "the problem"
+            assert str(e) == str(cls(file, "the problem"))

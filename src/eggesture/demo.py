@@ -3,14 +3,15 @@
 Stages (each timed; progress with an estimate of the time left):
 
 1. build a synthetic long-tailed corpus (:mod:`eggesture.data.synthetic`, BEAT2 layout);
-2. train the dataset's evaluation nets: the FGD autoencoder and the gesture recogniser;
-3. train EGGesture (``synthetic.yaml``, method ``eggesture``) and the vanilla VQ-VAE baseline
-   with the same config and epochs (method ``vanilla``) — on a CPU with two or more cores as two
+2. train EGGesture (``synthetic.yaml``, method ``eggesture``), the vanilla VQ-VAE baseline with
+   the same config and epochs (method ``vanilla``) and the dataset's evaluation nets (the FGD
+   autoencoder and the gesture recogniser) — on a CPU with two or more cores in two worker
    processes side by side, each on half of the cores (a training step of the demo's small model
-   keeps about one core busy, so this halves the stage's wall time);
-4. evaluate both on the test split (FGD, beat alignment, L1 diversity, codebook, recall);
-5. render a preview video of one test clip (ground truth | EGGesture | vanilla, with speech);
-6. write ``report.md``, ``results.json`` and the plots.
+   keeps about one core busy); the evaluation nets follow the baseline in its worker;
+3. evaluate both on the held-out split, val + test (FGD, beat alignment, L1 diversity,
+   codebook, recall and gesture precision);
+4. render a preview video of one test clip (ground truth | EGGesture | vanilla, with speech);
+5. write ``report.md``, ``results.json`` and the plots.
 
 Re-running with the same arguments reuses the corpus and resumes or reuses finished trainings.
 """

@@ -17,6 +17,11 @@ class EggestureError(Exception):
         self.problem = problem
         super().__init__(f"{self.file}: {problem}" if self.file else problem)
 
+    def __reduce__(self):
+        # Rebuilt from (file, problem), so an error raised in a worker process (the demo trains
+        # in child processes) reaches the parent as the same one-line error.
+        return type(self), (self.file, self.problem)
+
 
 class DataError(EggestureError):
     """A dataset file is missing, unreadable or inconsistent."""
