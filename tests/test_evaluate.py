@@ -15,19 +15,18 @@ import pytest
 from PIL import Image
 
 from eggesture.cli import main
-from eggesture.config import load_config
 from eggesture.data.windows import prepare
 from eggesture.evaluation.feature_ae import FeatureAETraining, train_feature_ae
 from eggesture.evaluation.recognizer import RecognizerConfig, RecognizerTraining, train_recognizer
 from eggesture.training.train import train, window_settings
+from test_training import tiny
 
 KEYS = ("fgd", "beat_alignment", "beat_alignment_emage", "l1_diversity", "codebook_utilization",
         "perplexity", "semantic_recall", "units", "protocol", "n_sequences")
 
 
 def _tiny_run(root, out, *extra):
-    cfg = load_config("tiny", [f"data.root={root}", f"train.out={out}", "train.progress=false",
-                               *extra])
+    cfg = tiny(root, out, *extra)
     return cfg, train(cfg)
 
 

@@ -14,13 +14,13 @@ import pytest
 
 from beat2_folder import write_folder
 from eggesture.bundle import load_bundle
-from eggesture.config import load_config
 from eggesture.data.windows import cache_root
 from eggesture.errors import CheckpointError, ConfigError
 from eggesture.features.audio import PER_FRAME
 from eggesture.features.pretrained_audio import PretrainedAudioFeatures, receptive_field
 from eggesture.generation import generate_motion
 from eggesture.training.train import prepare_data, train
+from test_training import tiny
 
 pytest.importorskip("transformers")
 
@@ -84,13 +84,11 @@ def test_a_folder_without_a_model_is_a_config_error(tmp_path):
         PretrainedAudioFeatures(tmp_path)
 
 
-def test_train_cache_and_generate_with_a_local_wav2vec2(tmp_path):
+def test_train_cache_and_generate_with_a_local_wav2vec2(tmp_path, monkeypatch):
     model_dir = save_model(tmp_path / "w2v")
     root = write_folder(tmp_path / "b", {"1_x_0_1_1": "train", "1_x_0_2_2": "train",
                                          "1_x_0_3_3": "test"}, seconds=6)
-    cfg = load_config("tiny", [f"data.root={root}", f"train.out={tmp_path / 'run'}",
-                               "train.progress=false", f"model.audio_encoder=hf:{model_dir}",
-                               "train.epochs=2"])
+    cfg = tiny(root, tmp_path / "run", f"model.audio_encoder=hf:{model_dir}", "train.epochs=2")
     result = train(cfg)
     bundle = load_bundle(result.bundle)
     assert bundle.meta["n_audio_features"] == 32
@@ -99,7 +97,12 @@ def test_train_cache_and_generate_with_a_local_wav2vec2(tmp_path):
     cached = list((cache_root() / "audio_features").glob("*.npy"))
     assert len(cached) == 1
     stamp = cached[0].stat().st_mtime_ns
-    data = prepare_data(cfg, progress=False)  # a second run reads the cache, not the model
+    import transformers
+
+    with monkeypatch.context() as m:  # a second run reads the cache and never loads the weights
+        m.setattr(transformers.AutoModel, "from_pretrained",
+                  lambda *a, **k: pytest.fail("weights loaded on a cache hit"))
+        data = prepare_data(cfg, progress=False)
     assert cached[0].stat().st_mtime_ns == stamp
     assert data.audio_feats.shape == (int(data.offsets[-1]) * PER_FRAME, 32)
     ext = PretrainedAudioFeatures(model_dir)

@@ -41,7 +41,7 @@ STAGE_COST = {"corpus": 0.9, "train": 52.0, "evaluate": 4.6, "video": 0.9, "repo
 STAGE_TITLES = {
     "corpus": "building the synthetic corpus",
     "train": "training EGGesture, the vanilla baseline and the evaluation nets",
-    "evaluate": "evaluating both on the test split",
+    "evaluate": "evaluating both on the held-out split (val + test)",
     "video": "rendering the preview video",
     "report": "writing the report and plots",
 }

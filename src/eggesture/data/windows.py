@@ -21,7 +21,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +95,8 @@ class PreparedData:
     sem_classes: list[str]  # class id c ≥ 1 is sem_classes[c − 1]
     norm: NormStats  # statistics of the flattened 6D motion over the training split
     sem_events: list[list[tuple[str, float, float]] | None] = field(default_factory=list)
+    key: str = ""
+    """The cache key of this preparation (data files + settings + training splits)."""
 
     @property
     def n_joints(self) -> int:
@@ -196,7 +198,7 @@ def prepare(
     folder = cache_root() / "windows" / key
     if use_cache and (folder / "meta.json").is_file():
         try:
-            return _load(folder)
+            return replace(_load(folder), key=key)
         except Exception:  # damaged in any way (the cache is disposable): rebuild below
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -213,10 +215,10 @@ def prepare(
     if not any(c["split"] in train_splits for c in clips):
         raise DataError(root / "train_test_split.csv" if reader.NAME == "beat2" else root,
                         f"no sequences in the training split(s) {list(train_splits)}")
-    data = _assemble(str(root), settings, clips, train_splits)
+    data = replace(_assemble(str(root), settings, clips, train_splits), key=key)
     if use_cache:
         _save(data, folder)
-        return _load(folder)
+        return replace(_load(folder), key=key)
     return data
 
 
@@ -351,12 +353,11 @@ def attach_audio_features(data: PreparedData, extractor, *,
     """Replace ``data.audio_feats`` by ``extractor``'s features of every sequence, cached on disk.
 
     ``extractor`` is a :class:`eggesture.features.pretrained_audio.PretrainedAudioFeatures`.
-    The cache file is keyed by the dataset's fingerprint and the extractor's, written under a
-    temporary name and renamed, and rebuilt if its shape does not fit the data.
+    The cache file is keyed by the preparation's key and the extractor's fingerprint, written
+    under a temporary name and renamed, and rebuilt if its shape does not fit the data.
     """
     fps, h = data.settings.fps, extractor.n_features
-    key = hashlib.sha1((_fingerprint(Path(data.root), data.settings) + extractor.fingerprint())
-                       .encode()).hexdigest()[:16]
+    key = hashlib.sha1((data.key + extractor.fingerprint()).encode()).hexdigest()[:16]
     path = cache_root() / "audio_features" / f"{key}.npy"
     shape = (int(data.offsets[-1]) * PER_FRAME, h)
     if path.is_file():

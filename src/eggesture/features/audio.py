@@ -63,10 +63,17 @@ def audio_features(wave: np.ndarray, n_frames: int, fps: float, sr: int = SR,
         wave = np.pad(wave, (0, need - wave.size))
     feats = _analysis(wave, sr)  # (M, F) at 100 Hz
     t_out = (t0 + np.arange(n_out) / (fps * per_frame)) * (sr / HOP)  # on the 100 Hz grid
-    i0 = np.clip(np.floor(t_out).astype(np.int64), 0, feats.shape[0] - 1)
-    i1 = np.minimum(i0 + 1, feats.shape[0] - 1)
-    f = (t_out - np.floor(t_out))[:, None]
-    return ((1 - f) * feats[i0] + f * feats[i1]).astype(np.float32)
+    return interpolate_frames(feats, t_out)
+
+
+def interpolate_frames(frames: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Rows of ``frames (M, F)`` linearly interpolated at fractional indices ``pos (N,)``
+    (clamped to ``[0, M − 1]``) → ``(N, F)`` float32."""
+    pos = np.clip(pos, 0, frames.shape[0] - 1)
+    i0 = np.floor(pos).astype(np.int64)
+    i1 = np.minimum(i0 + 1, frames.shape[0] - 1)
+    f = (pos - i0)[:, None]
+    return ((1 - f) * frames[i0] + f * frames[i1]).astype(np.float32)
 
 
 def window_features(wave: np.ndarray, start: int, n_frames: int, fps: float,

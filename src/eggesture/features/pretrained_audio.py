@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError
-from .audio import PER_FRAME, SR
+from .audio import PER_FRAME, SR, interpolate_frames
 
 
 def receptive_field(kernels: list[int], strides: list[int]) -> tuple[int, int]:
@@ -46,21 +47,16 @@ class PretrainedAudioFeatures:
     """
 
     def __init__(self, model_dir: str | Path, *, chunk_s: float = 20.0, context_s: float = 1.0):
-        import torch
-        from transformers import AutoModel
-        from transformers.utils import logging as hf_logging
+        from transformers import AutoConfig
 
-        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every load
         self.model_dir = Path(model_dir).expanduser()
-        config_file = self.model_dir / "config.json"
-        if not config_file.is_file():
+        if not (self.model_dir / "config.json").is_file():
             raise ConfigError(self.model_dir, "model.audio_encoder=hf:<dir> needs a local Hugging "
                                               "Face model directory (no config.json here)")
-        try:
-            self.model = AutoModel.from_pretrained(self.model_dir, local_files_only=True).eval()
+        try:  # the config alone: the weights are loaded on first use (not on a cache hit)
+            cfg = AutoConfig.from_pretrained(self.model_dir, local_files_only=True)
         except (OSError, ValueError, KeyError) as e:
             raise ConfigError(self.model_dir, f"cannot load the audio model: {e}".splitlines()[0]) from None
-        cfg = self.model.config
         kernels, strides = getattr(cfg, "conv_kernel", None), getattr(cfg, "conv_stride", None)
         if not kernels or not strides:
             raise ConfigError(self.model_dir, f"model type {cfg.model_type!r} is not a wav2vec2-style "
@@ -77,9 +73,19 @@ class PretrainedAudioFeatures:
         # Chunk edges on the model's hop, so chunk frames are frames of the whole file.
         self.chunk = max(1, int(chunk_s * SR) // self.hop) * self.hop
         self.context = int(context_s * SR) // self.hop * self.hop
-        self._torch = torch
-        for p in self.model.parameters():
-            p.requires_grad_(False)
+
+    @cached_property
+    def model(self):
+        """The frozen network, loaded on first use."""
+        from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every load
+        try:
+            model = AutoModel.from_pretrained(self.model_dir, local_files_only=True).eval()
+        except (OSError, ValueError, KeyError) as e:
+            raise ConfigError(self.model_dir, f"cannot load the audio model: {e}".splitlines()[0]) from None
+        return model.requires_grad_(False)
 
     def fingerprint(self) -> str:
         """Identity of the model files and the chunking (a cache key)."""
@@ -91,7 +97,8 @@ class PretrainedAudioFeatures:
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         """Hidden states ``(M, H)`` of one chunk; frame m is centred at sample m·hop + (field−1)/2."""
-        torch = self._torch
+        import torch
+
         if x.size < self.field:
             x = np.pad(x, (0, self.field - x.size))
         t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None]
@@ -127,11 +134,7 @@ class PretrainedAudioFeatures:
         h = self.frames(wave)  # (M, H)
         # Position of each output time on the model's frame grid.
         pos = ((t0 + np.arange(n_out) / (fps * PER_FRAME)) * SR - (self.field - 1) / 2) / self.hop
-        pos = np.clip(pos, 0, h.shape[0] - 1)
-        i0 = np.floor(pos).astype(np.int64)
-        i1 = np.minimum(i0 + 1, h.shape[0] - 1)
-        f = (pos - i0)[:, None]
-        return ((1 - f) * h[i0] + f * h[i1]).astype(np.float32)
+        return interpolate_frames(h, pos)
 
     def window_features(self, wave: np.ndarray, start: int, n_frames: int, fps: float) -> np.ndarray:
         """:meth:`features` of motion frames ``[start, start + n_frames)`` of a long ``wave``,

@@ -205,14 +205,16 @@ class EGGestureModule(L.LightningModule):
                              else (self.vq_epochs, t.epochs - self.vq_epochs))
             return t.lr_decay if epoch - start >= decay_frac * length else 1.0
 
-        joint_lr = self.vq_epochs is None and t.schedule in ("lr", "cls-ramp")
+        # Joint training under `lr` scales both networks' rates; under `cls-ramp` only the
+        # classifier's; under `loss` (and in two phases) neither.
+        cls_ramps = self.vq_epochs is None and t.schedule in ("lr", "cls-ramp")
         vq_decays = self.vq_epochs is None and t.schedule == "lr"
 
         def vq_factor(epoch: int) -> float:
             return decay(epoch) / (epoch + 1 if vq_decays else 1)  # × (γ/e) / (γ/1)
 
         def cls_factor(epoch: int) -> float:
-            return decay(epoch) * ((epoch + 1) / t.epochs if joint_lr else 1)  # × (e/γ) / (E/γ)
+            return decay(epoch) * ((epoch + 1) / t.epochs if cls_ramps else 1)  # × (e/γ) / (E/γ)
 
         sched = torch.optim.lr_scheduler.LambdaLR(opt, [vq_factor, cls_factor])
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
