@@ -22,7 +22,7 @@ KEYS = ("fgd", "beat_alignment", "beat_alignment_emage", "l1_diversity", "codebo
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "d"
     settings = DemoSettings(out=out, minutes=2, epochs=2, fgd_epochs=1, recognizer_steps=20,
-                            video_seconds=2.0,
+                            video_seconds=2.0, min_train_events=1, held_out=0.2,
                             overrides=["model.codebook_size=16", "model.width=32", "model.d_model=32",
                                        "model.code_dim=16", "model.text_dim=16"])
     return out, run_demo(settings)
@@ -65,7 +65,8 @@ def test_rerun_reuses_corpus_and_trainings(demo, capsys):
     out, summary = demo
     ckpts = {m: out / "runs" / m / "checkpoints" / "last.ckpt" for m in METHODS}
     stamps = {m: p.stat().st_mtime_ns for m, p in ckpts.items()}
-    assert main(["demo", "--out", str(out), "--minutes", "2", "--epochs", "2",
+    assert main(["demo", "--out", str(out), "--minutes", "2", "--epochs", "2", "--held-out", "0.2",
+                 "--min-train-events", "1",
                  "model.codebook_size=16", "model.width=32", "model.d_model=32",
                  "model.code_dim=16", "model.text_dim=16"]) == 0
     again = json.loads((out / "results.json").read_text())

@@ -333,3 +333,49 @@ def test_gesture_precision_counts_detections_matching_an_event_of_their_class():
     assert r.detections == 3 and r.precision == pytest.approx(2 / 3)
     assert r.all == pytest.approx(2 / 3)  # both a events recalled, the b event not
     assert semantic_recall([np.zeros(100, int)], events, ["a", "b"], fps, {"a": 5}).precision is None
+
+
+def test_t_interval_known_values():
+    from eggesture.metrics.intervals import t_interval
+
+    iv = t_interval([1.0, 3.0])
+    assert iv.mean == 2.0 and iv.n == 2
+    assert iv.half_width == pytest.approx(12.7062, rel=1e-4)  # t_{0.975, 1} · s / √n, s = √2
+    iv3 = t_interval([1.0, 2.0, 3.0, None, float("nan")])
+    assert iv3.n == 3 and iv3.half_width == pytest.approx(4.3027 / 3 ** 0.5, rel=1e-4)
+    one = t_interval([5.0])
+    assert one.mean == 5.0 and one.low is None and one.format() == "5.000"
+    assert iv.format(1) == "2.0 ± 12.7"
+
+
+def test_bootstrap_rate_covers_the_rate_and_shrinks_with_events():
+    from eggesture.metrics.intervals import bootstrap_rate, separated
+
+    rng = np.random.default_rng(0)
+    small = bootstrap_rate([rng.random(40) < 0.5])
+    big = bootstrap_rate([rng.random(1000) < 0.5])
+    assert small.low < 0.5 < small.high and big.low < 0.5 < big.high
+    assert big.high - big.low < 0.5 * (small.high - small.low)  # ∝ 1/√n
+    # All recalled: no spread. Three runs on the same events: the mean of their rates.
+    assert bootstrap_rate([np.ones(30)]).to_dict()["low"] == 1.0
+    runs = [np.r_[np.ones(10), np.zeros(10)], np.ones(20), np.zeros(20)]
+    iv = bootstrap_rate(runs)
+    assert iv.mean == pytest.approx(0.5) and iv.n == 20 and "3 runs" in iv.method
+    with pytest.raises(ValueError):
+        bootstrap_rate([np.ones(3), np.ones(4)])  # paired runs must score the same events
+    far = bootstrap_rate([np.ones(200)]), bootstrap_rate([np.zeros(200)])
+    assert separated(*far) and not separated(small, big)
+    a = np.arange(50) % 3 == 0  # deterministic given its seed; another seed, other replicates
+    assert bootstrap_rate([a]).to_dict() == bootstrap_rate([a]).to_dict()
+    assert bootstrap_rate([a], seed=1).low != bootstrap_rate([a], seed=2).low or \
+        bootstrap_rate([a], seed=1).high != bootstrap_rate([a], seed=2).high
+
+
+def test_semantic_recall_reports_outcomes_and_their_intervals():
+    preds = [np.r_[np.zeros(10), np.ones(10), np.zeros(10)].astype(int)]
+    events = [[("a", 0.7, 1.2), ("b", 1.5, 1.8)]]
+    r = semantic_recall(preds, events, ["a", "b"], 10.0, {"a": 5, "b": 1})
+    assert r.outcomes["recalled"] == [1, 0] and r.outcomes["group"] == ["head", "tail"]
+    assert r.outcomes["detection_correct"] == [1]
+    assert r.intervals["all"]["mean"] == 0.5 and r.intervals["head"]["low"] == 1.0
+    assert r.intervals["tail"]["high"] == 0.0

@@ -1000,7 +1000,7 @@ BUNDLES = {
                        "incomplete bundle config (no 'joint_names')"),
     "other-format": (_meta(lambda m: m.update(format="x")), "config", "not an eggesture bundle"),
     "other-version": (_meta(lambda m: m.update(version=99)), "config",
-                      "bundle version 99 is not 1"),
+                      "bundle version 99 is not 2"),
     "config-a-list": (lambda d: (d / "config.json").write_text("[1, 2]"), "config",
                       "not an eggesture bundle config"),
     "config-invalid-JSON": (lambda d: (d / "config.json").write_text("{"), "config",

@@ -6,16 +6,21 @@ Each table is a list of rows; a row is a name and the config overrides that make
 go to ``eval.json`` beside the run. A finished (row, seed) is skipped and an interrupted training
 resumes from its checkpoint, so an interrupted ablation continues where it stopped.
 
-The table (``OUT/<table>.md`` and ``.json``) reports mean ± std over seeds of FGD, beat
-alignment, L1 diversity, codebook utilisation, semantic-gesture recall (all and tail classes)
-and gesture precision, with the paper's numbers in
-adjacent columns, labelled as the paper's (they were measured on BEAT2, not on your data).
+The table (``OUT/<table>.md`` and ``.json``) reports, over seeds, the mean and its 95 %
+interval of FGD, beat alignment, L1 diversity, codebook utilisation, the oracle FGD (the VQ-VAE
+decoding the ground truth's own codes), semantic-gesture recall (all and tail classes) and
+gesture precision — a Student-t interval over seeds, and for recall and precision a bootstrap
+over the held-out events (and seeds) — with each row's training wall time and the networks'
+effective full-rate epochs, and the paper's numbers in adjacent columns, labelled as the
+paper's (they were measured on BEAT2, not on your data). Table ``methods`` is EGGesture against
+the vanilla baseline alone: the benchmark of the paper's central claim.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +28,13 @@ from pathlib import Path
 from .errors import ConfigError
 from .io import write_json, write_text
 
-METRICS = ("fgd", "beat_alignment", "l1_diversity", "codebook_utilization", "recall",
-           "tail_recall", "precision")
+METRICS = ("fgd", "beat_alignment", "l1_diversity", "codebook_utilization", "oracle_fgd",
+           "recall", "tail_recall", "precision")
 HEADERS = {"fgd": "FGD ↓", "beat_alignment": "BA ↑", "l1_diversity": "L1Div ↑",
-           "codebook_utilization": "utilisation", "recall": "recall", "tail_recall": "tail recall",
-           "precision": "gesture precision"}
+           "codebook_utilization": "utilisation", "oracle_fgd": "oracle FGD ↓",
+           "recall": "recall", "tail_recall": "tail recall", "precision": "gesture precision"}
+#: Rates over events: their interval is a bootstrap over the events (and seeds).
+EVENT_RATES = {"recall": "all", "tail_recall": "tail", "precision": "precision"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,10 @@ BASELINE = _p(10.38, 0.4124, 542.9)
 FULL = _p(5.74, 0.4117, 617.2)
 
 TABLES: dict[str, tuple[str, list[Row]]] = {
+    "methods": ("EGGesture against the vanilla VQ-VAE baseline (the paper's Table 1 rows)", [
+        Row("EGGesture", ("train.method=eggesture",), FULL),
+        Row("vanilla VQ-VAE", ("train.method=vanilla",), BASELINE),
+    ]),
     "reweighting": ("Table 3: reweighting strategies on the vanilla codebook vs EGGesture", [
         Row("baseline", ("train.method=vanilla",), BASELINE),
         Row("log x", ("train.method=reweight_only", "train.reweight=log"), _p(10.19, 0.4107, 552.4)),
@@ -99,7 +110,24 @@ def _row_metrics(res: dict) -> dict:
     return {"fgd": res.get("fgd"), "beat_alignment": res.get("beat_alignment"),
             "l1_diversity": res.get("l1_diversity"),
             "codebook_utilization": res.get("codebook_utilization"),
+            "oracle_fgd": (res.get("oracle") or {}).get("fgd"),
             "recall": sr.get("all"), "tail_recall": sr.get("tail"), "precision": sr.get("precision")}
+
+
+def _cell_stats(metric: str, per_seed: list[dict], results: list[dict]) -> dict:
+    """Mean, sample std and 95 % interval of one metric over a row's seeds."""
+    from .metrics.intervals import t_interval
+    from .metrics.recall import recall_intervals
+
+    values = [m[metric] for m in per_seed]
+    mean, std = _mean_std(values)
+    outcomes = [(r.get("semantic_recall") or {}).get("outcomes") for r in results]
+    if metric in EVENT_RATES and outcomes and all(outcomes):
+        iv = recall_intervals(outcomes)[EVENT_RATES[metric]]
+    else:
+        iv = t_interval(values).to_dict()
+    return {"mean": mean, "std": std, "low": iv["low"], "high": iv["high"],
+            "interval": iv["method"]}
 
 
 def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
@@ -113,8 +141,11 @@ def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
 
 def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds: int = 1,
               out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
+              split: list[str] | None = None,
               progress: Callable[[str], None] | None = None) -> dict:
-    """Train and evaluate every row × seed of ``table`` (resumable); write the table files."""
+    """Train and evaluate every row × seed of ``table`` (resumable); write the table files.
+
+    ``split``: the held-out splits evaluated (default: the config's test splits)."""
     from .config import load_config
     from .evaluate import evaluate
     from .training.train import train
@@ -126,6 +157,8 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
     say = progress or (lambda m: None)
     title, rows = TABLES[table]
     out = Path(out)
+    from .training.schedule import effective_epochs
+
     results: dict[str, list[dict]] = {}
     for row in rows:
         results[row.name] = []
@@ -143,19 +176,26 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
             if cfg.train.vq_epochs is not None and cfg.train.vq_epochs >= cfg.train.epochs:
                 cfg.train.vq_epochs = None  # the budget shrank the epochs below it: default half
             say(f"{row.name} seed {seed}: training {cfg.train.epochs} epochs")
+            t0 = time.perf_counter()
             trained = train(cfg)
+            train_seconds = round(time.perf_counter() - t0, 1)
             say(f"{row.name} seed {seed}: evaluating")
-            res = evaluate(trained.bundle, data)
+            res = evaluate(trained.bundle, data, split=split)
             res.pop("codebook", None)  # per-code counts are large; kept in the run's own eval
+            res["train_seconds"] = train_seconds
+            res["effective_epochs"] = effective_epochs(cfg)
             write_json(eval_path, res)
             results[row.name].append(res)
     summary = {"table": table, "title": title, "data": str(data), "config": config, "seeds": seeds,
-               "budget": budget, "overrides": list(overrides), "rows": []}
+               "budget": budget, "overrides": list(overrides), "split": split, "rows": []}
     for row in rows:
         per_seed = [_row_metrics(r) for r in results[row.name]]
         entry = {"name": row.name, "overrides": list(row.overrides), "paper": row.paper}
         for k in METRICS:
-            entry[k] = dict(zip(("mean", "std"), _mean_std([m[k] for m in per_seed])))
+            entry[k] = _cell_stats(k, per_seed, results[row.name])
+        walls = [r.get("train_seconds") for r in results[row.name] if r.get("train_seconds")]
+        entry["train_seconds"] = round(sum(walls) / len(walls), 1) if walls else None
+        entry["effective_epochs"] = results[row.name][0].get("effective_epochs")
         summary["rows"].append(entry)
     write_json(out / f"{table}.json", summary)
     write_text(out / f"{table}.md", table_markdown(summary))
@@ -165,27 +205,35 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
 
 
 def table_markdown(summary: dict) -> str:
-    """The table: measured mean ± std next to the paper's numbers."""
+    """The table: measured mean and 95 % interval next to the paper's numbers."""
     def cell(v: dict, digits: int) -> str:
         if v["mean"] is None:
             return "–"
-        if v["std"] is None:
-            return f"{v['mean']:.{digits}f}"
-        return f"{v['mean']:.{digits}f} ± {v['std']:.{digits}f}"
+        m = f"{v['mean']:.{digits}f}"
+        if v.get("low") is None:
+            return m
+        if str(v.get("interval", "")).startswith("t"):
+            return f"{m} ± {(v['high'] - v['low']) / 2:.{digits}f}"
+        return f"{m} [{v['low']:.{digits}f}, {v['high']:.{digits}f}]"
 
     digits = {"fgd": 3, "beat_alignment": 4, "l1_diversity": 3, "codebook_utilization": 3,
-              "recall": 3, "tail_recall": 3, "precision": 3}
+              "oracle_fgd": 3, "recall": 3, "tail_recall": 3, "precision": 3}
     cols = ["row"]
     for k in METRICS:
         cols.append(HEADERS[k])
         if k in ("fgd", "beat_alignment", "l1_diversity"):
             cols.append(f"paper {HEADERS[k].split()[0]}")
+    cols += ["train s", "full-rate epochs VQ-VAE / classifier"]
+    n = summary["seeds"]
+    split = summary.get("split")
     lines = [f"## {summary['title']}", "",
-             f"Measured on `{summary['data']}` with config `{summary['config']}` × budget "
-             f"{summary['budget']:g}, "
-             + (f"mean ± std over {summary['seeds']} seeds" if summary["seeds"] > 1 else
-                "one seed (no spread can be given)")
-             + ". Columns marked "
+             f"Measured on `{summary['data']}`"
+             + (f" (split {' + '.join(split)})" if split else "")
+             + f" with config `{summary['config']}` × budget {summary['budget']:g}, "
+             + (f"mean over {n} seeds ± the half-width of its 95 % t interval"
+                if n > 1 else "one seed (no spread over seeds can be given)")
+             + "; recall and precision: the rate and its 95 % bootstrap interval over the "
+             "held-out events" + (" and seeds" if n > 1 else "") + ". Columns marked "
              "*paper* are the paper's numbers on BEAT2 speaker 2 (a different dataset, FGD "
              "autoencoder and scale) — compare directions, not values.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -196,6 +244,9 @@ def table_markdown(summary: dict) -> str:
             if k in ("fgd", "beat_alignment", "l1_diversity"):
                 p = r["paper"].get(k)
                 cells.append("–" if p is None else f"{p:g}")
+        cells.append("–" if r.get("train_seconds") is None else f"{r['train_seconds']:.0f}")
+        ee = r.get("effective_epochs")
+        cells.append("–" if not ee else f"{ee['vqvae']:g} / {ee['classifier']:g} of {ee['epochs']}")
         lines.append("| " + " | ".join(cells) + " |")
     if any("codebook_utilization" in r["paper"] for r in summary["rows"]):
         lines += ["", "Paper: vanilla utilisation 28% at K=512 (Fig. 1)."]

@@ -34,7 +34,9 @@ from .models.classifier import IndexClassifier
 from .models.vqvae import MotionVQVAE
 
 FORMAT = "eggesture-bundle"
-VERSION = 1
+#: 2: one quantizer geometry (cosine codes are unit vectors in the decoder's input too) and the
+#: hard-usage moving average; a version-1 bundle's decoder was trained on other inputs.
+VERSION = 2
 WEIGHTS, META = "model.safetensors", "config.json"
 
 
@@ -169,7 +171,10 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(meta_path, f"not an eggesture bundle config (format != {FORMAT!r})")
     if meta.get("version") != VERSION:
-        raise CheckpointError(meta_path, f"bundle version {meta.get('version')} is not {VERSION}")
+        hint = (" (written by an earlier eggesture, whose quantizer differs: retrain it)"
+                if isinstance(meta.get("version"), int) and meta["version"] < VERSION else "")
+        raise CheckpointError(meta_path, f"bundle version {meta.get('version')} is not "
+                                         f"{VERSION}{hint}")
     try:
         cfg = from_dict(meta["config"], meta_path)
         vocab, joints = meta["vocab"], meta["joint_names"]

@@ -43,6 +43,10 @@ PRECISIONS = ("auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true
               "transformer-engine", "transformer-engine-float16", "32", "16", "bf16", "64")
 METHODS = ("eggesture", "vanilla", "reweight_only", "no_reweight", "no_joint", "no_gumbel")
 REWEIGHTS = ("none", "log", "sqrt", "linear", "square", "exp")
+#: Readings of eq. 11 (eggesture.training.schedule).
+SCHEDULES = ("settle", "lr", "cls-ramp", "loss")
+#: Where the classification weights of eq. 10 take the code probabilities from.
+WEIGHT_SOURCES = ("usage", "soft")
 
 
 @dataclass
@@ -108,6 +112,9 @@ class ModelConfig:
     euclidean for the vanilla one, as in TM2T). See docs/decisions.md."""
     classifier: str = "transformer"
     """Index classifier: transformer (paper) or lstm (Table 7)."""
+    tied_head: bool = False
+    """Classifier logits from the similarity of its output to the codebook, in the quantizer's
+    geometry, instead of a K-way linear layer (eggesture.models.classifier)."""
     d_model: int = 256
     """Width of the encoders and the classifier."""
     heads: int = 4
@@ -183,12 +190,22 @@ class TrainConfig:
     """Learning-rate factor at lr_decay_epoch (paper: 0.1)."""
     gamma: float = 500.0
     """γ of the loss schedule (e/γ)·l_cls + (γ/e)·(l_rec + l_entropy + l_commit) (eq. 11)."""
-    schedule: str = "lr"
-    """How eq. 11 is applied in joint training: ``loss`` multiplies the losses by (e/γ) and
-    (γ/e) as written; ``lr`` turns the same schedule into step sizes — the VQ-VAE's learning
-    rate × 1/e, the classifier's × e/E (E = epochs) — because Adam cancels constant loss
-    factors; ``cls-ramp`` keeps the VQ-VAE's learning rate constant and ramps only the
-    classifier's (× e/E). See docs/decisions.md."""
+    schedule: str = "settle"
+    """How eq. 11 is applied in joint training (eggesture.training.schedule): ``settle`` —
+    the VQ-VAE at the full rate for the first ``settle`` share of the epochs, then decayed to 0
+    (cosine) so its codes settle, the classifier ramped up over that share; ``lr`` — eq. 11's
+    factors as step sizes (VQ-VAE × 1/e, classifier × e/E), which starves the VQ-VAE;
+    ``cls-ramp`` — the VQ-VAE constant, the classifier × e/E; ``loss`` — eq. 11 on the losses,
+    as written (Adam cancels constant loss factors). See docs/decisions.md."""
+    settle: float = 0.4
+    """``schedule=settle``: share of the epochs with the VQ-VAE at its full learning rate."""
+    settle_decay: float = 0.2
+    """``schedule=settle``: share of the epochs over which the VQ-VAE's rate then decays to 0
+    (cosine); the VQ-VAE is frozen for the rest."""
+    weight_source: str = "usage"
+    """Code probabilities of the eq. 10 weights: ``usage`` — moving average of hard code usage
+    (the real target frequencies); ``soft`` — the entropy's soft moving average p_t (flattened
+    by the entropy loss; the earlier behaviour, kept to measure it)."""
     entropy_weight: float = 1.0
     """Extra factor on l_entropy (1 = the paper)."""
     velocity_weight: float = 0.0
@@ -223,8 +240,16 @@ class TrainConfig:
             raise ValueError(f"train.reweight {self.reweight!r} is not one of {', '.join(REWEIGHTS)}")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.gamma <= 0:
             raise ValueError("train.epochs, train.batch_size ≥ 1; train.lr, train.gamma > 0")
-        if self.schedule not in ("loss", "lr", "cls-ramp"):
-            raise ValueError(f"train.schedule must be loss, lr or cls-ramp, got {self.schedule!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"train.schedule must be one of {', '.join(SCHEDULES)}, got "
+                             f"{self.schedule!r}")
+        if not (0 < self.settle < 1 and 0 < self.settle_decay and
+                self.settle + self.settle_decay <= 1):
+            raise ValueError(f"train.settle and train.settle_decay must be positive shares "
+                             f"summing to at most 1, got {self.settle} and {self.settle_decay}")
+        if self.weight_source not in WEIGHT_SOURCES:
+            raise ValueError(f"train.weight_source must be one of {', '.join(WEIGHT_SOURCES)}, "
+                             f"got {self.weight_source!r}")
         if self.vq_epochs is not None and not 0 < self.vq_epochs < self.epochs:
             raise ValueError(f"train.vq_epochs must be in (0, epochs), got {self.vq_epochs}")
         for name in ("max_weight", "lr_decay", "limit_train_batches"):

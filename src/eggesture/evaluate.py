@@ -111,6 +111,71 @@ def _positions(six: np.ndarray, joint_names: list[str], fps: float, out_fps: flo
     return smplx_positions(aa.reshape(n, 165))
 
 
+@torch.no_grad()
+def oracle_codes(bundle: Bundle, real6d: np.ndarray) -> torch.Tensor:
+    """The VQ-VAE's codes ``(1, ⌈T/4⌉)`` of ground truth ``(T, J, 6)``, coded as a whole (the
+    networks are convolutional), padded to a multiple of 4 with its last frame."""
+    from .models.vqvae import DOWNSAMPLE
+
+    t = len(real6d)
+    x = bundle.norm.normalize(real6d.reshape(t, -1)).astype(np.float32)
+    pad = (-t) % DOWNSAMPLE
+    if pad:
+        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
+    dev = next(bundle.vqvae.parameters()).device
+    return bundle.vqvae.encode(torch.from_numpy(x)[None].to(dev))
+
+
+@torch.no_grad()
+def oracle_motion(bundle: Bundle, real6d: np.ndarray, codes: torch.Tensor | None = None) -> np.ndarray:
+    """Encode → decode ground truth ``(T, J, 6)`` through the VQ-VAE (no classifier): the
+    ceiling that the codes put on any generation."""
+    t = len(real6d)
+    codes = oracle_codes(bundle, real6d) if codes is None else codes
+    out = bundle.vqvae.decode(codes)[0, :t].float().cpu().numpy()
+    six = bundle.norm.denormalize(out).reshape(t, -1, 6)
+    # Back through axis-angle, as generated motion is, so both are valid rotations.
+    return axis_angle_to_6d(sixd_to_axis_angle(six)).astype(np.float32)
+
+
+def token_accuracy(results: list[SequenceResult], codes: list[torch.Tensor],
+                   seed_tokens: int) -> float | None:
+    """Share of generated tokens equal to the VQ-VAE's codes of the ground truth (the
+    classifier against its own targets), the seed tokens of each sequence left out."""
+    hit = total = 0
+    for r, c in zip(results, codes, strict=True):
+        c = c[0].cpu().numpy()
+        n = min(len(c), len(r.indices))
+        hit += int((r.indices[seed_tokens:n] == c[seed_tokens:n]).sum())
+        total += max(0, n - seed_tokens)
+    return hit / total if total else None
+
+
+@torch.no_grad()
+def quantizer_geometry(bundle: Bundle, real: list[np.ndarray]) -> dict:
+    """How the codes sit against the latents on ground truth: mean latent norm ‖z‖, mean norm of
+    the code the decoder receives ‖ẑ‖, cos(z, ẑ), and the quantisation error ‖z̃ − ẑ‖ relative
+    to ‖z̃‖ (z̃ = z in the quantizer's geometry: unit vectors for cosine)."""
+    q = bundle.vqvae.quantizer
+    dev = next(bundle.vqvae.parameters()).device
+    z_all = []
+    for m in real:
+        x = bundle.norm.normalize(m.reshape(len(m), -1)).astype(np.float32)
+        x = x[: len(x) - len(x) % 4]
+        if len(x):
+            z_all.append(bundle.vqvae.encoder(torch.from_numpy(x)[None].to(dev))[0])
+    if not z_all:
+        return {}
+    z = torch.cat(z_all)  # (N, D)
+    zt = q.project(z)
+    zq = q.lookup(q.nearest(z))
+    err = (zt - zq).norm(dim=-1) / zt.norm(dim=-1).clamp_min(1e-12)
+    return {"latent_norm": float(z.norm(dim=-1).mean()), "code_norm": float(zq.norm(dim=-1).mean()),
+            "cosine": float(torch.nn.functional.cosine_similarity(z, zq, dim=-1).mean()),
+            "relative_quantisation_error": float(err.mean()), "geometry": q.distance,
+            "tokens": int(z.shape[0])}
+
+
 def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray, str]:
     """BEAT2's per-joint mean speeds if the dataset ships them, else computed on its train split."""
     from .metrics.beat import joint_speeds
@@ -175,11 +240,14 @@ def evaluate(
         fx = train_feature_ae(data, fgd_dir, train_splits=tuple(cfg.data.train_splits))
     stride = max(1, length // 2)
     real_w, gen_w = _windows(real, length, stride), _windows(gen, length, stride)
-    fgd = gt_fgd = None
+    codes_gt = [oracle_codes(bundle, m) for m in real]
+    oracle = [oracle_motion(bundle, m, c) for m, c in zip(real, codes_gt, strict=True)]
+    fgd = gt_fgd = oracle_fgd = None
     if len(real_w) >= 2:
         f_real, f_gen = fx.features(real_w), fx.features(gen_w)
         fgd = frechet_distance(f_real, f_gen)
         gt_fgd = frechet_distance(f_real, f_real)
+        oracle_fgd = frechet_distance(f_real, fx.features(_windows(oracle, length, stride)))
 
     # Beat alignment (eq. 13 at the model fps; EMAGE protocol at 30 fps) — SMPL-X skeletons.
     smplx = _smplx_poses(real[0][:1], data.joint_names) is not None
@@ -215,7 +283,7 @@ def evaluate(
         w = _windows(seqs, length, length)
         return l1_diversity(w, units="6D rotation units").to_dict() if len(w) >= 2 else None
 
-    l1_gen, l1_real = l1(gen), l1(real)
+    l1_gen, l1_real, l1_oracle = l1(gen), l1(real), l1(oracle)
 
     # Codebook: the VQ-VAE encoding the split's ground truth; the classifier's predictions.
     with torch.no_grad():
@@ -229,7 +297,7 @@ def evaluate(
     cb_gen = codebook_stats(np.concatenate([r.indices for r in results]), k)
 
     # Semantic-gesture recall (datasets with sem/ annotations).
-    recall = gt_recall = None
+    recall = gt_recall = oracle_recall = None
     if data.sem_classes:
         try:
             rec = R.load_recognizer(data_root, cfg.data.joint_set, fps, length, recognizer_dir)
@@ -241,6 +309,7 @@ def evaluate(
         events = [r.events for r in results]
         recall = rec.recall(gen, events).to_dict()
         gt_recall = rec.recall(real, events).to_dict()
+        oracle_recall = rec.recall(oracle, events).to_dict()
 
     def cb(stats):
         return None if stats is None else stats.to_dict()
@@ -261,7 +330,15 @@ def evaluate(
             "all": recall["all"], "head": recall["head"], "tail": recall["tail"],
             "macro": recall["macro"], "precision": recall["precision"],
             "detections": recall["detections"], "per_class": recall["per_class"],
-            "rule": recall["rule"], "protocol": recall["protocol"]},
+            "rule": recall["rule"], "protocol": recall["protocol"],
+            "intervals": recall["intervals"], "outcomes": recall["outcomes"]},
+        "oracle": {
+            "fgd": oracle_fgd, "l1_diversity": None if l1_oracle is None else l1_oracle["l1div"],
+            "semantic_recall": None if oracle_recall is None else {
+                k: oracle_recall[k] for k in ("all", "head", "tail", "precision", "intervals")},
+            "what": "ground truth encoded and decoded by the VQ-VAE (no classifier)"},
+        "quantizer_geometry": quantizer_geometry(bundle, real),
+        "classifier_token_accuracy": token_accuracy(results, codes_gt, cfg.data.seed_frames // 4),
         "ground_truth": {
             "fgd": gt_fgd, "beat_alignment": ba_mean(ba["ground_truth"]),
             "beat_alignment_emage": ba_e_mean(ba_e["ground_truth"]),

@@ -127,6 +127,7 @@ def generate_motion(
         m[: min(length, len(seed_motion))] = seed_motion[:length]
         m[len(seed_motion):] = seed_motion[-1]
     prev_tokens = vq.encode(torch.from_numpy(m)[None].to(device))[0, :seed_tokens]
+    codes = vq.quantizer.codes().detach()  # the tied head's targets (ignored otherwise)
 
     # Window k covers frames [k·step, k·step + L); its first S frames are the last S of window
     # k−1, given as seed tokens. Its new tokens continue the previous window's, so the token
@@ -139,7 +140,7 @@ def generate_motion(
         w = np.zeros(length, np.int64)
         w[:n_here] = word_ids[start:start + n_here]
         logits = clf(torch.from_numpy(feats)[None].to(device), torch.from_numpy(w)[None].to(device),
-                     prev_tokens[None])[0]  # (L/4, K)
+                     prev_tokens[None], codes=codes)[0]  # (L/4, K)
         if temperature > 0:
             probs = torch.softmax(logits.float().cpu() / temperature, -1)
             idx = torch.multinomial(probs, 1, generator=gen)[:, 0].to(device)

@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Zipf exponent of the keyword frequencies (default 1.1)")
     s.add_argument("--speakers", type=int, default=1,
                    help="speakers with their own voice and gesture style, 1–10 (default 1)")
+    s.add_argument("--held-out", type=float, default=0.2,
+                   help="share of the sequences held out, half val and half test (default 0.2)")
+    s.add_argument("--min-train-events", type=int, default=1,
+                   help="every class at least this many times in the training split; the extra "
+                        "keywords lengthen the training sequences (default 1)")
     s.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: up to 2); the output does not depend on it")
     s.add_argument("--force", action="store_true",
@@ -59,7 +64,8 @@ def run_synth(args: argparse.Namespace) -> int:
     try:
         meta = synthesize_corpus(
             args.out, minutes=args.minutes, seed=args.seed, classes=args.classes,
-            zipf=args.zipf, speakers=args.speakers, progress=progress, workers=args.workers,
+            zipf=args.zipf, speakers=args.speakers, held_out=args.held_out,
+            min_train_events=args.min_train_events, progress=progress, workers=args.workers,
             force=args.force)
     finally:
         if bar is not None:
@@ -82,4 +88,7 @@ def run_synth(args: argparse.Namespace) -> int:
           f"{per_class[names[-1]]['total']} (×{tail['head_to_tail_ratio']:g}); fitted Zipf "
           f"exponent {tail['zipf_exponent_fit']:g}; rarest class in train "
           f"{tail['rarest_in_train']}")
+    held = meta["held_out"]
+    print(f"held out    {held['events']} gestures in val + test, {held['tail_events']} of them of "
+          f"the {held['tail_classes']} tail classes")
     return 0

@@ -781,20 +781,25 @@ class SequencePlan:
     classes: int
 
 
-def _split_sizes(n: int) -> tuple[int, int]:
-    """(val, test) sizes for ``n ≥ 3`` sequences."""
-    held = max(1, round(n / 10))
+#: Share of the sequences held out (val + test) by default.
+HELD_OUT = 0.2
+
+
+def _split_sizes(n: int, held_out: float = HELD_OUT) -> tuple[int, int]:
+    """(val, test) sizes for ``n ≥ 3`` sequences: ``max(1, round(n · held_out / 2))`` each,
+    leaving at least one sequence for training."""
+    held = min((n - 1) // 2, max(1, round(n * held_out / 2)))
     return held, held
 
 
-def _assign_splits(speaker_of: list[int], k: int) -> list[str]:
+def _assign_splits(speaker_of: list[int], k: int, held_out: float = HELD_OUT) -> list[str]:
     n = len(speaker_of)
     groups = [[i for i in range(n) if speaker_of[i] == s] for s in range(k)]
     if min(len(g) for g in groups) < 10:  # too few to hold some out per speaker
         groups = [list(range(n))]
     split = ["train"] * n
     for g in groups:
-        n_val, n_test = _split_sizes(len(g))
+        n_val, n_test = _split_sizes(len(g), held_out)
         for i in g[len(g) - n_test:]:
             split[i] = "test"
         for i in g[len(g) - n_test - n_val: len(g) - n_test]:
@@ -811,17 +816,21 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 def plan_corpus(*, minutes: float, seed: int, classes: int = 24, zipf: float = 1.1,
-                speakers: int = 1) -> list[SequencePlan]:
+                speakers: int = 1, held_out: float = HELD_OUT,
+                min_train_events: int = 1) -> list[SequencePlan]:
     """The sequences of a corpus: ids, splits, speakers, durations and keyword slots.
 
-    Keywords are allotted per split with :func:`zipf_counts` (every class at least once in the
-    training split) and shuffled over that split's sequences in proportion to their length.
+    ``held_out`` is the share of sequences in val + test. Keywords are allotted per split with
+    :func:`zipf_counts`, every class at least ``min_train_events`` times in the training split
+    (the extra keywords lengthen the training sequences), and shuffled over that split's
+    sequences in proportion to their length.
     """
-    _check_settings(minutes=minutes, seed=seed, classes=classes, zipf=zipf, speakers=speakers)
+    _check_settings(minutes=minutes, seed=seed, classes=classes, zipf=zipf, speakers=speakers,
+                    held_out=held_out, min_train_events=min_train_events)
     n = max(3, speakers, round(minutes))
     seconds = minutes * 60.0 / n
     who = [i % speakers for i in range(n)]
-    splits = _assign_splits(who, speakers)
+    splits = _assign_splits(who, speakers, held_out)
     people = _speakers(speakers, seed)
     rng = np.random.default_rng([seed, 0])
     planned = np.array([round(SEMANTIC_PER_MINUTE * seconds / 60.0)] * n, dtype=np.int64)
@@ -830,7 +839,7 @@ def plan_corpus(*, minutes: float, seed: int, classes: int = 24, zipf: float = 1
         idx = [i for i in range(n) if splits[i] == split]
         counts = zipf_counts(int(planned[idx].sum()), classes, zipf)
         if split == "train":
-            counts = np.maximum(counts, 1)
+            counts = np.maximum(counts, min_train_events)
         order = rng.permutation(np.repeat(np.arange(classes), counts))
         sizes = _largest_remainder(len(order), planned[idx].astype(np.float64) + 1e-9)
         start = 0
@@ -849,9 +858,15 @@ def plan_corpus(*, minutes: float, seed: int, classes: int = 24, zipf: float = 1
     return plans
 
 
-def _check_settings(*, minutes: float, seed: int, classes: int, zipf: float, speakers: int) -> None:
+def _check_settings(*, minutes: float, seed: int, classes: int, zipf: float, speakers: int,
+                    held_out: float = HELD_OUT, min_train_events: int = 1) -> None:
     def bad(msg: str) -> None:
         raise DataError(None, msg)
+
+    if not (math.isfinite(held_out) and 0.0 < held_out < 1.0):
+        bad(f"--held-out must be a share between 0 and 1, got {held_out}")
+    if not isinstance(min_train_events, (int, np.integer)) or not 1 <= min_train_events <= 100:
+        bad(f"--min-train-events must be an integer in 1–100, got {min_train_events}")
 
     if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
         bad(f"--minutes must be a positive number, got {minutes}")
@@ -1416,14 +1431,16 @@ def _pool_context():
 
 def synthesize_corpus(
     out: str | Path, *, minutes: float, seed: int, classes: int = 24, zipf: float = 1.1,
-    speakers: int = 1, progress: Callable[[int, int, str], None] | None = None,
+    speakers: int = 1, held_out: float = HELD_OUT, min_train_events: int = 1,
+    progress: Callable[[int, int, str], None] | None = None,
     workers: int | None = None, force: bool = False,
 ) -> dict:
     """Build a synthetic corpus in ``out`` (BEAT2 layout + ``labels/`` + ``corpus.json``).
 
     ``minutes`` of speech in about one-minute sequences, ``classes`` semantic gesture classes
     (the first of :data:`GESTURES`) whose keywords follow a Zipf law with exponent ``zipf``,
-    ``speakers`` speakers. The same arguments give byte-identical files, whatever ``workers``
+    ``speakers`` speakers, ``held_out`` of the sequences in val + test, every class at least
+    ``min_train_events`` times in train. The same arguments give byte-identical files, whatever ``workers``
     (processes; default: up to 2, the CPUs available). ``progress(done, total, id)`` is called
     once before the first sequence (``done`` 0, ``id`` "") and after each one.
 
@@ -1434,10 +1451,11 @@ def synthesize_corpus(
     from ..io import write_json, write_text
 
     out = Path(out)
-    plans = plan_corpus(minutes=minutes, seed=seed, classes=classes, zipf=zipf, speakers=speakers)
+    plans = plan_corpus(minutes=minutes, seed=seed, classes=classes, zipf=zipf, speakers=speakers,
+                        held_out=held_out, min_train_events=min_train_events)
     previous = _prepare_folder(out, force)
     settings = {"minutes": minutes, "seed": seed, "classes": classes, "zipf": zipf,
-                "speakers": speakers}
+                "speakers": speakers, "held_out": held_out, "min_train_events": min_train_events}
     out.mkdir(parents=True, exist_ok=True)
     # Mark the folder as ours first, listing every sequence file that may appear: an
     # interrupted build can be rebuilt without --force, and its leftovers cleaned up.
@@ -1472,6 +1490,19 @@ def synthesize_corpus(
     return meta
 
 
+def _held_out_summary(per_split: dict[str, np.ndarray], gestures) -> dict:
+    """Events of val + test, and how many of them are of tail classes (the evaluation's
+    head/tail rule on the training counts: :func:`eggesture.metrics.recall.split_head_tail`)."""
+    from ..metrics.recall import split_head_tail
+
+    held = per_split["val"] + per_split["test"]
+    ht = split_head_tail({g.name: int(per_split["train"][i]) for i, g in enumerate(gestures)})
+    tail = {g.name for g in gestures} & set(ht.tail)
+    return {"events": int(held.sum()),
+            "tail_events": int(sum(held[i] for i, g in enumerate(gestures) if g.name in tail)),
+            "head_classes": len(ht.head), "tail_classes": len(ht.tail)}
+
+
 def corpus_summary(plans: list[SequencePlan], summaries: list[dict], settings: dict) -> dict:
     """The content of ``corpus.json``."""
     n_cls = settings["classes"]
@@ -1497,9 +1528,9 @@ def corpus_summary(plans: list[SequencePlan], summaries: list[dict], settings: d
         "minutes": round(sum(seconds.values()) / 60.0, 3),
         "split_rule": "n = max(3, speakers, round(minutes)) sequences dealt to speakers round "
                       "robin; per speaker (or over all sequences if a speaker has fewer than 10) "
-                      "the last max(1, round(n/10)) are test and the max(1, round(n/10)) before "
+                      "the last max(1, round(n * held_out / 2)) are test and as many before "
                       "them val; keywords are allotted per split by a Zipf law, every class at "
-                      "least once in train",
+                      "least min_train_events times in train",
         "labels": f"{LABELS_DIR}/{{id}}.npy: int16 per 30-fps frame; 0 = no semantic gesture, "
                   "c >= 1 = classes[c - 1]; frame k is labelled when start <= k/30 < end",
         "classes": [
@@ -1525,6 +1556,7 @@ def corpus_summary(plans: list[SequencePlan], summaries: list[dict], settings: d
             "head_to_tail_ratio": round(float(total[0] / max(1, total[-1])), 2),
             "rarest_in_train": int(per_split["train"].min()),
         },
+        "held_out": _held_out_summary(per_split, GESTURES[:n_cls]),
         "speakers": [speakers[k].as_json() for k in sorted(speakers)],
         "sequences": summaries,
     }

@@ -123,9 +123,34 @@ class SemanticRecall:
     """Events of classes the label space does not know (not scored)."""
     rule: str = ""
     protocol: str = ""
+    outcomes: dict[str, list] = field(default_factory=dict)
+    """Per scored event, in order: ``class``, ``group`` (head/tail), ``recalled`` (0/1); per
+    detection: ``detection_correct`` (0/1) — what the intervals resample."""
+    intervals: dict[str, dict] = field(default_factory=dict)
+    """95 % bootstrap intervals of ``all``, ``head``, ``tail`` (over events) and ``precision``
+    (over detections): :class:`eggesture.metrics.intervals.Interval` as dicts."""
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def outcome_vectors(outcomes: dict[str, list]) -> dict[str, np.ndarray]:
+    """0/1 vectors of ``outcomes``: ``all``, ``head``, ``tail`` (recalled, per event of the
+    group) and ``precision`` (correct, per detection)."""
+    rec = np.asarray(outcomes.get("recalled", []), dtype=np.float64)
+    group = np.asarray(outcomes.get("group", []))
+    return {"all": rec, "head": rec[group == "head"], "tail": rec[group == "tail"],
+            "precision": np.asarray(outcomes.get("detection_correct", []), dtype=np.float64)}
+
+
+def recall_intervals(runs: list[dict[str, list]]) -> dict[str, dict]:
+    """Bootstrap intervals of recall (all, head, tail: over the events shared by the runs) and
+    precision (over each run's detections) for the ``outcomes`` of one or more runs."""
+    from .intervals import bootstrap_rate
+
+    vecs = [outcome_vectors(o) for o in runs]
+    return {k: bootstrap_rate([v[k] for v in vecs], paired=k != "precision").to_dict()
+            for k in ("all", "head", "tail", "precision")}
 
 
 def semantic_recall(
@@ -149,13 +174,13 @@ def semantic_recall(
     head = set(split.head)
     stats: dict[str, list[int]] = {}
     unknown = 0
-    n_det = n_correct = 0
+    outcomes: dict[str, list] = {"class": [], "group": [], "recalled": [], "detection_correct": []}
     for pred, evs in zip(predictions, events, strict=True):
         for c, a, b in detections(pred, fps, min_duration_s=min_duration_s):
-            n_det += 1
             name = classes[c - 1] if c <= len(classes) else None
-            n_correct += any(n == name and a / fps <= t1 + tolerance_s and b / fps >= t0 - tolerance_s
-                             for n, t0, t1 in evs or [])
+            outcomes["detection_correct"].append(int(any(
+                n == name and a / fps <= t1 + tolerance_s and b / fps >= t0 - tolerance_s
+                for n, t0, t1 in evs or [])))
         for name, t0, t1 in evs or []:
             if name not in class_id:
                 unknown += 1
@@ -165,6 +190,10 @@ def semantic_recall(
             s = stats.setdefault(name, [0, 0])
             s[0] += 1
             s[1] += int(hit)
+            outcomes["class"].append(name)
+            outcomes["group"].append("head" if name in head else "tail")
+            outcomes["recalled"].append(int(hit))
+    n_det, n_correct = len(outcomes["detection_correct"]), sum(outcomes["detection_correct"])
 
     def rate(names) -> float | None:
         n = sum(stats[c][0] for c in names if c in stats)
@@ -181,7 +210,7 @@ def semantic_recall(
         macro=float(np.mean([v["recall"] for v in per_class.values()])) if per_class else None,
         precision=n_correct / n_det if n_det else None, detections=n_det,
         per_class=per_class, events=sum(v[0] for v in stats.values()), unknown_events=unknown,
-        rule=split.rule,
+        rule=split.rule, outcomes=outcomes, intervals=recall_intervals([outcomes]),
         protocol=(f"an event (class, t0, t1) is recalled when the recogniser labels that class on "
                   f">= {min_duration_s:g} s of frames within [t0 - {tolerance_s:g} s, "
                   f"t1 + {tolerance_s:g} s] at {fps:g} fps; precision = detections (runs of "

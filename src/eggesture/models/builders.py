@@ -11,11 +11,17 @@ from .quantizer import EntropyGuidedQuantizer, VectorQuantizer
 from .vqvae import DOWNSAMPLE, MotionVQVAE
 
 
+def quantizer_distance(cfg: Config) -> str:
+    """The quantizer geometry of a config (``model.distance``; ``auto``: cosine for the
+    entropy-guided quantizer, Euclidean for the vanilla one, as in TM2T)."""
+    if cfg.model.distance != "auto":
+        return cfg.model.distance
+    return "cosine" if method_spec(cfg.train).quantizer == "entropy" else "euclidean"
+
+
 def build_quantizer(cfg: Config) -> VectorQuantizer:
     spec, m = method_spec(cfg.train), cfg.model
-    distance = m.distance
-    if distance == "auto":
-        distance = "cosine" if spec.quantizer == "entropy" else "euclidean"
+    distance = quantizer_distance(cfg)
     common = dict(codebook_size=m.codebook_size, dim=m.code_dim, beta=m.beta, alpha=m.alpha,
                   distance=distance)
     if spec.quantizer == "vanilla":
@@ -51,4 +57,5 @@ def build_classifier(cfg: Config, vocab: list[str], n_audio_features: int) -> In
         seed_tokens=d.seed_frames // DOWNSAMPLE, audio_encoder=audio,
         text_encoder=build_text_encoder(cfg, vocab), d_model=m.d_model, heads=m.heads,
         layers=m.decoder_layers, dropout=m.dropout, text_dropout=m.text_dropout, arch=m.classifier,
+        tied_head=m.tied_head, code_dim=m.code_dim, distance=quantizer_distance(cfg),
     )

@@ -6,11 +6,20 @@ positions, embeddings of the seed tokens (the window's first frames, from the pr
 from ground truth in training) — into logits over the K codes for every token of the window,
 cross-attending to the memory. Not autoregressive (DESIGN §3). The LSTM variant of Table 7
 replaces encoders and cross-attention by LSTMs over the concatenated memory and queries.
+
+With a **tied head** (``tied_head=True``) the last layer predicts a vector in the code space
+and the logits are its similarities to the codebook in the quantizer's geometry
+(``cos(h, e_k)·s`` or ``−‖h − e_k‖²·s``, s a learned scale), so the prediction stays
+meaningful while the codes move during joint training — one reading of the paper's "jointly
+differentiable optimization" (Fig. 3). The codes are passed in, detached, at every call.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .encoders import AudioEncoder, LearnedTextEncoder
@@ -26,7 +35,8 @@ class IndexClassifier(nn.Module):
     def __init__(self, *, codebook_size: int, n_tokens: int, seed_tokens: int,
                  audio_encoder: AudioEncoder, text_encoder: LearnedTextEncoder | None,
                  d_model: int = 256, heads: int = 4, layers: int = 4, dropout: float = 0.1,
-                 text_dropout: float = 0.1, arch: str = "transformer"):
+                 text_dropout: float = 0.1, arch: str = "transformer",
+                 tied_head: bool = False, code_dim: int | None = None, distance: str = "cosine"):
         super().__init__()
         if not 0 <= seed_tokens < n_tokens:
             raise ValueError(f"seed_tokens must be in [0, n_tokens), got {seed_tokens}")
@@ -45,7 +55,14 @@ class IndexClassifier(nn.Module):
             layer = nn.TransformerDecoderLayer(d_model, heads, 2 * d_model, dropout,
                                                batch_first=True, norm_first=True)
             self.decoder = nn.TransformerDecoder(layer, max(1, layers))
-        self.head = nn.Sequential(nn.LayerNorm(d_model), nn.Linear(d_model, codebook_size))
+        self.tied_head, self.distance = tied_head, distance
+        if tied_head:
+            if code_dim is None:
+                raise ValueError("a tied head needs code_dim")
+            self.head = nn.Sequential(nn.LayerNorm(d_model), nn.Linear(d_model, code_dim))
+            self.logit_scale = nn.Parameter(torch.tensor(math.log(10.0)))  # s = 10 at the start
+        else:
+            self.head = nn.Sequential(nn.LayerNorm(d_model), nn.Linear(d_model, codebook_size))
 
     def memory(self, audio_feats: torch.Tensor, words: torch.Tensor | None) -> torch.Tensor:
         """Fused audio–text memory ``(B, n_tokens, d_model)``."""
@@ -70,13 +87,25 @@ class IndexClassifier(nn.Module):
         return q + fill
 
     def forward(self, audio_feats: torch.Tensor, words: torch.Tensor | None,
-                seed: torch.Tensor | None) -> torch.Tensor:
+                seed: torch.Tensor | None, codes: torch.Tensor | None = None) -> torch.Tensor:
         """``audio_feats (B, 4·T, F)``, ``words (B, T)`` or None, ``seed (B, ≥seed_tokens)``
-        code indices or None → logits ``(B, n_tokens, K)`` with T = 4 · n_tokens frames."""
+        code indices or None → logits ``(B, n_tokens, K)`` with T = 4 · n_tokens frames.
+        ``codes (K, code_dim)``: the codebook in the quantizer's geometry (tied head only)."""
         mem = self.memory(audio_feats, words)
         q = self.queries(seed, audio_feats.shape[0])
         if self.arch == "lstm":
             h = self.decoder(torch.cat([q, mem], dim=-1))[0]
         else:
             h = self.decoder(q, mem)
-        return self.head(h)
+        out = self.head(h)
+        if not self.tied_head:
+            return out
+        if codes is None:
+            raise ValueError("a tied head needs the codebook (codes=...)")
+        codes = codes.detach()
+        scale = self.logit_scale.exp()
+        if self.distance == "cosine":
+            return scale * F.normalize(out, dim=-1) @ codes.T
+        # −‖h − e‖² = 2 h·e − ‖e‖² − ‖h‖²
+        sq = 2 * out @ codes.T - (codes * codes).sum(-1) - (out * out).sum(-1, keepdim=True)
+        return scale * sq

@@ -3,17 +3,28 @@
 Both map encoder latents ``z (B, T, D)`` to their nearest codebook vectors with a
 straight-through gradient and a commitment loss, and return one :class:`QuantizerOutput`.
 
+**One geometry per quantizer** (DESIGN §3): ``distance="cosine"`` L2-normalises latents and
+codes *everywhere* — the lookup, the straight-through output the decoder receives, the
+commitment loss and the similarities of the entropy (the "l2-normalised codes" of ViT-VQGAN);
+``distance="euclidean"`` keeps raw vectors everywhere and takes the entropy's similarities as
+``−‖z − e‖²``. (A cosine lookup with raw vectors in the straight-through path handed the decoder
+near-zero codes: docs/decisions.md.)
+
 The entropy-guided quantizer (EGGesture §3.2) adds a *differentiable* estimate of how the batch
 uses the codebook, and a loss that pushes that usage towards uniform:
 
-* ``s = cos(z, e_k)`` for every code (eq. 5; DESIGN §3 reads the paper's ``log s`` as logits,
-  since the log of a cosine is undefined for s ≤ 0),
+* ``s_k = cos(z, e_k)`` (or ``−‖z − e_k‖²``) for every code (eq. 5; DESIGN §3 reads the paper's
+  ``log s`` as logits, since the log of a cosine is undefined for s ≤ 0),
 * ``p = softmax((s / t + n) / τ)`` with Gumbel noise ``n = −log(−log u)`` in training only
   (eq. 6–7; ``gumbel=False`` gives the plain softmax of the ``w/o gumbel`` ablation),
 * ``p̄ = mean_N p`` and the moving average ``p_t = α·sg(p_{t−1}) + (1 − α)·p̄`` (eq. 8), kept in
   a buffer and averaged across processes under DDP so every rank holds the same state,
 * ``l_entropy = log K − H(p_t)`` with ``H = −Σ p_t log p_t`` (eq. 9, sign fixed as the paper's
   text intends: the loss *maximises* the entropy; it is 0 at uniform usage, log K for one code).
+
+Both quantizers also keep a moving average of *hard* code usage (``usage``), the code
+frequencies that the classification weights of eq. 10 need: the soft ``p_t`` is what the entropy
+loss flattens, so it does not track how often each code is really a target.
 
 Example::
 
@@ -46,12 +57,15 @@ class QuantizerOutput:
     """What a quantizer returns (shapes for input ``z (B, T, D)``, codebook size K)."""
 
     quantized: torch.Tensor
-    """``(B, T, D)`` nearest codes with the straight-through gradient ``z + sg(ẑ − z)`` (eq. 3)."""
+    """``(B, T, D)`` codes with the straight-through gradient ``z + sg(ẑ − z)`` (eq. 3), both in
+    the quantizer's geometry (unit vectors for the cosine geometry)."""
     indices: torch.Tensor
     """``(B, T)`` code indices (eq. 1)."""
     probs: torch.Tensor
-    """``(K,)`` moving-average code probabilities ``p_t`` (differentiable for the entropy
-    quantizer; the moving average of hard usage, without gradient, for the vanilla one)."""
+    """``(K,)`` moving-average code probabilities ``p_t`` of eq. 8 (differentiable) for the
+    entropy quantizer; the same as ``usage`` for the vanilla one."""
+    usage: torch.Tensor
+    """``(K,)`` moving average of hard code usage (no gradient): the code frequencies."""
     losses: dict[str, torch.Tensor] = field(default_factory=dict)
     """``commit`` (eq. 4) and ``entropy`` (eq. 9; zero for the vanilla quantizer), scalars."""
     perplexity: torch.Tensor | None = None
@@ -60,6 +74,8 @@ class QuantizerOutput:
     """Fraction of the K codes used at least once in this batch."""
     soft_assign: torch.Tensor | None = None
     """``(B, T, K)`` soft assignment ``p``, only when asked for (``return_soft=True``)."""
+    batch_soft_usage: torch.Tensor | None = None
+    """``(K,)`` this batch's mean soft assignment ``p̄`` (no gradient; entropy quantizer only)."""
 
 
 def _chunks(n: int, chunk: int) -> list[slice]:
@@ -75,14 +91,19 @@ def _ddp_mean(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+#: The quantizer geometries.
+DISTANCES = ("euclidean", "cosine")
+
+
 class VectorQuantizer(nn.Module):
     """Vanilla VQ: nearest code, straight-through estimator, commitment loss (eq. 1–4).
 
-    ``l_commit = ‖z − sg(ẑ)‖² + β‖sg(z) − ẑ‖²`` (mean over elements). ``distance`` is
-    ``"euclidean"`` (default) or ``"cosine"`` for the nearest-code lookup. A moving average of
-    hard code usage (``alpha``) is kept so classification can be reweighted for this codebook too
-    (the paper's reweighting-only baselines, Table 3). Token × code matrices are processed in
-    chunks of at most ``chunk_elements`` entries, so memory stays bounded for large K.
+    ``l_commit = ‖z − sg(ẑ)‖² + β‖sg(z) − ẑ‖²`` (mean over elements). ``distance`` is the
+    geometry: ``"euclidean"`` (default, TM2T) or ``"cosine"`` (latents and codes L2-normalised
+    in the lookup, the output and the commitment loss alike). A moving average of hard code
+    usage (``alpha``) is kept so classification can be reweighted by code frequency (eq. 10,
+    and the paper's reweighting-only baselines, Table 3). Token × code matrices are processed
+    in chunks of at most ``chunk_elements`` entries, so memory stays bounded for large K.
     """
 
     def _rows(self) -> int:
@@ -94,7 +115,7 @@ class VectorQuantizer(nn.Module):
         super().__init__()
         if codebook_size < 2:
             raise ValueError(f"codebook_size must be ≥ 2, got {codebook_size}")
-        if distance not in ("euclidean", "cosine"):
+        if distance not in DISTANCES:
             raise ValueError(f"distance must be 'euclidean' or 'cosine', got {distance!r}")
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"alpha must be in [0, 1), got {alpha}")
@@ -102,52 +123,73 @@ class VectorQuantizer(nn.Module):
         self.distance, self.chunk_elements = distance, chunk_elements
         self.codebook = nn.Parameter(torch.empty(codebook_size, dim).uniform_(
             -1.0 / codebook_size, 1.0 / codebook_size))
-        self.register_buffer("ema_probs", torch.full((codebook_size,), 1.0 / codebook_size))
+        self.register_buffer("usage_probs", torch.full((codebook_size,), 1.0 / codebook_size))
+
+    # --- the geometry -----------------------------------------------------------------------
+
+    def codes(self) -> torch.Tensor:
+        """The codebook ``(K, D)`` in the quantizer's geometry (unit rows for cosine)."""
+        return F.normalize(self.codebook, dim=-1) if self.distance == "cosine" else self.codebook
+
+    def project(self, flat: torch.Tensor) -> torch.Tensor:
+        """Latents ``(N, D)`` in the quantizer's geometry (unit rows for cosine)."""
+        return F.normalize(flat, dim=-1) if self.distance == "cosine" else flat
+
+    def similarity(self, flat: torch.Tensor, codes: torch.Tensor | None = None) -> torch.Tensor:
+        """``(N, K)`` similarities of projected latents ``flat (N, D)`` to the codes: cosine
+        for the cosine geometry, ``−‖z − e‖²`` for the Euclidean one (larger = nearer)."""
+        codes = self.codes() if codes is None else codes
+        dot = flat @ codes.T
+        if self.distance == "cosine":
+            return dot
+        # −‖z − e‖² = 2 z·e − ‖e‖² − ‖z‖²
+        return 2 * dot - (codes * codes).sum(-1) - (flat * flat).sum(-1, keepdim=True)
 
     @torch.no_grad()
     def nearest(self, flat: torch.Tensor) -> torch.Tensor:
-        """Indices ``(N,)`` of the nearest codes to ``flat (N, D)``, in chunks of rows."""
-        codes = self.codebook
-        if self.distance == "cosine":
-            codes, flat = F.normalize(codes, dim=-1), F.normalize(flat, dim=-1)
-        sq = (codes * codes).sum(-1)  # (K,)
-        out = []
-        for sl in _chunks(flat.shape[0], self._rows()):
-            # ‖z − e‖² = ‖z‖² − 2 z·e + ‖e‖²; ‖z‖² does not change the argmin.
-            out.append((sq - 2 * flat[sl] @ codes.T).argmin(-1))
+        """Indices ``(N,)`` of the nearest codes to raw latents ``flat (N, D)``, in chunks."""
+        flat, codes = self.project(flat), self.codes()
+        out = [self.similarity(flat[sl], codes).argmax(-1) for sl in _chunks(flat.shape[0], self._rows())]
         return torch.cat(out) if out else torch.zeros(0, dtype=torch.long, device=flat.device)
 
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
-        """Codes ``(..., D)`` of ``indices (...)``."""
-        return F.embedding(indices, self.codebook)
+        """Codes ``(..., D)`` of ``indices (...)``, in the quantizer's geometry — what the
+        decoder receives."""
+        return F.embedding(indices, self.codes())
 
-    def _quantize(self, flat: torch.Tensor, idx: torch.Tensor):
-        """Codes of ``idx``, the straight-through output and the commitment loss (eq. 3–4)."""
+    # --- one step ---------------------------------------------------------------------------
+
+    def _quantize(self, proj: torch.Tensor, idx: torch.Tensor):
+        """Codes of ``idx``, the straight-through output and the commitment loss (eq. 3–4), all
+        on the projected latents ``proj (N, D)``."""
         zq = self.lookup(idx)  # (N, D)
-        commit = F.mse_loss(flat, zq.detach()) + self.beta * F.mse_loss(flat.detach(), zq)
-        st = flat + (zq - flat).detach()  # straight-through (eq. 3)
+        commit = F.mse_loss(proj, zq.detach()) + self.beta * F.mse_loss(proj.detach(), zq)
+        st = proj + (zq - proj).detach()  # straight-through (eq. 3)
         return st, commit
 
     def _usage(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """This batch's hard usage: frequencies ``(K,)``, perplexity and utilisation; in training
+        the frequencies also update the moving average ``usage_probs``."""
         counts = torch.bincount(idx, minlength=self.codebook_size).float()
         freq = counts / counts.sum().clamp_min(1)
         ent = -(freq * torch.log(freq.clamp_min(1e-12))).sum()
+        if self.training:
+            with torch.no_grad():
+                self.usage_probs.mul_(self.alpha).add_((1 - self.alpha) * _ddp_mean(freq))
         return freq, torch.exp(ent), (counts > 0).float().mean()
 
     def forward(self, z: torch.Tensor, return_soft: bool = False) -> QuantizerOutput:
-        """Quantize ``z (B, T, D)``."""
+        """Quantize ``z (B, T, D)`` (``return_soft`` is ignored: no soft assignment here)."""
         b, t, _ = z.shape
-        flat = rearrange(z, "b t d -> (b t) d")
+        flat = self.project(rearrange(z, "b t d -> (b t) d"))
         idx = self.nearest(flat.detach())  # (N,) eq. 1
         st, commit = self._quantize(flat, idx)
-        freq, perplexity, util = self._usage(idx)
-        if self.training:
-            with torch.no_grad():
-                self.ema_probs.mul_(self.alpha).add_((1 - self.alpha) * _ddp_mean(freq))
+        _, perplexity, util = self._usage(idx)
+        usage = self.usage_probs.clone()
         return QuantizerOutput(
             quantized=rearrange(st, "(b t) d -> b t d", b=b, t=t),
             indices=rearrange(idx, "(b t) -> b t", b=b, t=t),
-            probs=self.ema_probs.clone(),
+            probs=usage, usage=usage,
             losses={"commit": commit, "entropy": torch.zeros((), device=z.device)},
             perplexity=perplexity, utilization=util,
         )
@@ -156,26 +198,27 @@ class VectorQuantizer(nn.Module):
 class EntropyGuidedQuantizer(VectorQuantizer):
     """EGGesture's quantizer: vanilla VQ plus the differentiable codebook-entropy loss.
 
-    ``sim_temperature`` is t (cosine logits ``s / t``), ``tau`` the Gumbel-softmax temperature,
-    ``alpha`` the moving-average factor of eq. 8, ``gumbel=False`` the plain-softmax ablation.
-    When the (tokens × K) similarity matrix exceeds ``chunk_elements`` entries, the soft
-    assignment is computed in chunks with activation checkpointing, so memory stays bounded for
-    large codebooks (K = 10240) and batches. With the cosine lookup, the hard codes are the
-    argmax of the same similarities, computed once.
+    ``sim_temperature`` is t (similarity logits ``s / t``), ``tau`` the Gumbel-softmax
+    temperature, ``alpha`` the moving-average factor of eq. 8, ``gumbel=False`` the
+    plain-softmax ablation. The hard code is the argmax of the same similarities the soft
+    assignment is computed from. When the (tokens × K) similarity matrix exceeds
+    ``chunk_elements`` entries, the soft assignment is computed in chunks with activation
+    checkpointing, so memory stays bounded for large codebooks (K = 10240) and batches.
     """
 
     def __init__(self, *, codebook_size: int = 512, dim: int = 256, beta: float = 0.1,
                  alpha: float = 0.95, sim_temperature: float = 0.1, tau: float = 1.0,
-                 gumbel: bool = True, distance: str = "euclidean", chunk_elements: int = 1 << 25):
+                 gumbel: bool = True, distance: str = "cosine", chunk_elements: int = 1 << 25):
         super().__init__(codebook_size=codebook_size, dim=dim, beta=beta, alpha=alpha,
                          distance=distance, chunk_elements=chunk_elements)
         if sim_temperature <= 0 or tau <= 0:
             raise ValueError("sim_temperature and tau must be positive")
         self.sim_temperature, self.tau, self.gumbel = sim_temperature, tau, gumbel
+        self.register_buffer("ema_probs", torch.full((codebook_size,), 1.0 / codebook_size))
 
-    def _logits(self, flat: torch.Tensor) -> torch.Tensor:
-        """``cos(z, e) / t`` ``(N, K)`` (eq. 5)."""
-        return F.normalize(flat, dim=-1) @ F.normalize(self.codebook, dim=-1).T / self.sim_temperature
+    def _logits(self, proj: torch.Tensor) -> torch.Tensor:
+        """``s / t`` ``(N, K)`` for projected latents (eq. 5)."""
+        return self.similarity(proj) / self.sim_temperature
 
     def _softmax(self, logits: torch.Tensor, noise: bool) -> torch.Tensor:
         """``softmax((logits + n) / τ)`` with Gumbel noise ``n = −log(−log u)``, ``u ~ U(0, 1)``
@@ -186,37 +229,33 @@ class EntropyGuidedQuantizer(VectorQuantizer):
         return torch.softmax(logits / self.tau, dim=-1)
 
     def soft_assign(self, flat: torch.Tensor, noise: bool) -> torch.Tensor:
-        """``p (N, K) = softmax((cos(z, e) / t + n) / τ)`` (eq. 5–7); noise only if ``noise``."""
-        return self._softmax(self._logits(flat), noise)
+        """``p (N, K) = softmax((s(z, e) / t + n) / τ)`` for raw latents ``flat (N, D)``
+        (eq. 5–7); noise only if ``noise``."""
+        return self._softmax(self._logits(self.project(flat)), noise)
 
-    def _assign(self, flat: torch.Tensor, noise: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    def _assign(self, proj: torch.Tensor, noise: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Hard codes ``(N,)`` and ``p̄ = mean_N p`` ``(K,)``, chunked when the matrix is large."""
-        n = flat.shape[0]
+        n = proj.shape[0]
         if n <= self._rows():
-            logits = self._logits(flat)
-            if self.distance == "cosine":
-                idx = logits.detach().argmax(-1)
-            else:
-                idx = self.nearest(flat.detach())
-            return idx, self._softmax(logits, noise).mean(0)
-        total, blocks = flat.new_zeros(self.codebook_size), []
+            logits = self._logits(proj)
+            return logits.detach().argmax(-1), self._softmax(logits, noise).mean(0)
+        total, blocks = proj.new_zeros(self.codebook_size), []
         for sl in _chunks(n, self._rows()):
             # The checkpoint re-runs the chunk in backward; the RNG state is restored, so the
             # recomputed Gumbel noise is the noise of the forward pass.
-            part, i = checkpoint(self._block, flat[sl], noise, use_reentrant=False)
+            part, i = checkpoint(self._block, proj[sl], noise, use_reentrant=False)
             total, blocks = total + part, blocks + [i]
-        idx = torch.cat(blocks) if self.distance == "cosine" else self.nearest(flat.detach())
-        return idx, total / n
+        return torch.cat(blocks), total / n
 
     def _block(self, x: torch.Tensor, noise: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """One chunk: ``Σ p`` over its rows ``(K,)`` and its cosine argmax ``(rows,)``."""
+        """One chunk: ``Σ p`` over its rows ``(K,)`` and its argmax ``(rows,)``."""
         logits = self._logits(x)
         return self._softmax(logits, noise).sum(0), logits.detach().argmax(-1)
 
     def forward(self, z: torch.Tensor, return_soft: bool = False) -> QuantizerOutput:
         """Quantize ``z (B, T, D)`` and compute the entropy loss of the moving-average usage."""
         b, t, _ = z.shape
-        flat = rearrange(z, "b t d -> (b t) d")
+        flat = self.project(rearrange(z, "b t d -> (b t) d"))  # (N, D) in the geometry
         noise = self.gumbel and self.training
         idx, p_bar = self._assign(flat, noise)  # (N,), (K,)
         st, commit = self._quantize(flat, idx)
@@ -230,13 +269,14 @@ class EntropyGuidedQuantizer(VectorQuantizer):
         _, perplexity, util = self._usage(idx)
         soft = None
         if return_soft:
-            soft = rearrange(self.soft_assign(flat, noise), "(b t) k -> b t k", b=b, t=t)
+            soft = rearrange(self._softmax(self._logits(flat), noise), "(b t) k -> b t k", b=b, t=t)
         return QuantizerOutput(
             quantized=rearrange(st, "(b t) d -> b t d", b=b, t=t),
             indices=rearrange(idx, "(b t) -> b t", b=b, t=t),
-            probs=p_t,
+            probs=p_t, usage=self.usage_probs.clone(),
             losses={"commit": commit, "entropy": entropy_loss(p_t)},
             perplexity=perplexity, utilization=util, soft_assign=soft,
+            batch_soft_usage=p_bar.detach(),
         )
 
 

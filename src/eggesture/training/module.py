@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from ..config import Config, method_spec
 from ..models.builders import build_classifier, build_vqvae
 from .reweighting import class_weights, weighted_nll
+from .schedule import lr_factors, vq_epochs_of
 
 #: Share of target tokens held by the tail codes in the tail accuracy.
 TAIL_MASS = 0.2
@@ -41,10 +42,10 @@ class EGGestureModule(L.LightningModule):
         self.vqvae = build_vqvae(cfg, motion_dim)
         self.classifier = build_classifier(cfg, vocab, n_audio_features)
         self.seed_tokens = cfg.data.seed_frames // 4
-        t = cfg.train
-        self.vq_epochs = None if self.spec.joint else (t.vq_epochs or max(1, t.epochs // 2))
+        self.vq_epochs = vq_epochs_of(cfg)
         k = cfg.model.codebook_size
         self._stats = {n: torch.zeros(k, dtype=torch.long) for n in ("count", "pred", "correct", "top5")}
+        self._soft = torch.zeros(k, dtype=torch.float64)  # Σ over batches of p̄ (soft usage)
         self._pending_rng = None
 
     # --- phases -----------------------------------------------------------------------------
@@ -65,6 +66,7 @@ class EGGestureModule(L.LightningModule):
             self.vqvae.eval()  # the codebook and its usage statistics stay as phase 1 left them
         for v in self._stats.values():
             v.zero_()
+        self._soft.zero_()
 
     # --- steps ------------------------------------------------------------------------------
 
@@ -78,21 +80,30 @@ class EGGestureModule(L.LightningModule):
                 out["vel"] = F.l1_loss(torch.diff(vq.recon, dim=1), torch.diff(motion, dim=1))
             out["commit"] = vq.quant.losses["commit"]
             out["entropy"] = vq.quant.losses["entropy"]
-            targets, probs = vq.quant.indices.detach(), vq.quant.probs
+            targets = vq.quant.indices.detach()
+            soft = vq.quant.probs if self.cfg.train.weight_source == "soft" else vq.quant.usage
+            probs = soft.detach()
             out["perplexity_batch"] = vq.quant.perplexity
+            if vq.quant.batch_soft_usage is not None:
+                out["soft_usage"] = vq.quant.batch_soft_usage
         else:
             with torch.no_grad():
                 targets = self.vqvae.encode(motion)
-            probs = self.vqvae.quantizer.ema_probs
+            q = self.vqvae.quantizer
+            probs = (q.ema_probs if self.cfg.train.weight_source == "soft" and hasattr(q, "ema_probs")
+                     else q.usage_probs)
         out["targets"] = targets
         if phase in ("joint", "cls"):
-            logits = self.classifier(batch["audio_feats"], batch["words"], targets)
+            logits = self.classifier(batch["audio_feats"], batch["words"], targets,
+                                     codes=self.vqvae.quantizer.codes())
             mask = torch.ones_like(targets, dtype=torch.bool)
             mask[:, : self.seed_tokens] = False  # seed tokens are given, not predicted
             weights = (None if self.spec.reweight == "none" else
                        class_weights(probs, self.spec.reweight, self.cfg.train.max_weight))
             out["cls"] = weighted_nll(logits, targets, weights, mask)
             out["logits"], out["mask"] = logits.detach(), mask
+            if weights is not None:
+                out["weights"] = weights
         return out
 
     def _total(self, out: dict[str, torch.Tensor], phase: str) -> torch.Tensor:
@@ -106,7 +117,7 @@ class EGGestureModule(L.LightningModule):
             return vq_terms
         if phase == "cls":
             return out["cls"]
-        if t.schedule in ("lr", "cls-ramp"):  # eq. 11's factors act on the step sizes instead
+        if t.schedule != "loss":  # eq. 11 acts on the step sizes (training/schedule.py)
             return out["cls"] + vq_terms
         e = self.current_epoch + 1
         return (e / t.gamma) * out["cls"] + (t.gamma / e) * vq_terms  # eq. 11
@@ -129,6 +140,10 @@ class EGGestureModule(L.LightningModule):
         if self._stats["count"].device != targets.device:
             self._stats = {n: v.to(targets.device) for n, v in self._stats.items()}
         self._stats["count"] += torch.bincount(targets, minlength=k)
+        if "soft_usage" in out:
+            self._soft = self._soft.to(targets.device) + out["soft_usage"].double()
+        if "weights" in out:
+            self._last_weights = out["weights"].detach()
         if "logits" in out:
             m = out["mask"].reshape(-1)
             logits, y = out["logits"].reshape(-1, k)[m], targets[m]
@@ -143,15 +158,33 @@ class EGGestureModule(L.LightningModule):
         count, pred = stats["count"], stats["pred"]
         freq = count / count.sum().clamp_min(1)
         ent = _entropy(freq) if count.sum() > 0 else torch.zeros((), dtype=torch.float64)
+        q = self.vqvae.quantizer
+        state = q.ema_probs if hasattr(q, "ema_probs") else q.usage_probs
         logs = {
             "codebook/utilization": (count > 0).double().mean(),
             "codebook/perplexity": ent.exp(),
             "codebook/normalized_entropy": ent / math.log(count.numel()),
-            "codebook/ema_entropy": _entropy(self.vqvae.quantizer.ema_probs.detach().double().cpu()),
+            "codebook/ema_entropy": _entropy(state.detach().double().cpu()),
             "train/phase": float({"joint": 0, "vq": 1, "cls": 2}[self.phase()]),
         }
+        soft = self.trainer.strategy.reduce(self._soft, reduce_op="sum").cpu()
+        if soft.sum() > 0 and count.sum() > 0:
+            # The entropy loss must move hard usage, not only flatten the soft assignment
+            # (DESIGN §3): the soft usage's perplexity beside the hard one, and their rank
+            # agreement over the codes.
+            ps = soft / soft.sum()
+            logs["codebook/soft_perplexity"] = _entropy(ps).exp()
+            logs["codebook/soft_hard_rank_corr"] = spearman(ps, freq)
+        weights = getattr(self, "_last_weights", None)
+        if weights is not None and count.sum() > 0:
+            # Eq. 10's weights must follow the real code frequencies: their span over the codes
+            # that were targets, and their rank correlation with 1/frequency.
+            w, live = weights.double().cpu(), count > 0
+            logs["weights/min"], logs["weights/max"] = w[live].min(), w[live].max()
+            logs["weights/rank_corr_inverse_freq"] = spearman(w[live], 1.0 / freq[live])
+            self._last_weights = None
         if self.trainer.world_size > 1:  # DDP: the moving averages must agree on every rank
-            every = self.all_gather(self.vqvae.quantizer.ema_probs.detach())  # (W, K)
+            every = self.all_gather(state.detach())  # (W, K)
             logs["codebook/ema_rank_spread"] = (every.max(0).values - every.min(0).values).max()
         if pred.sum() > 0:
             order = torch.argsort(count, descending=True)
@@ -189,34 +222,14 @@ class EGGestureModule(L.LightningModule):
                 torch.nn.utils.clip_grad_norm_(params, gradient_clip_val)
 
     def configure_optimizers(self):
-        t = self.cfg.train
+        """One Adam over both networks; the schedule's per-epoch factors of each network's
+        learning rate (eq. 11 read as step sizes, :mod:`eggesture.training.schedule`)."""
         groups = [{"params": list(self.vqvae.parameters())},
                   {"params": list(self.classifier.parameters())}]
-        opt = torch.optim.Adam(groups, lr=t.lr)
-        decay_frac = None if t.lr_decay_epoch is None else t.lr_decay_epoch / t.epochs
-
-        def decay(epoch: int) -> float:
-            if decay_frac is None:
-                return 1.0
-            if self.vq_epochs is None:
-                return t.lr_decay if epoch >= t.lr_decay_epoch else 1.0
-            # Two phases: each phase decays at the same fraction of its own length.
-            start, length = ((0, self.vq_epochs) if epoch < self.vq_epochs
-                             else (self.vq_epochs, t.epochs - self.vq_epochs))
-            return t.lr_decay if epoch - start >= decay_frac * length else 1.0
-
-        # Joint training under `lr` scales both networks' rates; under `cls-ramp` only the
-        # classifier's; under `loss` (and in two phases) neither.
-        cls_ramps = self.vq_epochs is None and t.schedule in ("lr", "cls-ramp")
-        vq_decays = self.vq_epochs is None and t.schedule == "lr"
-
-        def vq_factor(epoch: int) -> float:
-            return decay(epoch) / (epoch + 1 if vq_decays else 1)  # × (γ/e) / (γ/1)
-
-        def cls_factor(epoch: int) -> float:
-            return decay(epoch) * ((epoch + 1) / t.epochs if cls_ramps else 1)  # × (e/γ) / (E/γ)
-
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, [vq_factor, cls_factor])
+        opt = torch.optim.Adam(groups, lr=self.cfg.train.lr)
+        cfg = self.cfg
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, [lambda e: lr_factors(cfg, e)[0], lambda e: lr_factors(cfg, e)[1]])
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
     # --- exact resumption -------------------------------------------------------------------
@@ -226,6 +239,16 @@ class EGGestureModule(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self._pending_rng = checkpoint.get("eggesture_rng")
+
+
+def spearman(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Spearman rank correlation of two vectors (average ranks for ties; 0 when constant)."""
+    from scipy.stats import spearmanr
+
+    if a.numel() < 2:
+        return torch.zeros((), dtype=torch.float64)
+    r = spearmanr(a.double().cpu().numpy(), b.double().cpu().numpy()).statistic
+    return torch.tensor(0.0 if not math.isfinite(r) else float(r), dtype=torch.float64)
 
 
 def _entropy(p: torch.Tensor) -> torch.Tensor:
