@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "(EGGesture vs the vanilla baseline), reweighting "
                     "(Table 3), reweight (Table 4), joint-gumbel (Table 5), text-encoder (Table 6), "
                     "architecture (Table 7), codebook-size (Figs. 2 and 7). Writes OUT/TABLE.md and "
-                    "OUT/TABLE.json (mean and 95 %% interval over seeds — bootstrap over the "
+                    "OUT/TABLE.json (mean and 95 % interval over seeds — bootstrap over the "
                     "held-out events for recall and precision — with the paper's numbers in "
                     "adjacent columns) and, for codebook-size, a plot. Interrupted ablations "
                     "continue where they stopped when run again with the same arguments.",
