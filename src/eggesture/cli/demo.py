@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "train EGGesture and the vanilla VQ-VAE baseline with the same budget, "
                     "evaluate both on the held-out split (val + test) with 95% intervals, render "
                     "a preview video and write DIR/report.md, DIR/results.json and plots. No "
-                    "download, no GPU needed (one is used when present). Re-running reuses the corpus and finished trainings.",
+                    "download, no GPU needed (one is used when present). Re-running reuses the "
+                    "corpus and finished trainings.",
     )
     p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
     p.add_argument("--minutes", type=float, default=None,
