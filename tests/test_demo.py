@@ -53,7 +53,10 @@ def test_report_shows_the_measured_numbers_and_the_papers_row(demo):
     report = (out / "report.md").read_text()
     for m, label in (("eggesture", "EGGesture"), ("vanilla", "vanilla VQ-VAE")):
         r = summary["methods"][m]
-        assert f"| {label} | {r['fgd']:.3f} | {r['beat_alignment']:.4f} |" in report
+        assert (f"| {label} | {r['fgd']:.3f} | {r['oracle']['fgd']:.3f} | "
+                f"{r['beat_alignment']:.4f} |") in report
+        sr = r["semantic_recall"]
+        assert f"| {sr['tail']:.3f} [{sr['intervals']['tail']['low']:.2f}, " in report
     assert "| EGGesture (paper, BEAT) | 5.74 | 0.4117 | 617.2 |" in report
     assert "not comparable" in report
     for name in ("codebook_usage.png", "utilization_over_training.png", "preview.mp4",

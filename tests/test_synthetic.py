@@ -91,7 +91,9 @@ def test_corpus_json_counts_match_the_files(corpus, meta):
     assert {k: {s: v[s] for s in ("train", "val", "test")} for k, v in counts.items()} == from_files
     assert all(v["train"] >= 1 for v in counts.values())  # every class is in training
     assert meta["settings"] == {"minutes": 1.5, "seed": 2, "classes": 24, "zipf": 1.1,
-                                "speakers": 2}
+                                "speakers": 2, "held_out": 0.2, "min_train_events": 1}
+    held = sum(counts[c][s] for c in counts for s in ("val", "test"))
+    assert meta["held_out"]["events"] == held
     assert meta["counts"]["beats"]["total"] > meta["counts"]["semantic"]["total"]
     assert [s["handed"] for s in meta["speakers"]] == ["right", "left"]
 
@@ -297,3 +299,26 @@ def test_rebuild_over_a_previous_corpus_removes_only_its_own_stale_files(corpus,
     assert not (out / "sem" / "9_old_0_1_1.txt").exists()
     assert (out / "sem" / "user_notes.txt").read_text() == "not ours"
     assert (out / "corpus.json").read_bytes() == (corpus / "corpus.json").read_bytes()
+
+
+def test_the_benchmark_split_has_enough_held_out_and_training_events():
+    # The demo's corpus (eggesture.demo.DemoSettings): at least 150 held-out events, 60 of them
+    # of tail classes, and every class at least 8 times in training — the plan, no synthesis.
+    from eggesture.demo import DemoSettings, corpus_settings
+
+    settings = corpus_settings(DemoSettings())
+    plans = syn.plan_corpus(**{k: v for k, v in settings.items()})
+    classes = settings["classes"]
+    per = {s: np.zeros(classes, np.int64) for s in ("train", "val", "test")}
+    for p in plans:
+        np.add.at(per[p.split], list(p.slots), 1)
+    summary = syn._held_out_summary(per, syn.GESTURES[:classes])
+    assert summary["events"] >= 150 and summary["tail_events"] >= 60, summary
+    assert per["train"].min() >= settings["min_train_events"] >= 8
+    # The default split is the one before these options existed: 10 % val, 10 % test.
+    default = syn.plan_corpus(minutes=30, seed=1)
+    assert [p.split for p in default].count("test") == 3 == [p.split for p in default].count("val")
+    with pytest.raises(DataError, match="--held-out"):
+        syn.plan_corpus(minutes=5, seed=0, held_out=1.0)
+    with pytest.raises(DataError, match="--min-train-events"):
+        syn.plan_corpus(minutes=5, seed=0, min_train_events=0)
