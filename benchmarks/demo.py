@@ -9,6 +9,9 @@ minutes — and tables it with each stage's share. Without a finished run it wri
 result saying which folders it looked in.
 
 Run: ``eggesture demo --out demo_out`` once, then ``python -m benchmarks.demo --demo-dir demo_out``.
+With ``--readme README.md`` it also rewrites the README's demo section (between
+``<!-- demo:begin -->`` and ``<!-- demo:end -->``) from that run's ``results.json``, so the
+numbers there are the run's, not retyped.
 """
 
 from __future__ import annotations
@@ -50,6 +53,60 @@ def read_demo(folder: Path) -> dict | None:
     }
 
 
+BEGIN, END = "<!-- demo:begin -->", "<!-- demo:end -->"
+
+
+def readme_block(summary: dict, run_label: str) -> str:
+    """The README's demo section, generated from a demo run's ``results.json`` content."""
+    from eggesture.demo import LABELS, claim_lines, results_table
+
+    c = summary["settings"]
+    corpus = summary.get("corpus") or {}
+    held = corpus.get("held_out") or {}
+    cs = corpus.get("settings") or {}
+    stages = summary.get("stage_seconds") or {}
+    ee = summary.get("effective_epochs") or {}
+    cfg = c.get("config") or {}
+    lines = [
+        "### What the demo shows (measured)", "",
+        f"`eggesture demo` builds a {c['minutes']:g}-minute synthetic speaker whose semantic "
+        f"gestures follow a Zipf law ({cs.get('classes', '?')} classes, every class at least "
+        f"{cs.get('min_train_events', '?')} times in training), trains EGGesture and the vanilla "
+        f"VQ-VAE baseline with the same config and epochs (`synthetic.yaml`, "
+        f"{cfg.get('train', {}).get('epochs', '?')} epochs, K = "
+        f"{cfg.get('model', {}).get('codebook_size', '?')}; side by side in two processes) and "
+        f"evaluates both on the held-out sequences ({held.get('events', '?')} gesture events, "
+        f"{held.get('tail_events', '?')} of tail classes). {run_label}: "
+        f"**{summary.get('total_seconds', 0) / 60:.1f} min** of `eggesture demo` (training "
+        f"{stages.get('train', 0) / 60:.1f} min), seed {c['seed']}:", "",
+        *results_table(summary["methods"]), "",
+        "Recall and precision: the rate and its 95 % bootstrap interval over the held-out events. "
+        "Oracle FGD: the ground truth encoded and decoded by the method's VQ-VAE (no "
+        "classifier). Full-rate epochs (VQ-VAE / classifier): "
+        + "; ".join(f"{LABELS.get(m, m)} {v['vqvae']:g} / {v['classifier']:g}"
+                    for m, v in ee.items()) + ".", "",
+        "In this run:", "", *claim_lines(summary["methods"]), "",
+        "One seed decides nothing: the comparison over 3 training seeds and two corpus seeds, "
+        "with intervals, is in [docs/decisions.md](docs/decisions.md#eggesture-against-the-"
+        "baseline-3-seeds-two-corpora). The paper's numbers (Table 1, BEAT: FGD 5.74, BA "
+        "0.4117, L1Div 617.2) are on BEAT2 and not comparable with these.", "",
+        "![stills: ground truth, EGGesture, vanilla](docs/images/demo_preview_strip.png)", "",
+        "![code usage](docs/images/demo_codebook_usage.png)",
+    ]
+    return "\n".join(lines)
+
+
+def write_readme(readme: Path, summary: dict, run_label: str) -> None:
+    """Replace the demo section of ``readme`` (between the markers) with :func:`readme_block`."""
+    text = readme.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{readme}: no {BEGIN} … {END} section to replace")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{BEGIN}\n{readme_block(summary, run_label)}\n{END}{tail}",
+                      encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.demo", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -57,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="folder of a finished demo run (repeatable; default: demo_out, runs/demo)")
     p.add_argument("--out", default=None)
     p.add_argument("--name", default="demo")
+    p.add_argument("--readme", default=None,
+                   help="rewrite this README's demo section from the first run's results.json")
+    p.add_argument("--run-label", default="One run",
+                   help="how the README names the run (e.g. 'One run on a fresh clone, 2026-12-02')")
     args = p.parse_args(argv)
     dirs = [Path(d) for d in (args.demo_dir or DEFAULT_DIRS)]
     dirs = [d if d.is_absolute() else (Path.cwd() / d if (Path.cwd() / d).exists() else ROOT / d)
@@ -76,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         summary = "pending: no finished demo run (results.json with stage_seconds) in " + ", ".join(
             run.results["looked_in"])
     run.write(summary)
+    if args.readme and ok:
+        first_dir = next(iter(ok))
+        results = json.loads((Path(first_dir) / "results.json").read_text(encoding="utf-8"))
+        write_readme(Path(args.readme), results, args.run_label)
     return 0
 
 

@@ -52,7 +52,8 @@ def test_tiny_trains_on_the_real_sample(beat2_sample, tmp_path):
 
 def _logits(bundle, batch):
     with torch.no_grad():
-        return bundle.classifier(batch["audio_feats"], batch["words"], batch["seed"])
+        return bundle.classifier(batch["audio_feats"], batch["words"], batch["seed"],
+                                 codes=bundle.vqvae.quantizer.codes())
 
 
 def test_bundle_reload_gives_identical_logits(small_corpus, tmp_path):

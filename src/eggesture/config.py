@@ -112,9 +112,11 @@ class ModelConfig:
     euclidean for the vanilla one, as in TM2T). See docs/decisions.md."""
     classifier: str = "transformer"
     """Index classifier: transformer (paper) or lstm (Table 7)."""
-    tied_head: bool = False
+    tied_head: bool | str = "auto"
     """Classifier logits from the similarity of its output to the codebook, in the quantizer's
-    geometry, instead of a K-way linear layer (eggesture.models.classifier)."""
+    geometry, instead of a K-way linear layer (eggesture.models.classifier): true, false, or
+    auto — tied for the jointly trained methods, whose codes move while the classifier learns
+    (docs/decisions.md); a K-way layer for the two-phase ones (the vanilla baseline)."""
     d_model: int = 256
     """Width of the encoders and the classifier."""
     heads: int = 4
@@ -139,6 +141,8 @@ class ModelConfig:
             raise ValueError("model.codebook_size must be ≥ 2 and model.code_dim ≥ 1")
         if self.classifier not in ("transformer", "lstm"):
             raise ValueError(f"model.classifier must be transformer or lstm, got {self.classifier!r}")
+        if self.tied_head not in (True, False, "auto"):
+            raise ValueError(f"model.tied_head must be true, false or auto, got {self.tied_head!r}")
         if self.distance not in ("auto", "euclidean", "cosine"):
             raise ValueError(f"model.distance must be auto, euclidean or cosine, got {self.distance!r}")
         if not (self.text_encoder in ("learned", "minilm", "minilm-ft", "none")
@@ -197,9 +201,9 @@ class TrainConfig:
     factors as step sizes (VQ-VAE × 1/e, classifier × e/E), which starves the VQ-VAE;
     ``cls-ramp`` — the VQ-VAE constant, the classifier × e/E; ``loss`` — eq. 11 on the losses,
     as written (Adam cancels constant loss factors). See docs/decisions.md."""
-    settle: float = 0.4
+    settle: float = 0.3
     """``schedule=settle``: share of the epochs with the VQ-VAE at its full learning rate."""
-    settle_decay: float = 0.2
+    settle_decay: float = 0.15
     """``schedule=settle``: share of the epochs over which the VQ-VAE's rate then decays to 0
     (cosine); the VQ-VAE is frozen for the rest."""
     weight_source: str = "usage"

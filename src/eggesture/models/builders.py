@@ -19,6 +19,14 @@ def quantizer_distance(cfg: Config) -> str:
     return "cosine" if method_spec(cfg.train).quantizer == "entropy" else "euclidean"
 
 
+def tied_head(cfg: Config) -> bool:
+    """Whether the classifier's head is tied to the codebook (``model.tied_head``; ``auto``:
+    for the jointly trained methods)."""
+    if cfg.model.tied_head == "auto":
+        return method_spec(cfg.train).joint
+    return bool(cfg.model.tied_head)
+
+
 def build_quantizer(cfg: Config) -> VectorQuantizer:
     spec, m = method_spec(cfg.train), cfg.model
     distance = quantizer_distance(cfg)
@@ -57,5 +65,5 @@ def build_classifier(cfg: Config, vocab: list[str], n_audio_features: int) -> In
         seed_tokens=d.seed_frames // DOWNSAMPLE, audio_encoder=audio,
         text_encoder=build_text_encoder(cfg, vocab), d_model=m.d_model, heads=m.heads,
         layers=m.decoder_layers, dropout=m.dropout, text_dropout=m.text_dropout, arch=m.classifier,
-        tied_head=m.tied_head, code_dim=m.code_dim, distance=quantizer_distance(cfg),
+        tied_head=tied_head(cfg), code_dim=m.code_dim, distance=quantizer_distance(cfg),
     )
