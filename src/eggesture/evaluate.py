@@ -378,25 +378,32 @@ def evaluate(
 
 
 def markdown_table(results: dict) -> str:
-    """The results as a markdown table, with the ground-truth reference row."""
+    """The results as a markdown table, with the oracle and ground-truth reference rows."""
     def f(v, d=3):
         return "–" if v is None else f"{v:.{d}f}"
 
     def rec(r, key):
-        return "–" if not r or r.get(key) is None else f"{r[key]:.3f}"
+        if not r or r.get(key) is None:
+            return "–"
+        iv = (r.get("intervals") or {}).get(key) or {}
+        if iv.get("low") is None:
+            return f"{r[key]:.3f}"
+        return f"{r[key]:.3f} [{iv['low']:.2f}, {iv['high']:.2f}]"
 
-    gt = results["ground_truth"]
-    head = ("| | FGD ↓ | BA ↑ | BA (EMAGE) ↑ | L1Div ↑ | utilisation | perplexity | recall all | "
-            "recall head | recall tail | gesture precision |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|\n")
+    def recs(r):
+        return " | ".join(rec(r, k) for k in ("all", "head", "tail", "precision"))
+
+    gt, orc = results["ground_truth"], results.get("oracle") or {}
+    head = ("| | FGD ↓ | BA ↑ | BA (EMAGE) ↑ | L1Div ↑ | utilisation | perplexity | token accuracy | "
+            "recall all | recall head | recall tail | gesture precision |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     row = (f"| {results['method']} | {f(results['fgd'])} | {f(results['beat_alignment'], 4)} | "
            f"{f(results['beat_alignment_emage'], 4)} | {f(results['l1_diversity'])} | "
            f"{f(results['codebook_utilization'])} | {f(results['perplexity'], 1)} | "
-           f"{rec(results['semantic_recall'], 'all')} | {rec(results['semantic_recall'], 'head')} | "
-           f"{rec(results['semantic_recall'], 'tail')} | "
-           f"{rec(results['semantic_recall'], 'precision')} |\n")
-    ref = (f"| ground truth | {f(gt['fgd'])} | {f(gt['beat_alignment'], 4)} | "
-           f"{f(gt['beat_alignment_emage'], 4)} | {f(gt['l1_diversity'])} | – | – | "
-           f"{rec(gt['semantic_recall'], 'all')} | {rec(gt['semantic_recall'], 'head')} | "
-           f"{rec(gt['semantic_recall'], 'tail')} | {rec(gt['semantic_recall'], 'precision')} |\n")
-    return head + row + ref
+           f"{f(results.get('classifier_token_accuracy'))} | {recs(results['semantic_recall'])} |\n")
+    oracle = (f"| oracle (its VQ-VAE decoding the ground truth's codes) | {f(orc.get('fgd'))} | – | – | "
+              f"{f(orc.get('l1_diversity'))} | – | – | – | {recs(orc.get('semantic_recall'))} |\n")
+    ref = (f"| ground truth | {f(gt['fgd'])} (definition) | {f(gt['beat_alignment'], 4)} | "
+           f"{f(gt['beat_alignment_emage'], 4)} | {f(gt['l1_diversity'])} | – | – | – | "
+           f"{recs(gt['semantic_recall'])} |\n")
+    return head + row + oracle + ref
