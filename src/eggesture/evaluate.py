@@ -358,7 +358,14 @@ def evaluate(
             "codebook_utilization": "fraction of the K codes used",
             "perplexity": "codes (exp of the entropy of code usage)",
             "semantic_recall": "fraction of ground-truth gesture events (precision: fraction of "
-                               "detected gestures)",
+                               "detected gestures); intervals: 95 % percentile bootstrap over "
+                               "events (precision: over detections)",
+            "oracle": "as the generated motion's (FGD, L1 diversity, recall)",
+            "classifier_token_accuracy": "fraction of generated tokens equal to the VQ-VAE's "
+                                         "codes of the ground truth",
+            "quantizer_geometry": "norms of the encoder's latents and of the codes the decoder "
+                                  "receives; cosine between them; ‖z − ẑ‖ / ‖z‖ in the "
+                                  "quantizer's geometry",
         },
         "protocol": {
             "fps": fps, "window": length, "fgd_window_stride": stride,

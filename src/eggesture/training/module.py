@@ -46,6 +46,7 @@ class EGGestureModule(L.LightningModule):
         k = cfg.model.codebook_size
         self._stats = {n: torch.zeros(k, dtype=torch.long) for n in ("count", "pred", "correct", "top5")}
         self._soft = torch.zeros(k, dtype=torch.float64)  # Σ over batches of p̄ (soft usage)
+        self._last_weights: torch.Tensor | None = None  # eq. 10's weights of the last batch
         self._pending_rng = None
 
     # --- phases -----------------------------------------------------------------------------
@@ -81,8 +82,8 @@ class EGGestureModule(L.LightningModule):
             out["commit"] = vq.quant.losses["commit"]
             out["entropy"] = vq.quant.losses["entropy"]
             targets = vq.quant.indices.detach()
-            soft = vq.quant.probs if self.cfg.train.weight_source == "soft" else vq.quant.usage
-            probs = soft.detach()
+            probs = (vq.quant.probs if self.cfg.train.weight_source == "soft"
+                     else vq.quant.usage).detach()
             out["perplexity_batch"] = vq.quant.perplexity
             if vq.quant.batch_soft_usage is not None:
                 out["soft_usage"] = vq.quant.batch_soft_usage
@@ -175,10 +176,11 @@ class EGGestureModule(L.LightningModule):
             ps = soft / soft.sum()
             logs["codebook/soft_perplexity"] = _entropy(ps).exp()
             logs["codebook/soft_hard_rank_corr"] = spearman(ps, freq)
-        weights = getattr(self, "_last_weights", None)
+        weights = self._last_weights
         if weights is not None and count.sum() > 0:
-            # Eq. 10's weights must follow the real code frequencies: their span over the codes
-            # that were targets, and their rank correlation with 1/frequency.
+            # Eq. 10's weights (as the epoch's last batch used them) must follow the real code
+            # frequencies: their span over the codes that were targets, and their rank
+            # correlation with 1/frequency.
             w, live = weights.double().cpu(), count > 0
             logs["weights/min"], logs["weights/max"] = w[live].min(), w[live].max()
             logs["weights/rank_corr_inverse_freq"] = spearman(w[live], 1.0 / freq[live])
