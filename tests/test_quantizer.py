@@ -137,12 +137,17 @@ def test_commitment_loss_formula():
     assert vq.codebook.grad[3].abs().sum() == 0  # unused codes get no commitment gradient
 
 
-def test_gumbel_off_is_softmax_and_eval_has_no_noise():
+@pytest.mark.parametrize("distance", ["cosine", "euclidean"])
+def test_gumbel_off_is_softmax_and_eval_has_no_noise(distance):
     torch.manual_seed(1)
-    vq = EntropyGuidedQuantizer(codebook_size=10, dim=4, sim_temperature=0.2, tau=0.5, gumbel=True)
+    vq = EntropyGuidedQuantizer(codebook_size=10, dim=4, sim_temperature=0.2, tau=0.5, gumbel=True,
+                                distance=distance)
     flat = torch.randn(7, 4)
-    cos = F.normalize(flat, dim=-1) @ F.normalize(vq.codebook, dim=-1).T
-    expected = torch.softmax(cos / 0.2 / 0.5, dim=-1)
+    if distance == "cosine":
+        s = F.normalize(flat, dim=-1) @ F.normalize(vq.codebook, dim=-1).T
+    else:  # −‖z − e‖²
+        s = -torch.cdist(flat, vq.codebook) ** 2
+    expected = torch.softmax(s / 0.2 / 0.5, dim=-1)
     torch.testing.assert_close(vq.soft_assign(flat, noise=False), expected)
     noisy = vq.soft_assign(flat, noise=True)
     assert not torch.allclose(noisy, expected)
@@ -246,7 +251,7 @@ def _train_toy(quantizer, steps=300, seed=0):
     return out.utilization.item(), out.perplexity.item()
 
 
-@pytest.mark.parametrize("distance", ["cosine"])
+@pytest.mark.parametrize("distance", ["cosine", "euclidean"])
 def test_entropy_guided_uses_the_codebook_more_evenly_on_skewed_data(distance):
     # Each with the geometry `model.distance=auto` gives it (docs/decisions.md).
     u_v, p_v = _train_toy(VectorQuantizer(codebook_size=64, dim=8, distance="euclidean"))

@@ -102,14 +102,16 @@ class ModelConfig:
     """β of the commitment loss (eq. 4)."""
     alpha: float = 0.95
     """α of the moving average of code probabilities (eq. 8)."""
-    sim_temperature: float = 0.1
-    """t: cosine logits are s / t (DESIGN §3)."""
+    sim_temperature: float | None = None
+    """t: the entropy's similarity logits are s / t (DESIGN §3); None: 1.0 for the Euclidean
+    geometry (s = −‖z − e‖²), 0.1 for the cosine one (s = cos(z, e))."""
     tau: float = 1.0
     """τ: Gumbel-softmax temperature (eq. 6)."""
     distance: str = "auto"
-    """Nearest-code distance: euclidean, cosine, or auto (cosine for the entropy-guided
-    quantizer, so its hard codes follow the cosine similarities its entropy is computed from;
-    euclidean for the vanilla one, as in TM2T). See docs/decisions.md."""
+    """The quantizer's geometry, used for the lookup, the decoder's input, the commitment loss
+    and the entropy alike: euclidean, cosine (unit latents and codes), or auto — Euclidean for
+    both quantizers (measured best for EGGesture on the benchmark; TM2T's for the vanilla
+    baseline). See docs/decisions.md."""
     classifier: str = "transformer"
     """Index classifier: transformer (paper) or lstm (Table 7)."""
     tied_head: bool | str = "auto"
@@ -164,7 +166,7 @@ class ModelConfig:
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
         for name in ("sim_temperature", "tau"):
-            if getattr(self, name) <= 0:
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ValueError(f"model.{name} must be positive, got {getattr(self, name)}")
         if self.beta < 0:
             raise ValueError(f"model.beta must be ≥ 0, got {self.beta}")
@@ -201,9 +203,9 @@ class TrainConfig:
     factors as step sizes (VQ-VAE × 1/e, classifier × e/E), which starves the VQ-VAE;
     ``cls-ramp`` — the VQ-VAE constant, the classifier × e/E; ``loss`` — eq. 11 on the losses,
     as written (Adam cancels constant loss factors). See docs/decisions.md."""
-    settle: float = 0.3
+    settle: float = 0.4
     """``schedule=settle``: share of the epochs with the VQ-VAE at its full learning rate."""
-    settle_decay: float = 0.15
+    settle_decay: float = 0.1
     """``schedule=settle``: share of the epochs over which the VQ-VAE's rate then decays to 0
     (cosine); the VQ-VAE is frozen for the rest."""
     weight_source: str = "usage"

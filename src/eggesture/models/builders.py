@@ -12,11 +12,17 @@ from .vqvae import DOWNSAMPLE, MotionVQVAE
 
 
 def quantizer_distance(cfg: Config) -> str:
-    """The quantizer geometry of a config (``model.distance``; ``auto``: cosine for the
-    entropy-guided quantizer, Euclidean for the vanilla one, as in TM2T)."""
-    if cfg.model.distance != "auto":
-        return cfg.model.distance
-    return "cosine" if method_spec(cfg.train).quantizer == "entropy" else "euclidean"
+    """The quantizer geometry of a config (``model.distance``; ``auto``: Euclidean for both
+    quantizers — measured best for EGGesture, docs/decisions.md; TM2T's for the baseline)."""
+    return "euclidean" if cfg.model.distance == "auto" else cfg.model.distance
+
+
+def sim_temperature(cfg: Config) -> float:
+    """The entropy's similarity temperature t (``model.sim_temperature``; None: 1.0 for the
+    Euclidean geometry, 0.1 for the cosine one)."""
+    if cfg.model.sim_temperature is not None:
+        return cfg.model.sim_temperature
+    return 0.1 if quantizer_distance(cfg) == "cosine" else 1.0
 
 
 def tied_head(cfg: Config) -> bool:
@@ -34,7 +40,7 @@ def build_quantizer(cfg: Config) -> VectorQuantizer:
                   distance=distance)
     if spec.quantizer == "vanilla":
         return VectorQuantizer(**common)
-    return EntropyGuidedQuantizer(**common, sim_temperature=m.sim_temperature, tau=m.tau,
+    return EntropyGuidedQuantizer(**common, sim_temperature=sim_temperature(cfg), tau=m.tau,
                                   gumbel=spec.gumbel)
 
 

@@ -198,7 +198,8 @@ class VectorQuantizer(nn.Module):
 class EntropyGuidedQuantizer(VectorQuantizer):
     """EGGesture's quantizer: vanilla VQ plus the differentiable codebook-entropy loss.
 
-    ``sim_temperature`` is t (similarity logits ``s / t``), ``tau`` the Gumbel-softmax
+    ``sim_temperature`` is t (similarity logits ``s / t``; 1.0 suits the Euclidean
+    ``s = −‖z − e‖²`` of latents of unit scale, 0.1 the cosine), ``tau`` the Gumbel-softmax
     temperature, ``alpha`` the moving-average factor of eq. 8, ``gumbel=False`` the
     plain-softmax ablation. The hard code is the argmax of the same similarities the soft
     assignment is computed from. When the (tokens × K) similarity matrix exceeds
@@ -207,8 +208,8 @@ class EntropyGuidedQuantizer(VectorQuantizer):
     """
 
     def __init__(self, *, codebook_size: int = 512, dim: int = 256, beta: float = 0.1,
-                 alpha: float = 0.95, sim_temperature: float = 0.1, tau: float = 1.0,
-                 gumbel: bool = True, distance: str = "cosine", chunk_elements: int = 1 << 25):
+                 alpha: float = 0.95, sim_temperature: float = 1.0, tau: float = 1.0,
+                 gumbel: bool = True, distance: str = "euclidean", chunk_elements: int = 1 << 25):
         super().__init__(codebook_size=codebook_size, dim=dim, beta=beta, alpha=alpha,
                          distance=distance, chunk_elements=chunk_elements)
         if sim_temperature <= 0 or tau <= 0:
