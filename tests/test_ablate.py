@@ -49,7 +49,8 @@ def test_each_table_has_its_rows_and_columns(corpus, tmp_path, table):
         assert r["fgd"]["std"] is None  # one seed: no spread, not a made-up 0
     md = (tmp_path / f"{table}.md").read_text()
     header = next(line for line in md.splitlines() if line.startswith("| row"))
-    assert header.count("|") - 1 == 1 + len(METRICS) + 3  # row + metrics + 3 paper columns
+    # row + metrics + 3 paper columns + training time + full-rate epochs
+    assert header.count("|") - 1 == 1 + len(METRICS) + 3 + 2
     for name in expected:
         assert f"| {name} |" in md
     assert json.loads((tmp_path / f"{table}.json").read_text())["table"] == table
@@ -89,16 +90,30 @@ def test_an_interrupted_ablation_continues(corpus, tmp_path, monkeypatch):
 
 
 def test_mean_and_sample_std_over_seeds_and_one_seed_without_spread():
-    from eggesture.ablate import _mean_std, table_markdown
+    from eggesture.ablate import _cell_stats, _mean_std, table_markdown
 
     assert _mean_std([1.0, 3.0]) == (2.0, pytest.approx(2 ** 0.5))  # sample std (n − 1)
     assert _mean_std([5.0, None, float("nan")]) == (5.0, None)
     assert _mean_std([]) == (None, None)
     row = {"name": "r", "paper": {}, **{k: {"mean": None, "std": None} for k in METRICS}}
-    row["fgd"] = {"mean": 2.0, "std": 2 ** 0.5}
+    # Two seeds: the mean ± the half-width of the 95 % t interval, t_{0.975,1} · s / √2 = 12.706.
+    row["fgd"] = _cell_stats("fgd", [{"fgd": 1.0}, {"fgd": 3.0}], [{}, {}])
+    assert row["fgd"]["std"] == pytest.approx(2 ** 0.5)
     summary = {"title": "T", "data": "d", "config": "c", "budget": 1.0, "seeds": 2, "rows": [row]}
-    assert "| r | 2.000 ± 1.414 |" in table_markdown(summary)
-    row["fgd"] = {"mean": 2.0, "std": None}
+    assert "| r | 2.000 ± 12.706 |" in table_markdown(summary)
+    row["fgd"] = _cell_stats("fgd", [{"fgd": 2.0}], [{}])
     summary["seeds"] = 1
     md = table_markdown(summary)
     assert "| r | 2.000 |" in md and "one seed" in md and "±" not in md.split("| r |")[1]
+
+
+def test_recall_cells_are_bootstrap_intervals_over_the_events_of_every_seed():
+    from eggesture.ablate import _cell_stats
+
+    runs = [{"semantic_recall": {"outcomes": {"recalled": [1, 0, 1, 1], "group": ["head", "tail",
+                                                                               "tail", "head"],
+                                              "detection_correct": [1, 0]}}}] * 3
+    per_seed = [{"tail_recall": 0.5}] * 3
+    cell = _cell_stats("tail_recall", per_seed, runs)
+    assert cell["mean"] == 0.5 and "bootstrap" in cell["interval"]
+    assert 0 <= cell["low"] <= 0.5 <= cell["high"] <= 1
