@@ -86,9 +86,9 @@ def readme_block(summary: dict, run_label: str) -> str:
         + "; ".join(f"{LABELS.get(m, m)} {v['vqvae']:g} / {v['classifier']:g}"
                     for m, v in ee.items()) + ".", "",
         "In this run:", "", *claim_lines(summary["methods"]), "",
-        "One seed decides nothing: the comparison over 3 training seeds and two corpus seeds, "
+        "One seed decides nothing: the comparison over 3 training seeds and three corpus seeds, "
         "with intervals, is in [docs/decisions.md](docs/decisions.md#eggesture-against-the-"
-        "baseline-3-seeds-two-corpora). The paper's numbers (Table 1, BEAT: FGD 5.74, BA "
+        "baseline-3-seeds-three-corpora). The paper's numbers (Table 1, BEAT: FGD 5.74, BA "
         "0.4117, L1Div 617.2) are on BEAT2 and not comparable with these.", "",
         "![stills: ground truth, EGGesture, vanilla](docs/images/demo_preview_strip.png)", "",
         "![code usage](docs/images/demo_codebook_usage.png)",
