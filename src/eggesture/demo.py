@@ -37,7 +37,7 @@ EVAL_SPLITS = ["val", "test"]
 LABELS = {"eggesture": "EGGesture", "vanilla": "vanilla VQ-VAE"}
 
 #: Rough seconds of each stage per corpus minute on 2 CPU cores (measured; used for estimates).
-STAGE_COST = {"corpus": 0.9, "train": 52.0, "evaluate": 4.6, "video": 0.9, "report": 0.3}
+STAGE_COST = {"corpus": 0.5, "train": 25.0, "evaluate": 1.8, "video": 0.7, "report": 0.1}
 STAGE_TITLES = {
     "corpus": "building the synthetic corpus",
     "train": "training EGGesture, the vanilla baseline and the evaluation nets",
