@@ -406,19 +406,11 @@ def _f(v, digits=3) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
 
-def _rate(sr: dict | None, key: str) -> str:
-    """A rate with its 95 % bootstrap interval over events: ``0.615 [0.54, 0.69]``."""
-    if not sr or sr.get(key) is None:
-        return "–"
-    iv = (sr.get("intervals") or {}).get(key) or {}
-    if iv.get("low") is None:
-        return f"{sr[key]:.3f}"
-    return f"{sr[key]:.3f} [{iv['low']:.2f}, {iv['high']:.2f}]"
-
-
 def results_table(results: dict) -> list[str]:
     """The demo's table (markdown lines): one row per method of ``results`` (evaluation
     results), then the ground truth."""
+    from .metrics.recall import format_rate as _rate
+
     lines = ["| method | FGD ↓ | oracle FGD ↓ | BA ↑ | L1Div ↑ | codebook utilisation | "
              "perplexity | token accuracy | recall all | recall head | recall tail | "
              "gesture precision |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]

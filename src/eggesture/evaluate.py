@@ -389,16 +389,10 @@ def markdown_table(results: dict) -> str:
     def f(v, d=3):
         return "–" if v is None else f"{v:.{d}f}"
 
-    def rec(r, key):
-        if not r or r.get(key) is None:
-            return "–"
-        iv = (r.get("intervals") or {}).get(key) or {}
-        if iv.get("low") is None:
-            return f"{r[key]:.3f}"
-        return f"{r[key]:.3f} [{iv['low']:.2f}, {iv['high']:.2f}]"
+    from .metrics.recall import format_rate
 
     def recs(r):
-        return " | ".join(rec(r, k) for k in ("all", "head", "tail", "precision"))
+        return " | ".join(format_rate(r, k) for k in ("all", "head", "tail", "precision"))
 
     gt, orc = results["ground_truth"], results.get("oracle") or {}
     head = ("| | FGD ↓ | BA ↑ | BA (EMAGE) ↑ | L1Div ↑ | utilisation | perplexity | token accuracy | "

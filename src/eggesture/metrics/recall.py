@@ -143,6 +143,17 @@ def outcome_vectors(outcomes: dict[str, list]) -> dict[str, np.ndarray]:
             "precision": np.asarray(outcomes.get("detection_correct", []), dtype=np.float64)}
 
 
+def format_rate(result: dict | None, key: str) -> str:
+    """``result[key]`` (a :class:`SemanticRecall` as a dict) with its 95 % interval, for
+    tables: ``0.615 [0.54, 0.69]``; ``–`` when missing."""
+    if not result or result.get(key) is None:
+        return "–"
+    iv = (result.get("intervals") or {}).get(key) or {}
+    if iv.get("low") is None:
+        return f"{result[key]:.3f}"
+    return f"{result[key]:.3f} [{iv['low']:.2f}, {iv['high']:.2f}]"
+
+
 def recall_intervals(runs: list[dict[str, list]]) -> dict[str, dict]:
     """Bootstrap intervals of recall (all, head, tail: over the events shared by the runs) and
     precision (over each run's detections) for the ``outcomes`` of one or more runs."""
