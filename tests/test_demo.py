@@ -95,3 +95,21 @@ def test_an_error_in_a_worker_process_reaches_the_parent_as_itself(tmp_path):
     with pytest.raises(DataError) as e:
         run_jobs({"eggesture": (_train_job, cfg)})
     assert e.value.file == str(tmp_path / "missing")
+
+
+def test_the_readme_section_is_generated_from_the_run(demo, tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.demo import write_readme
+
+    out, summary = demo
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\nbefore\n<!-- demo:begin -->\nold numbers\n<!-- demo:end -->\nafter\n")
+    write_readme(readme, json.loads((out / "results.json").read_text()), "A test run")
+    text = readme.read_text()
+    eg = summary["methods"]["eggesture"]
+    assert "old numbers" not in text and text.startswith("# x\n\nbefore\n") and text.endswith("after\n")
+    assert f"| EGGesture | {eg['fgd']:.3f} | {eg['oracle']['fgd']:.3f} |" in text
+    assert "A test run: **" in text and "* Codebook utilisation, EGGesture vs vanilla:" in text
