@@ -134,16 +134,15 @@ def data_timing(cfg, batch: int, reps: int = 3) -> dict | None:
         return None
     from torch.utils.data import default_collate
 
-    from eggesture.data.windows import prepare
+    from eggesture.data.windows import WindowSettings, prepare
     from eggesture.training.data import WindowDataset
-    from eggesture.training.train import window_settings
 
     with tempfile.TemporaryDirectory() as cache:
         old = os.environ.get("EGGESTURE_CACHE")
         os.environ["EGGESTURE_CACHE"] = cache
         try:
             t = time.perf_counter()
-            data = prepare(BEAT2_SAMPLE, window_settings(cfg), train_splits=("test",))
+            data = prepare(BEAT2_SAMPLE, WindowSettings.from_config(cfg), train_splits=("test",))
             prep = time.perf_counter() - t
             ds = WindowDataset(data, ["test"])
             n = len(ds)

@@ -338,14 +338,13 @@ def _convert(value, typ, where: str):
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         if value is None and type(None) in args:
             return None
-        errors = []
         for a in args:
             if a is type(None):
                 continue
             try:
                 return _convert(value, a, where)
-            except ValueError as e:
-                errors.append(str(e))
+            except ValueError:
+                pass
         raise ValueError(f"{where}: {value!r} is not a valid {typ}")
     if origin is list:
         if not isinstance(value, (list, tuple)):

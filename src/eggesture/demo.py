@@ -25,10 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .ablate import FULL as PAPER_FULL
 from .io import write_json, write_text
-
-#: The paper's Table 1, BEAT column (EGGesture row): their numbers, on BEAT2 speaker 2.
-PAPER_TABLE1_BEAT = {"fgd": 5.74, "beat_alignment": 0.4117, "l1_diversity": 617.2}
 
 METHODS = ("eggesture", "vanilla")
 #: Held-out splits the demo evaluates on: the corpus's val and test sequences (nothing is
@@ -120,12 +118,11 @@ def run_demo(settings: DemoSettings) -> dict:
     """Run every stage; returns the content of ``results.json``."""
     from .config import load_config
     from .data.synthetic import synthesize_corpus
-    from .data.windows import prepare
+    from .data.windows import WindowSettings, prepare
     from .evaluate import evaluate
     from .evaluation.feature_ae import load_feature_extractor
     from .evaluation.recognizer import load_recognizer, recall_on_ground_truth
     from .training.schedule import effective_epochs
-    from .training.train import window_settings
 
     out = settings.out
     out.mkdir(parents=True, exist_ok=True)
@@ -154,7 +151,7 @@ def run_demo(settings: DemoSettings) -> dict:
 
     cfg = config("eggesture")
     d = cfg.data
-    data = prepare(corpus, window_settings(cfg), train_splits=tuple(cfg.data.train_splits))
+    data = prepare(corpus, WindowSettings.from_config(cfg), train_splits=tuple(cfg.data.train_splits))
     t = prog.start("train")
     jobs = {m: (_train_job, config(m)) for m in METHODS}
     # The FGD autoencoder and the gesture recogniser; queued after the trainings, so on two
@@ -193,7 +190,7 @@ def run_demo(settings: DemoSettings) -> dict:
         "recognizer_ground_truth_recall": {"all": rec_gt.all, "head": rec_gt.head,
                                            "tail": rec_gt.tail},
         "methods": {m: _strip(results[m]) for m in METHODS},
-        "paper_table1_beat": PAPER_TABLE1_BEAT,
+        "paper_table1_beat": PAPER_FULL,
         "stage_seconds": prog.seconds,
         "train_seconds": train_seconds,
         "video": str(video.relative_to(out)) if video else None,
@@ -251,7 +248,7 @@ def _eval_nets_job(args, threads: int | None, progress_file: str | None):
     saved with the dataset, where evaluation finds them); returns None and the seconds."""
     import torch
 
-    from .data.windows import prepare
+    from .data.windows import WindowSettings, prepare
     from .errors import DataError
     from .evaluation.feature_ae import FeatureAETraining, load_feature_extractor, train_feature_ae
     from .evaluation.recognizer import (
@@ -260,14 +257,13 @@ def _eval_nets_job(args, threads: int | None, progress_file: str | None):
         load_recognizer,
         train_recognizer,
     )
-    from .training.train import window_settings
 
     corpus, cfg, fgd_epochs, recognizer_steps = args
     t = time.perf_counter()
     if threads:
         torch.set_num_threads(threads)
     d = cfg.data
-    data = prepare(corpus, window_settings(cfg), train_splits=tuple(d.train_splits))
+    data = prepare(corpus, WindowSettings.from_config(cfg), train_splits=tuple(d.train_splits))
     try:
         load_feature_extractor(corpus, d.joint_set, d.fps, d.length)
     except DataError:
@@ -371,7 +367,7 @@ def render_preview(runs: dict, corpus: Path, data, out: Path, seconds: float):
                    "ground truth"))
     for m in METHODS:
         bundle = load_bundle(runs[m].bundle)
-        res = [r for r in generate_split(bundle, data, ["test"]) if r.id == seq_id][0]
+        res = generate_split(bundle, data, ["test"], only=[i])[0]
         panels.append((root_relative(_positions(res.gen6d[:n], data.joint_names, fps, 15)),
                        list(SMPLX_PARENTS), LABELS[m]))
     wav = corpus / "wave16k" / f"{seq_id}.wav"

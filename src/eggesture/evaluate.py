@@ -31,7 +31,9 @@ import torch
 from .bundle import Bundle, load_bundle
 from .data.motion import SMPLX_JOINT_NAMES, axis_angle_to_6d, sixd_to_axis_angle
 from .data.transcript import Word
+from .data.wav import AUDIO_SR
 from .errors import DataError
+from .models.vqvae import DOWNSAMPLE
 
 #: Where BEAT2 keeps its per-joint mean speeds (the EMAGE beat metric's normalisers).
 MEAN_VEL_FILE = Path("weights") / "mean_vel_smplxflame_30.npy"
@@ -73,12 +75,14 @@ def _smplx_poses(six: np.ndarray, joint_names: list[str]) -> np.ndarray | None:
 
 
 def generate_split(bundle: Bundle, data, split: list[str],
-                   progress: Callable[[int, int, str], None] | None = None) -> list[SequenceResult]:
-    """Generate every sequence of ``split`` of prepared ``data`` (ground-truth seeded)."""
+                   progress: Callable[[int, int, str], None] | None = None,
+                   only: list[int] | None = None) -> list[SequenceResult]:
+    """Generate every sequence of ``split`` of prepared ``data`` (ground-truth seeded), or only
+    the sequence indices ``only`` of it."""
     from .generation import generate_motion
 
     out = []
-    seqs = data.sequence_indices(split)
+    seqs = [i for i in data.sequence_indices(split) if only is None or i in only]
     for n, i in enumerate(seqs, start=1):
         s = data.sequence(i)
         real = np.asarray(s["motion"], dtype=np.float32)  # (T, J, 6)
@@ -115,8 +119,6 @@ def _positions(six: np.ndarray, joint_names: list[str], fps: float, out_fps: flo
 def oracle_codes(bundle: Bundle, real6d: np.ndarray) -> torch.Tensor:
     """The VQ-VAE's codes ``(1, ⌈T/4⌉)`` of ground truth ``(T, J, 6)``, coded as a whole (the
     networks are convolutional), padded to a multiple of 4 with its last frame."""
-    from .models.vqvae import DOWNSAMPLE
-
     t = len(real6d)
     x = bundle.norm.normalize(real6d.reshape(t, -1)).astype(np.float32)
     pad = (-t) % DOWNSAMPLE
@@ -203,20 +205,20 @@ def evaluate(
     train_missing: bool = True, progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Evaluate a bundle on a dataset split; returns the results dict (see module docstring)."""
-    from .data.windows import prepare
+    from .data.windows import WindowSettings, prepare
     from .evaluation import recognizer as R
     from .evaluation.feature_ae import load_feature_extractor, train_feature_ae
     from .metrics.beat import audio_onsets, beat_alignment, beat_alignment_emage, emage_audio_onsets
     from .metrics.codebook import codebook_stats
     from .metrics.diversity import l1_diversity, l1_diversity_per_sequence
     from .metrics.fgd import frechet_distance
-    from .training.train import window_settings
 
     say = progress or (lambda msg: None)
     bundle = checkpoint if isinstance(checkpoint, Bundle) else load_bundle(checkpoint)
     cfg = bundle.cfg
     split = list(split or cfg.data.test_splits)
-    data = prepare(data_root, window_settings(cfg), train_splits=tuple(cfg.data.train_splits))
+    data = prepare(data_root, WindowSettings.from_config(cfg),
+                   train_splits=tuple(cfg.data.train_splits))
     if list(data.joint_names) != bundle.joint_names:
         raise DataError(data_root, "the dataset's joints differ from the model's "
                                    f"({len(data.joint_names)} vs {len(bundle.joint_names)})")
@@ -246,7 +248,7 @@ def evaluate(
     if len(real_w) >= 2:
         f_real, f_gen = fx.features(real_w), fx.features(gen_w)
         fgd = frechet_distance(f_real, f_gen)
-        gt_fgd = frechet_distance(f_real, f_real)
+        gt_fgd = 0.0  # the definition: the real windows against themselves
         oracle_fgd = frechet_distance(f_real, fx.features(_windows(oracle, length, stride)))
 
     # Beat alignment (eq. 13 at the model fps; EMAGE protocol at 30 fps) — SMPL-X skeletons.
@@ -257,9 +259,9 @@ def evaluate(
                                   if smplx else (None, None))
     ba_protocol = ba_e_protocol = None
     for r in results:
-        onsets = audio_onsets(r.wave, 16000)
-        dur = r.wave.size / 16000
-        onsets_e = emage_audio_onsets(r.wave, 16000, dur)
+        onsets = audio_onsets(r.wave, AUDIO_SR)
+        dur = r.wave.size / AUDIO_SR
+        onsets_e = emage_audio_onsets(r.wave, AUDIO_SR, dur)
         for key, six in (("generated", r.gen6d), ("ground_truth", r.real6d)):
             if not smplx:
                 continue
@@ -338,7 +340,8 @@ def evaluate(
                 k: oracle_recall[k] for k in ("all", "head", "tail", "precision", "intervals")},
             "what": "ground truth encoded and decoded by the VQ-VAE (no classifier)"},
         "quantizer_geometry": quantizer_geometry(bundle, real),
-        "classifier_token_accuracy": token_accuracy(results, codes_gt, cfg.data.seed_frames // 4),
+        "classifier_token_accuracy": token_accuracy(results, codes_gt,
+                                                    cfg.data.seed_frames // DOWNSAMPLE),
         "ground_truth": {
             "fgd": gt_fgd, "beat_alignment": ba_mean(ba["ground_truth"]),
             "beat_alignment_emage": ba_e_mean(ba_e["ground_truth"]),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..config import DataConfig
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -29,11 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "the autoencoder's default, under recognizer/)")
     p.add_argument("--epochs", type=int, default=30, help="autoencoder epochs (default 30)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--fps", type=float, default=15.0, help="motion frame rate (default 15)")
-    p.add_argument("--length", type=int, default=300, help="window length in frames (default 300)")
-    p.add_argument("--stride", type=int, default=30, help="frames between training windows")
-    p.add_argument("--joint-set", default="upper_hands",
-                   help="upper, hands, upper_hands (default) or full")
+    d = DataConfig
+    p.add_argument("--fps", type=float, default=d.fps, help=f"motion frame rate (default {d.fps:g})")
+    p.add_argument("--length", type=int, default=d.length,
+                   help=f"window length in frames (default {d.length})")
+    p.add_argument("--stride", type=int, default=d.stride,
+                   help=f"frames between training windows (default {d.stride})")
+    p.add_argument("--joint-set", default=d.joint_set,
+                   help=f"upper, hands, upper_hands or full (default {d.joint_set})")
     p.add_argument("--train-split", action="append", metavar="SPLIT",
                    help="training split(s) (repeatable; default train)")
     p.add_argument("--speaker", type=int, action="append", metavar="ID",

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .datasets import Clip
+from .clip import Clip
 from .motion import NUM_SMPLX_JOINTS, SMPLX_JOINT_NAMES, joint_indices
 from .transcript import Word, decode_text, read_textgrid
 from .wav import AUDIO_SR, audio_duration, load_audio
@@ -91,6 +91,16 @@ def is_beat2(root: str | Path) -> bool:
     """Whether ``root`` looks like a BEAT2 folder (has the split csv or the motion folder)."""
     root = Path(root)
     return (root / SPLIT_FILE).is_file() or (root / MOTION_DIR).is_dir()
+
+
+def split_file(root: str | Path) -> Path:
+    """Where BEAT2 decides the splits: ``train_test_split.csv``."""
+    return Path(root) / SPLIT_FILE
+
+
+def skeleton_bvh(root: str | Path) -> None:
+    """BEAT2 is SMPL-X: no skeleton of its own."""
+    return None
 
 
 def read_split(root: str | Path) -> dict[str, str]:
@@ -309,7 +319,7 @@ def detect(root: str | Path) -> bool:
 
 
 def load_clip(root: str | Path, seq_id: str, split: str, joint_set: str) -> Clip:
-    """A sequence as a :class:`~eggesture.data.datasets.Clip` of the SMPL-X ``joint_set``."""
+    """A sequence as a :class:`~eggesture.data.clip.Clip` of the SMPL-X ``joint_set``."""
     seq = load_sequence(root, seq_id, split)
     idx = list(joint_indices(joint_set))
     rotvec = seq.poses.reshape(seq.n_frames, NUM_SMPLX_JOINTS, 3)[:, idx]

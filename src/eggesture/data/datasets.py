@@ -1,53 +1,23 @@
-"""Dataset readers behind one interface, and ``eggesture data stats``.
+"""Dataset readers behind one interface (:class:`eggesture.data.clip.Reader`), and
+``eggesture data stats``.
 
-A reader is a module with ``NAME``, ``FPS``, ``detect(root)``, ``list_sequences(root, speakers,
-splits)``, ``load_clip(root, id, split, joint_set)`` and ``describe_sequence(root, id)``.
-Windowing (:mod:`eggesture.data.windows`) only ever talks to readers through this interface —
+Windowing (:mod:`eggesture.data.windows`) only ever talks to readers through that interface —
 one windowing path, whatever the dataset.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-import numpy as np
-
 from ..errors import DataError
-from .transcript import Word
-
-
-@dataclass
-class Clip:
-    """A recording in the model's terms: rotations of the chosen joints, audio, words, events.
-
-    ``rotvec (T, J, 3)`` axis-angle at the dataset's native ``fps``; ``audio (N,)`` 16 kHz mono.
-    ``sem`` holds ``(class_name, start_s, end_s)`` ground-truth gesture events when annotated.
-    """
-
-    id: str
-    split: str
-    fps: float
-    rotvec: np.ndarray
-    joint_names: list[str]
-    audio: np.ndarray
-    words: list[Word]
-    sem: list[tuple[str, float, float]] | None = None
 
 
 def readers() -> list[ModuleType]:
     """The dataset readers, in detection order."""
-    from . import beat2
+    from . import beat2, trinity
 
-    mods: list[ModuleType] = [beat2]
-    try:
-        from . import trinity
-
-        mods.append(trinity)
-    except ImportError:
-        pass
-    return mods
+    return [beat2, trinity]
 
 
 def detect(root: str | Path) -> ModuleType:

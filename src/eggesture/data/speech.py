@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .transcript import Word
+from .wav import AUDIO_SR
 
 #: Sample rate of the utterances this module returns (BEAT2's ``wave16k``).
-OUTPUT_SR = 16000
+OUTPUT_SR = AUDIO_SR
 #: |sample| (int16 units) above which espeak output counts as audible.
 AUDIBLE_THRESHOLD = 24
 

@@ -60,9 +60,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from .wav import AUDIO_SR
 
 FPS = 30
-AUDIO_SR = 16000
 NUM_JOINTS = 55
 
 # --- rotations (numpy, vectorised over leading axes) ------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from .wav import AUDIO_SR
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,8 @@ def words_from_plain_text(text: str, wave: np.ndarray, sr: int) -> list[Word]:
     return [Word(to_time(bounds[i]), to_time(bounds[i + 1]), t) for i, t in enumerate(tokens)]
 
 
-def read_transcript(path: str | Path, wave: np.ndarray | None = None, sr: int = 16000) -> list[Word]:
+def read_transcript(path: str | Path, wave: np.ndarray | None = None,
+                    sr: int = AUDIO_SR) -> list[Word]:
     """Read a transcript by its extension: ``.TextGrid``, ``.json``, else plain text."""
     path = Path(path)
     suffix = path.suffix.lower()

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import DataError
 from .bvh import Bvh, read_bvh
-from .datasets import Clip
+from .clip import Clip
 from .motion import matrix_to_axis_angle
 from .transcript import Word, read_asr_json, read_textgrid, read_transcript
 from .wav import AUDIO_SR, audio_duration, load_audio
@@ -154,6 +154,16 @@ def skeleton_template(root: str | Path) -> Bvh:
     return read_bvh(motion_path(root, (train or [seqs[0][0]])[0]), header_only=True)
 
 
+def skeleton_bvh(root: str | Path) -> str:
+    """:func:`skeleton_template` as BVH text (generation writes on the dataset's skeleton)."""
+    return skeleton_template(root).to_text()
+
+
+def split_file(root: str | Path) -> Path:
+    """Trinity's splits follow the recording numbers in the file names: the dataset folder."""
+    return Path(root)
+
+
 def joint_set_names(skeleton: Bvh, joint_set: str = DEFAULT_JOINT_SET) -> list[str]:
     """Names of ``joint_set``'s joints on ``skeleton``, in hierarchy order.
 
@@ -221,7 +231,7 @@ def _check_lengths(root: Path, seq_id: str, audio_s: float, motion_s: float) -> 
 
 def load_clip(root: str | Path, seq_id: str, split: str, joint_set: str = DEFAULT_JOINT_SET
               ) -> Clip:
-    """A recording as a :class:`~eggesture.data.datasets.Clip`: hip-centred local rotations of
+    """A recording as a :class:`~eggesture.data.clip.Clip`: hip-centred local rotations of
     ``joint_set`` at the file's frame rate (60 fps), 16 kHz mono audio and timed words.
 
     The joints of ``joint_set`` are those of the dataset's skeleton template, so every

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import DataError
 
 #: Sample rate of every waveform inside eggesture (BEAT2's `wave16k`).
+#: The audio rate of the whole pipeline (features, corpus speech, generation): 16 kHz mono.
 AUDIO_SR = 16000
 
 

@@ -26,10 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import Config, DataConfig
 from ..errors import DataError
 from ..features.audio import N_FEATURES, PER_FRAME, audio_features
 from ..io import atomic_path, finish_dir_temp, make_dir_temp
-from .datasets import Clip, detect
+from .clip import Clip
+from .datasets import detect
 from .motion import NormStats, axis_angle_to_6d, resample_rotations, resampled_length
 from .transcript import frame_words
 from .wav import AUDIO_SR
@@ -41,15 +43,15 @@ PAD, UNK = 0, 1
 
 @dataclass(frozen=True)
 class WindowSettings:
-    """How a dataset folder is cut into model windows."""
+    """How a dataset folder is cut into model windows (defaults: :class:`DataConfig`'s)."""
 
-    fps: float = 15.0
+    fps: float = DataConfig.fps
     """Motion frame rate of the model (the paper: 15)."""
-    length: int = 300
+    length: int = DataConfig.length
     """Window length in frames (the paper: 300 = 20 s)."""
-    stride: int = 30
+    stride: int = DataConfig.stride
     """Frames between the starts of consecutive training windows."""
-    joint_set: str = "upper_hands"
+    joint_set: str = DataConfig.joint_set
     """Generated joints (see :data:`eggesture.data.motion.JOINT_SETS`)."""
     speakers: tuple[int, ...] | None = None
     """Keep only these speaker ids (BEAT2: the id's first field); None keeps all."""
@@ -63,6 +65,13 @@ class WindowSettings:
             raise ValueError(f"length must be a positive multiple of 4 (4× downsampling), got {self.length}")
         if self.stride < 1:
             raise ValueError(f"stride must be ≥ 1, got {self.stride}")
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> WindowSettings:
+        """The window settings of a run config's data section (training and evaluation alike)."""
+        d = cfg.data
+        return cls(fps=d.fps, length=d.length, stride=d.stride, joint_set=d.joint_set,
+                   speakers=tuple(d.speakers) if d.speakers else None)
 
     def key(self) -> dict:
         d = asdict(self)
@@ -213,7 +222,7 @@ def prepare(
         if progress:
             progress(n, len(seqs), seq_id)
     if not any(c["split"] in train_splits for c in clips):
-        raise DataError(root / "train_test_split.csv" if reader.NAME == "beat2" else root,
+        raise DataError(reader.split_file(root),
                         f"no sequences in the training split(s) {list(train_splits)}")
     data = replace(_assemble(str(root), settings, clips, train_splits), key=key)
     if use_cache:

@@ -218,11 +218,8 @@ def _read_npz(path: Path) -> MotionFile:
 
 
 def _read_bvh(path: Path) -> MotionFile:
-    try:
-        from ..data.bvh import read_bvh
-    except ImportError:
-        raise DataError(path, "reading .bvh needs eggesture.data.bvh, which this install "
-                              "lacks") from None
+    from ..data.bvh import read_bvh
+
     bvh = read_bvh(path)  # raises DataError for bad files
     positions = np.asarray(bvh.forward_kinematics(), dtype=np.float64)  # (T, J, 3)
     if positions.ndim != 3 or positions.shape[0] == 0:

@@ -13,7 +13,9 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-SR = 16000
+from ..data.wav import AUDIO_SR
+
+SR = AUDIO_SR
 N_FFT = 1024
 HOP = 160  # 100 Hz analysis rate
 N_MELS = 64

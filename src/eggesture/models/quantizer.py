@@ -254,7 +254,8 @@ class EntropyGuidedQuantizer(VectorQuantizer):
         return self._softmax(logits, noise).sum(0), logits.detach().argmax(-1)
 
     def forward(self, z: torch.Tensor, return_soft: bool = False) -> QuantizerOutput:
-        """Quantize ``z (B, T, D)`` and compute the entropy loss of the moving-average usage."""
+        """Quantize ``z (B, T, D)`` and compute the entropy loss of the moving-average usage;
+        ``return_soft`` also returns the soft assignment ``(B, T, K)``."""
         b, t, _ = z.shape
         flat = self.project(rearrange(z, "b t d -> (b t) d"))  # (N, D) in the geometry
         noise = self.gumbel and self.training

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from ..config import Config, method_spec
 from ..models.builders import build_classifier, build_vqvae
+from ..models.vqvae import DOWNSAMPLE
 from .reweighting import class_weights, weighted_nll
 from .schedule import lr_factors, vq_epochs_of
 
@@ -41,7 +42,7 @@ class EGGestureModule(L.LightningModule):
         self.cfg, self.spec = cfg, method_spec(cfg.train)
         self.vqvae = build_vqvae(cfg, motion_dim)
         self.classifier = build_classifier(cfg, vocab, n_audio_features)
-        self.seed_tokens = cfg.data.seed_frames // 4
+        self.seed_tokens = cfg.data.seed_frames // DOWNSAMPLE
         self.vq_epochs = vq_epochs_of(cfg)
         k = cfg.model.codebook_size
         self._stats = {n: torch.zeros(k, dtype=torch.long) for n in ("count", "pred", "correct", "top5")}

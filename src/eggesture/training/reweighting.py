@@ -26,7 +26,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-STRATEGIES = ("none", "log", "sqrt", "linear", "square", "exp")
+from ..config import REWEIGHTS
+
+STRATEGIES = REWEIGHTS
 
 
 def class_weights(probs: torch.Tensor, strategy: str = "linear", max_weight: float = 20.0,

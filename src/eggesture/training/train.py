@@ -34,22 +34,13 @@ class TrainResult:
     metrics_csv: Path | None
 
 
-def window_settings(cfg: Config):
-    """The window settings of a config's data section."""
-    from ..data.windows import WindowSettings
-
-    d = cfg.data
-    return WindowSettings(fps=d.fps, length=d.length, stride=d.stride, joint_set=d.joint_set,
-                          speakers=tuple(d.speakers) if d.speakers else None)
-
-
 def prepare_data(cfg: Config, progress: bool = True):
     """The prepared (cached) dataset of a config."""
-    from ..data.windows import prepare
+    from ..data.windows import WindowSettings, prepare
 
     if not cfg.data.root:
         raise ConfigError(None, "data.root is not set (give data.root=PATH)")
-    data = prepare(cfg.data.root, window_settings(cfg), train_splits=tuple(cfg.data.train_splits))
+    data = prepare(cfg.data.root, WindowSettings.from_config(cfg), train_splits=tuple(cfg.data.train_splits))
     if cfg.model.audio_encoder != "default":  # pretrained features, computed once and cached
         from ..data.windows import attach_audio_features
         from ..features.pretrained_audio import load_extractor
@@ -164,8 +155,9 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
             "dataset": reader.NAME, "sem_classes": data.sem_classes,
             "data_root": os.path.abspath(cfg.data.root), "epochs_trained": trainer.current_epoch,
         }
-        if hasattr(reader, "skeleton_template"):  # BVH datasets: generate on their own skeleton
-            facts["skeleton_bvh"] = reader.skeleton_template(cfg.data.root).to_text()
+        skeleton = reader.skeleton_bvh(cfg.data.root)  # not SMPL-X: generate on its own skeleton
+        if skeleton is not None:
+            facts["skeleton_bvh"] = skeleton
         save_bundle(bundle, cfg=cfg, vqvae=module.vqvae, classifier=module.classifier,
                     norm=data.norm, vocab=data.vocab, facts=facts)
     csv = logs / "metrics.csv"
