@@ -58,7 +58,7 @@ BEGIN, END = "<!-- demo:begin -->", "<!-- demo:end -->"
 
 def readme_block(summary: dict, run_label: str) -> str:
     """The README's demo section, generated from a demo run's ``results.json`` content."""
-    from eggesture.demo import LABELS, claim_lines, results_table
+    from eggesture.recipes.demo import LABELS, claim_lines, results_table
 
     c = summary["settings"]
     corpus = summary.get("corpus") or {}

@@ -100,7 +100,7 @@ class StagePatch:
     """Time the stages of ``generate_motion``: its stage functions wrapped, modules hooked."""
 
     def __init__(self, bundle):
-        import eggesture.generation as g
+        import eggesture.recipes.generate as g
 
         self.g, self.bundle, self.timer = g, bundle, StageTimer()
         self._orig = {"sixd_to_axis_angle": g.sixd_to_axis_angle}
@@ -128,7 +128,7 @@ class StagePatch:
 def in_process(bundle_path: Path, durations, quick: bool) -> dict:
     """Model load time, then real-time factor and stages of ``generate_motion`` per duration."""
     from eggesture.bundle import load_bundle
-    from eggesture.generation import generate_motion, to_smplx_poses
+    from eggesture.recipes.generate import generate_motion, to_smplx_poses
 
     t = time.perf_counter()
     bundle = load_bundle(bundle_path)

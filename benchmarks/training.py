@@ -47,8 +47,8 @@ def build(cfg, method: str, motion_dim: int, device: str):
     import torch
 
     from eggesture.features.audio import N_FEATURES
+    from eggesture.recipes.train import config_with
     from eggesture.training.module import EGGestureModule
-    from eggesture.training.train import config_with
 
     name, _, phase = method.partition(":")
     cfg = config_with(cfg, train={"method": name})
@@ -203,7 +203,7 @@ def measure_config(name: str, args, device: str) -> dict:
         batch_size, warm, reps = 2, 1, 2
     methods = args.methods or METHODS[name]
     if args.quick:  # shorter windows too
-        from eggesture.training.train import config_with
+        from eggesture.recipes.train import config_with
 
         cfg = config_with(cfg, data={"length": 16, "seed_frames": 4})
     batch = random_batch(cfg, motion_dim, batch_size, device)

@@ -7,11 +7,11 @@ import json
 import pytest
 
 from beat2_folder import write_folder
-from eggesture.ablate import METRICS, TABLES, run_table
 from eggesture.config import load_config
 from eggesture.evaluation.feature_ae import FeatureAEConfig, FeatureAETraining, train_feature_ae
 from eggesture.evaluation.recognizer import RecognizerConfig, RecognizerTraining, train_recognizer
-from eggesture.training.train import prepare_data
+from eggesture.recipes.ablate import METRICS, TABLES, run_table
+from eggesture.recipes.train import prepare_data
 
 SEQS = {"1_x_0_1_1": "train", "1_x_0_2_2": "train", "1_x_0_3_3": "val", "1_x_0_4_4": "test"}
 
@@ -67,8 +67,8 @@ def test_paper_numbers_sit_beside_measured_ones(corpus, tmp_path):
 
 
 def test_an_interrupted_ablation_continues(corpus, tmp_path, monkeypatch):
-    import eggesture.ablate as A
-    import eggesture.training.train as T
+    import eggesture.recipes.ablate as A
+    import eggesture.recipes.train as T
 
     over = ["train.progress=false", "train.epochs=2"]
     calls = []
@@ -90,7 +90,7 @@ def test_an_interrupted_ablation_continues(corpus, tmp_path, monkeypatch):
 
 
 def test_mean_and_sample_std_over_seeds_and_one_seed_without_spread():
-    from eggesture.ablate import _cell_stats, _mean_std, table_markdown
+    from eggesture.recipes.ablate import _cell_stats, _mean_std, table_markdown
 
     assert _mean_std([1.0, 3.0]) == (2.0, pytest.approx(2 ** 0.5))  # sample std (n − 1)
     assert _mean_std([5.0, None, float("nan")]) == (5.0, None)
@@ -108,7 +108,7 @@ def test_mean_and_sample_std_over_seeds_and_one_seed_without_spread():
 
 
 def test_recall_cells_are_bootstrap_intervals_over_the_events_of_every_seed():
-    from eggesture.ablate import _cell_stats
+    from eggesture.recipes.ablate import _cell_stats
 
     runs = [{"semantic_recall": {"outcomes": {"recalled": [1, 0, 1, 1], "group": ["head", "tail",
                                                                                "tail", "head"],

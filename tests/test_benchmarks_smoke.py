@@ -121,7 +121,7 @@ def test_inference_quick(tmp_path, threads):
 def test_inference_window_count_matches_generate(tmp_path):
     """``_n_windows`` counts the classifier calls ``generate_motion`` makes."""
     from eggesture.bundle import load_bundle
-    from eggesture.generation import generate_motion
+    from eggesture.recipes.generate import generate_motion
 
     bundle = load_bundle(inference.make_bundle("tiny", tmp_path))
     calls = []

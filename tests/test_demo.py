@@ -12,7 +12,7 @@ import json
 import pytest
 
 from eggesture.cli import main
-from eggesture.demo import METHODS, DemoSettings, run_demo
+from eggesture.recipes.demo import METHODS, DemoSettings, run_demo
 
 KEYS = ("fgd", "beat_alignment", "beat_alignment_emage", "l1_diversity", "codebook_utilization",
         "perplexity", "semantic_recall", "units", "protocol", "n_sequences")
@@ -86,8 +86,8 @@ def test_bad_minutes_is_one_error_line(tmp_path, capsys):
 
 def test_an_error_in_a_worker_process_reaches_the_parent_as_itself(tmp_path):
     from eggesture.config import load_config
-    from eggesture.demo import _parallel_threads, _train_job, run_jobs
     from eggesture.errors import DataError
+    from eggesture.recipes.demo import _parallel_threads, _train_job, run_jobs
 
     if _parallel_threads() is None:
         pytest.skip("one core or a GPU: the jobs run in this process")

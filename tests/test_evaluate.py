@@ -18,7 +18,7 @@ from eggesture.cli import main
 from eggesture.data.windows import WindowSettings, prepare
 from eggesture.evaluation.feature_ae import FeatureAETraining, train_feature_ae
 from eggesture.evaluation.recognizer import RecognizerConfig, RecognizerTraining, train_recognizer
-from eggesture.training.train import train
+from eggesture.recipes.train import train
 from test_training import tiny
 
 KEYS = ("fgd", "beat_alignment", "beat_alignment_emage", "l1_diversity", "codebook_utilization",

@@ -2,7 +2,7 @@
 
 One ``tiny`` bundle is trained per module (seconds) on a small BEAT2 folder; the CLI is driven
 through :func:`eggesture.cli.main`, the library through :func:`eggesture.generate` and
-:func:`~eggesture.generation.generate_motion`.
+:func:`~eggesture.recipes.generate.generate_motion`.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from eggesture.data.bvh import read_bvh
 from eggesture.data.transcript import Word
 from eggesture.errors import DataError
 from eggesture.export.npz import n_frames_for
-from eggesture.generation import decode_indices, generate, generate_motion, to_smplx_poses
 from eggesture.models.vqvae import DOWNSAMPLE
-from eggesture.training.train import train
+from eggesture.recipes.generate import decode_indices, generate, generate_motion, to_smplx_poses
+from eggesture.recipes.train import train
 
 SR = 16000
 
@@ -178,8 +178,8 @@ def test_window_boundaries_leave_no_seam(bundle):
 def test_generation_feeds_the_classifier_what_training_fed_it(trained, bundle, monkeypatch):
     """Window k of a training sequence gets the same audio features and word ids in generation
     (read from the wav and TextGrid) as the training window at frame k·(L − S) (from the cache)."""
-    from eggesture.generation import load_speech
-    from eggesture.training.train import prepare_data
+    from eggesture.recipes.generate import load_speech
+    from eggesture.recipes.train import prepare_data
 
     monkeypatch.setenv("EGGESTURE_CACHE", str(trained / "cache"))
     data = prepare_data(bundle.cfg)

@@ -18,8 +18,8 @@ from eggesture.data.windows import cache_root
 from eggesture.errors import CheckpointError, ConfigError
 from eggesture.features.audio import PER_FRAME
 from eggesture.features.pretrained_audio import PretrainedAudioFeatures, receptive_field
-from eggesture.generation import generate_motion
-from eggesture.training.train import prepare_data, train
+from eggesture.recipes.generate import generate_motion
+from eggesture.recipes.train import prepare_data, train
 from test_training import tiny
 
 pytest.importorskip("transformers")

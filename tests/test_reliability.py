@@ -136,7 +136,7 @@ def _one_thread():
 def bundle_dir(tmp_path_factory):
     """A ``tiny`` bundle trained on 3 × 8 s (seconds of CPU)."""
     from eggesture.config import load_config
-    from eggesture.training.train import train
+    from eggesture.recipes.train import train
 
     tmp = tmp_path_factory.mktemp("rel")
     root = write_folder(tmp / "beat2", {"1_x_0_1_1": "train", "1_x_0_2_2": "train",

@@ -302,9 +302,9 @@ def test_rebuild_over_a_previous_corpus_removes_only_its_own_stale_files(corpus,
 
 
 def test_the_benchmark_split_has_enough_held_out_and_training_events():
-    # The demo's corpus (eggesture.demo.DemoSettings): at least 150 held-out events, 60 of them
+    # The demo's corpus (eggesture.recipes.demo.DemoSettings): at least 150 held-out events, 60 of them
     # of tail classes, and every class at least 8 times in training — the plan, no synthesis.
-    from eggesture.demo import DemoSettings, corpus_settings
+    from eggesture.recipes.demo import DemoSettings, corpus_settings
 
     settings = corpus_settings(DemoSettings())
     plans = syn.plan_corpus(**{k: v for k, v in settings.items()})

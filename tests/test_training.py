@@ -17,7 +17,7 @@ from beat2_folder import write_folder
 from eggesture.bundle import load_bundle
 from eggesture.config import METHODS, load_config
 from eggesture.errors import CheckpointError, ConfigError
-from eggesture.training.train import prepare_data, train
+from eggesture.recipes.train import prepare_data, train
 
 
 def tiny(root, out, *extra):

@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     # Lazy, so `import eggesture` does not pull in torch.
     if name == "generate":
-        from .generation import generate
+        from .recipes.generate import generate
 
         return generate
     raise AttributeError(f"module 'eggesture' has no attribute {name!r}")

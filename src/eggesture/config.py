@@ -34,6 +34,8 @@ import yaml
 
 from .errors import ConfigError
 
+#: The audio rate of the whole pipeline (features, corpus speech, generation): 16 kHz mono.
+AUDIO_SR = 16000
 #: Joint sets every reader understands (BEAT2: SMPL-X joints; Trinity: its skeleton's).
 JOINT_SETS = ("upper", "hands", "upper_hands", "full")
 #: Lightning's accelerator and precision names (checked here so a typo is one line, not a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..ablate import TABLES
+from ..recipes.ablate import TABLES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..ablate import run_table, table_markdown
+    from ..recipes.ablate import run_table, table_markdown
 
     summary = run_table(args.table, args.data, config=args.config, seeds=args.seeds, out=args.out,
                         budget=args.budget, overrides=args.overrides, split=args.split,

@@ -32,8 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..demo import DemoSettings, run_demo
     from ..errors import ConfigError
+    from ..recipes.demo import DemoSettings, run_demo
 
     kwargs = {"out": args.out, "seed": args.seed, "epochs": args.epochs,
               "overrides": list(args.overrides)}

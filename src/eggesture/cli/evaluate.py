@@ -50,8 +50,8 @@ def write_plots(results: dict, folder) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluate import evaluate, markdown_table
     from ..io import write_json
+    from ..recipes.evaluate import evaluate, markdown_table
 
     results = evaluate(args.checkpoint, args.data, split=args.split, fgd_dir=args.fgd_dir,
                        recognizer_dir=args.recognizer_dir, train_missing=not args.no_train,

@@ -63,7 +63,7 @@ def _transcript_for(audio: Path) -> Path | None:
 def _one(bundle, audio: Path, text: Path | None, out: Path, bvh: Path | None, video: Path | None,
          args) -> tuple[float, float]:
     from ..data.wav import AUDIO_SR
-    from ..generation import check_duration, generate_motion, load_speech, save_outputs
+    from ..recipes.generate import check_duration, generate_motion, load_speech, save_outputs
 
     wave, words = load_speech(audio, text)
     check_duration(wave.size / AUDIO_SR, args.fps, audio)

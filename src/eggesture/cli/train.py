@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from ..training.train import train
+    from ..recipes.train import train
 
     cfg = load_config(args.config, args.overrides)
     if not args.restart:

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import AUDIO_SR
 from ..errors import DataError
 
+__all__ = ["AUDIO_SR", "audio_duration", "load_audio"]
+
 #: Sample rate of every waveform inside eggesture (BEAT2's `wave16k`).
-#: The audio rate of the whole pipeline (features, corpus speech, generation): 16 kHz mono.
-AUDIO_SR = 16000
 
 
 #: Sample rates accepted from a file's header. Outside this range the header is damaged or

@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ..data.wav import AUDIO_SR
+from ..config import AUDIO_SR
 
 SR = AUDIO_SR
 N_FFT = 1024

@@ -86,8 +86,8 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
 
     from ..bundle import save_bundle
     from ..data.datasets import detect
-    from .data import WindowDataset, make_loader
-    from .module import EGGestureModule
+    from ..training.data import WindowDataset, make_loader
+    from ..training.module import EGGestureModule
 
     t = cfg.train
     on_gpu = torch.cuda.is_available() and t.accelerator in ("auto", "gpu", "cuda")

@@ -13,7 +13,7 @@ waveform and the output themselves.
 Python API::
 
     >>> from eggesture import generate
-    >>> from eggesture.generation import to_smplx_poses
+    >>> from eggesture.recipes.generate import to_smplx_poses
     >>> out = generate("runs/demo/eggesture", "speech.wav")        # doctest: +SKIP
     >>> out.rotvec.shape                                # (T_model, J, 3) at the model's 15 fps
     >>> to_smplx_poses(out, fps=30).shape               # (round(duration·30), 165), BEAT2 layout
@@ -28,12 +28,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .bundle import Bundle, load_bundle
-from .data.motion import sixd_to_axis_angle
-from .data.transcript import Word, frame_words, read_transcript
-from .data.wav import AUDIO_SR, load_audio
-from .errors import DataError
-from .models.vqvae import DOWNSAMPLE, MotionVQVAE
+from ..bundle import Bundle, load_bundle
+from ..data.motion import sixd_to_axis_angle
+from ..data.transcript import Word, frame_words, read_transcript
+from ..data.wav import AUDIO_SR, load_audio
+from ..errors import DataError
+from ..models.vqvae import DOWNSAMPLE, MotionVQVAE
 
 
 @dataclass
@@ -170,7 +170,7 @@ def check_words_fit(words: list[Word], duration: float, path: str | Path) -> Non
 
 def check_duration(duration: float, fps: float, path: str | Path | None) -> None:
     """Reject audio too short for one output frame at ``fps`` (``round(duration·fps) < 1``)."""
-    from .export.npz import n_frames_for
+    from ..export.npz import n_frames_for
 
     if n_frames_for(duration, fps) < 1:
         raise DataError(path, f"audio is too short ({duration * 1000:.0f} ms) for one frame at "
@@ -236,8 +236,8 @@ def generate(checkpoint: str | Path | Bundle, audio: str | Path | np.ndarray,
 
 def to_smplx_poses(gen: Generated, fps: float = 30) -> np.ndarray:
     """BEAT2 ``poses (round(duration·fps), 165)``: generated joints slerped to ``fps``, others at rest."""
-    from .data.motion import SMPLX_JOINT_NAMES
-    from .export.npz import motion_to_poses
+    from ..data.motion import SMPLX_JOINT_NAMES
+    from ..export.npz import motion_to_poses
 
     index = {n: i for i, n in enumerate(SMPLX_JOINT_NAMES)}
     missing = [n for n in gen.joint_names if n not in index]
@@ -250,7 +250,7 @@ def to_smplx_poses(gen: Generated, fps: float = 30) -> np.ndarray:
 
 def _skeleton(bundle: Bundle):
     """The BVH skeleton a non-SMPL-X model was trained on (stored in its bundle)."""
-    from .data.bvh import parse_bvh
+    from ..data.bvh import parse_bvh
 
     text = bundle.meta.get("skeleton_bvh")
     if not text:
@@ -259,18 +259,18 @@ def _skeleton(bundle: Bundle):
 
 
 def is_smplx(gen: Generated) -> bool:
-    from .data.motion import SMPLX_JOINT_NAMES
+    from ..data.motion import SMPLX_JOINT_NAMES
 
     return set(gen.joint_names) <= set(SMPLX_JOINT_NAMES)
 
 
 def positions_for_preview(gen: Generated, bundle: Bundle, fps: float) -> tuple[np.ndarray, list[int]]:
     """Joint positions ``(T, J, 3)`` at ``fps`` and parents, for the stick-figure renderer."""
-    from .data.motion import SMPLX_PARENTS, resample_rotations
-    from .data.skeleton import smplx_positions
-    from .export.bvh import skeleton_motion
-    from .export.npz import n_frames_for
-    from .export.render import root_relative
+    from ..data.motion import SMPLX_PARENTS, resample_rotations
+    from ..data.skeleton import smplx_positions
+    from ..export.bvh import skeleton_motion
+    from ..export.npz import n_frames_for
+    from ..export.render import root_relative
 
     if is_smplx(gen):
         return root_relative(smplx_positions(to_smplx_poses(gen, fps))), list(SMPLX_PARENTS)
@@ -294,10 +294,10 @@ def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path 
     """
     from contextlib import ExitStack
 
-    from .data.motion import resample_rotations
-    from .export.bvh import write_skeleton_bvh, write_smplx_bvh
-    from .export.npz import n_frames_for, write_beat2_npz
-    from .io import atomic_path
+    from ..data.motion import resample_rotations
+    from ..export.bvh import write_skeleton_bvh, write_smplx_bvh
+    from ..export.npz import n_frames_for, write_beat2_npz
+    from ..io import atomic_path
 
     targets = [Path(p) for p in (out, bvh, video) if p is not None]
     if len({p.resolve() for p in targets}) < len(targets):
@@ -323,7 +323,7 @@ def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path 
             else:
                 write_skeleton_bvh(tmp, _skeleton(bundle), rot, gen.joint_names, fps)
         if video is not None:
-            from .export.render import DEFAULT_FPS, render_video
+            from ..export.render import DEFAULT_FPS, render_video
 
             tmp = stack.enter_context(atomic_path(video, suffix=".mp4"))
             pos, parents = positions_for_preview(gen, bundle, DEFAULT_FPS)

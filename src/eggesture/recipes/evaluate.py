@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .bundle import Bundle, load_bundle
-from .data.motion import SMPLX_JOINT_NAMES, axis_angle_to_6d, sixd_to_axis_angle
-from .data.transcript import Word
-from .data.wav import AUDIO_SR
-from .errors import DataError
-from .models.vqvae import DOWNSAMPLE
+from ..bundle import Bundle, load_bundle
+from ..data.motion import SMPLX_JOINT_NAMES, axis_angle_to_6d, sixd_to_axis_angle
+from ..data.transcript import Word
+from ..data.wav import AUDIO_SR
+from ..errors import DataError
+from ..models.vqvae import DOWNSAMPLE
 
 #: Where BEAT2 keeps its per-joint mean speeds (the EMAGE beat metric's normalisers).
 MEAN_VEL_FILE = Path("weights") / "mean_vel_smplxflame_30.npy"
@@ -79,7 +79,7 @@ def generate_split(bundle: Bundle, data, split: list[str],
                    only: list[int] | None = None) -> list[SequenceResult]:
     """Generate every sequence of ``split`` of prepared ``data`` (ground-truth seeded), or only
     the sequence indices ``only`` of it."""
-    from .generation import generate_motion
+    from .generate import generate_motion
 
     out = []
     seqs = [i for i in data.sequence_indices(split) if only is None or i in only]
@@ -106,8 +106,8 @@ def _windows(seqs: list[np.ndarray], length: int, stride: int) -> np.ndarray:
 
 
 def _positions(six: np.ndarray, joint_names: list[str], fps: float, out_fps: float) -> np.ndarray:
-    from .data.motion import resample_rotations
-    from .data.skeleton import smplx_positions
+    from ..data.motion import resample_rotations
+    from ..data.skeleton import smplx_positions
 
     poses = _smplx_poses(six, joint_names)
     n = max(1, int(math.floor(len(six) * out_fps / fps + 0.5)))
@@ -180,7 +180,7 @@ def quantizer_geometry(bundle: Bundle, real: list[np.ndarray]) -> dict:
 
 def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray, str]:
     """BEAT2's per-joint mean speeds if the dataset ships them, else computed on its train split."""
-    from .metrics.beat import joint_speeds
+    from ..metrics.beat import joint_speeds
 
     path = Path(root) / MEAN_VEL_FILE
     if path.is_file():
@@ -205,13 +205,13 @@ def evaluate(
     train_missing: bool = True, progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Evaluate a bundle on a dataset split; returns the results dict (see module docstring)."""
-    from .data.windows import WindowSettings, prepare
-    from .evaluation import recognizer as R
-    from .evaluation.feature_ae import load_feature_extractor, train_feature_ae
-    from .metrics.beat import audio_onsets, beat_alignment, beat_alignment_emage, emage_audio_onsets
-    from .metrics.codebook import codebook_stats
-    from .metrics.diversity import l1_diversity, l1_diversity_per_sequence
-    from .metrics.fgd import frechet_distance
+    from ..data.windows import WindowSettings, prepare
+    from ..evaluation import recognizer as R
+    from ..evaluation.feature_ae import load_feature_extractor, train_feature_ae
+    from ..metrics.beat import audio_onsets, beat_alignment, beat_alignment_emage, emage_audio_onsets
+    from ..metrics.codebook import codebook_stats
+    from ..metrics.diversity import l1_diversity, l1_diversity_per_sequence
+    from ..metrics.fgd import frechet_distance
 
     say = progress or (lambda msg: None)
     bundle = checkpoint if isinstance(checkpoint, Bundle) else load_bundle(checkpoint)
@@ -392,7 +392,7 @@ def markdown_table(results: dict) -> str:
     def f(v, d=3):
         return "–" if v is None else f"{v:.{d}f}"
 
-    from .metrics.recall import format_rate
+    from ..metrics.recall import format_rate
 
     def recs(r):
         return " | ".join(format_rate(r, k) for k in ("all", "head", "tail", "precision"))

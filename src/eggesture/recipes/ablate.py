@@ -1,8 +1,8 @@
 """``eggesture ablate TABLE``: the paper's ablations (Tables 3–7, Figs. 2 and 7) on your data.
 
 Each table is a list of rows; a row is a name and the config overrides that make it. Every
-(row, seed) is trained with :func:`eggesture.training.train.train` into
-``OUT/runs/<row>/seed<k>/`` and evaluated with :func:`eggesture.evaluate.evaluate`; its results
+(row, seed) is trained with :func:`eggesture.recipes.train.train` into
+``OUT/runs/<row>/seed<k>/`` and evaluated with :func:`eggesture.recipes.evaluate.evaluate`; its results
 go to ``eval.json`` beside the run. A finished (row, seed) is skipped and an interrupted training
 resumes from its checkpoint, so an interrupted ablation continues where it stopped.
 
@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
-from .io import write_json, write_text
+from ..errors import ConfigError
+from ..io import write_json, write_text
 
 METRICS = ("fgd", "beat_alignment", "l1_diversity", "codebook_utilization", "oracle_fgd",
            "recall", "tail_recall", "precision")
@@ -117,8 +117,8 @@ def _row_metrics(res: dict) -> dict:
 
 def _cell_stats(metric: str, per_seed: list[dict], results: list[dict]) -> dict:
     """Mean, sample std and 95 % interval of one metric over a row's seeds."""
-    from .metrics.intervals import t_interval
-    from .metrics.recall import recall_intervals
+    from ..metrics.intervals import t_interval
+    from ..metrics.recall import recall_intervals
 
     values = [m[metric] for m in per_seed]
     mean, std = _mean_std(values)
@@ -147,9 +147,9 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
     """Train and evaluate every row × seed of ``table`` (resumable); write the table files.
 
     ``split``: the held-out splits evaluated (default: the config's test splits)."""
-    from .config import load_config
+    from ..config import load_config
     from .evaluate import evaluate
-    from .training.train import train
+    from .train import train
 
     if table not in TABLES:
         raise ConfigError(None, f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
@@ -158,7 +158,7 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
     say = progress or (lambda m: None)
     title, rows = TABLES[table]
     out = Path(out)
-    from .training.schedule import effective_epochs
+    from ..training.schedule import effective_epochs
 
     results: dict[str, list[dict]] = {}
     for row in rows:
@@ -256,7 +256,7 @@ def table_markdown(summary: dict) -> str:
 
 def plot_codebook_size(summary: dict, out: Path) -> Path:
     """Fig. 2 / 7: utilisation and FGD against K for both methods."""
-    from .export.plots import plot_vs_codebook_size
+    from ..export.plots import plot_vs_codebook_size
 
     by: dict[str, dict[int, dict]] = {}
     for r in summary["rows"]:

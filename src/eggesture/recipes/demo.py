@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..io import write_json, write_text
 from .ablate import FULL as PAPER_FULL
-from .io import write_json, write_text
 
 METHODS = ("eggesture", "vanilla")
 #: Held-out splits the demo evaluates on: the corpus's val and test sequences (nothing is
@@ -116,13 +116,13 @@ def _fmt(seconds: float) -> str:
 
 def run_demo(settings: DemoSettings) -> dict:
     """Run every stage; returns the content of ``results.json``."""
-    from .config import load_config
-    from .data.synthetic import synthesize_corpus
-    from .data.windows import WindowSettings, prepare
+    from ..config import load_config
+    from ..data.synthetic import synthesize_corpus
+    from ..data.windows import WindowSettings, prepare
+    from ..evaluation.feature_ae import load_feature_extractor
+    from ..evaluation.recognizer import load_recognizer, recall_on_ground_truth
+    from ..training.schedule import effective_epochs
     from .evaluate import evaluate
-    from .evaluation.feature_ae import load_feature_extractor
-    from .evaluation.recognizer import load_recognizer, recall_on_ground_truth
-    from .training.schedule import effective_epochs
 
     out = settings.out
     out.mkdir(parents=True, exist_ok=True)
@@ -226,7 +226,7 @@ def _train_job(cfg, threads: int | None, progress_file: str | None):
     import lightning as L
     import torch
 
-    from .training.train import train
+    from .train import train
 
     t = time.perf_counter()
     callbacks = []
@@ -248,10 +248,10 @@ def _eval_nets_job(args, threads: int | None, progress_file: str | None):
     saved with the dataset, where evaluation finds them); returns None and the seconds."""
     import torch
 
-    from .data.windows import WindowSettings, prepare
-    from .errors import DataError
-    from .evaluation.feature_ae import FeatureAETraining, load_feature_extractor, train_feature_ae
-    from .evaluation.recognizer import (
+    from ..data.windows import WindowSettings, prepare
+    from ..errors import DataError
+    from ..evaluation.feature_ae import FeatureAETraining, load_feature_extractor, train_feature_ae
+    from ..evaluation.recognizer import (
         RecognizerConfig,
         RecognizerTraining,
         load_recognizer,
@@ -349,10 +349,10 @@ def render_preview(runs: dict, corpus: Path, data, out: Path, seconds: float):
     """Video (ground truth | EGGesture | vanilla, with the speech) and a strip of stills."""
     import numpy as np
 
-    from .bundle import load_bundle
-    from .data.motion import SMPLX_PARENTS
+    from ..bundle import load_bundle
+    from ..data.motion import SMPLX_PARENTS
+    from ..export.render import render_strip, render_video, root_relative
     from .evaluate import _positions, generate_split
-    from .export.render import render_strip, render_video, root_relative
 
     test = data.sequence_indices(["test"])  # the preview clip comes from the test split
     if not test:
@@ -377,8 +377,8 @@ def render_preview(runs: dict, corpus: Path, data, out: Path, seconds: float):
 
 
 def write_plots(results: dict, runs: dict, out: Path) -> list[Path]:
-    from .export.plots import plot_codebook_usage, plot_recall_per_class, plot_utilization_over_epochs
-    from .metrics.codebook import utilization_per_epoch
+    from ..export.plots import plot_codebook_usage, plot_recall_per_class, plot_utilization_over_epochs
+    from ..metrics.codebook import utilization_per_epoch
 
     plots = []
     counts = {LABELS[m]: results[m]["codebook"]["ground_truth_encoding"]["counts"] for m in METHODS}
@@ -405,7 +405,7 @@ def _f(v, digits=3) -> str:
 def results_table(results: dict) -> list[str]:
     """The demo's table (markdown lines): one row per method of ``results`` (evaluation
     results), then the ground truth."""
-    from .metrics.recall import format_rate as _rate
+    from ..metrics.recall import format_rate as _rate
 
     lines = ["| method | FGD ↓ | oracle FGD ↓ | BA ↑ | L1Div ↑ | codebook utilisation | "
              "perplexity | token accuracy | recall all | recall head | recall tail | "
@@ -430,7 +430,7 @@ def claim_lines(results: dict) -> list[str]:
     """Whether this run shows the paper's claims, EGGesture against the baseline: codebook
     utilisation, FGD and tail recall; recall differences are decided by their 95 % intervals
     (one seed: FGD has none, so its line says so)."""
-    from .metrics.intervals import Interval, separated
+    from ..metrics.intervals import Interval, separated
 
     eg, va = results["eggesture"], results["vanilla"]
 
