@@ -224,3 +224,13 @@ def test_the_weights_come_from_the_chosen_code_probabilities(small_corpus, monke
         assert span > 10, span
     else:
         assert span < 1.5, span
+
+
+def test_a_bundle_stores_what_auto_resolved_to(small_corpus, tmp_path):
+    # A saved model must not change meaning when a default does: 'auto' is written resolved.
+    result = train(tiny(small_corpus, tmp_path / "run", "train.epochs=1", "train.method=eggesture"))
+    model = json.loads((result.bundle / "config.json").read_text())["config"]["model"]
+    assert model["distance"] == "euclidean" and model["sim_temperature"] == 1.0
+    assert model["tied_head"] is True
+    bundle = load_bundle(result.bundle)
+    assert bundle.vqvae.quantizer.distance == "euclidean" and bundle.classifier.tied_head

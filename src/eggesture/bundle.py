@@ -30,6 +30,7 @@ from .config import Config, from_dict
 from .data.motion import NormStats
 from .errors import CheckpointError, ConfigError
 from .io import finish_dir_temp, make_dir_temp
+from .models.builders import resolved
 from .models.classifier import IndexClassifier
 from .models.vqvae import MotionVQVAE
 
@@ -101,7 +102,8 @@ def save_bundle(path: str | Path, *, cfg: Config, vqvae: MotionVQVAE,
     tensors.update({f"classifier.{k}": v for k, v in classifier.state_dict().items()})
     tensors.update(norm.tensors())
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    meta = {"format": FORMAT, "version": VERSION, "config": cfg.to_dict(), "vocab": vocab, **facts}
+    meta = {"format": FORMAT, "version": VERSION, "config": resolved(cfg).to_dict(),
+            "vocab": vocab, **facts}
     tmp = make_dir_temp(path.parent, path.name)
     try:
         save_file(tensors, str(tmp / WEIGHTS),

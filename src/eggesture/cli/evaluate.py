@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     results = evaluate(args.checkpoint, args.data, split=args.split, fgd_dir=args.fgd_dir,
                        recognizer_dir=args.recognizer_dir, train_missing=not args.no_train,
-                       progress=lambda m: print(m, file=sys.stderr, flush=True))
+                       progress=lambda m: print(m, file=sys.stderr, flush=True)).to_dict()
     print(markdown_table(results))
     if args.json:
         write_json(args.json, results)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from torch import nn
 
 from ..config import Config, method_spec
@@ -31,6 +33,15 @@ def tied_head(cfg: Config) -> bool:
     if cfg.model.tied_head == "auto":
         return method_spec(cfg.train).joint
     return bool(cfg.model.tied_head)
+
+
+def resolved(cfg: Config) -> Config:
+    """``cfg`` with the model's ``auto`` settings replaced by what they resolve to (geometry,
+    similarity temperature, tied head), so a saved model does not change meaning when a
+    default does."""
+    m = dataclasses.replace(cfg.model, distance=quantizer_distance(cfg),
+                            sim_temperature=sim_temperature(cfg), tied_head=tied_head(cfg))
+    return dataclasses.replace(cfg, model=m)
 
 
 def build_quantizer(cfg: Config) -> VectorQuantizer:

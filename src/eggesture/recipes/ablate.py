@@ -181,7 +181,7 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
             trained = train(cfg)
             train_seconds = round(time.perf_counter() - t0, 1)
             say(f"{row.name} seed {seed}: evaluating")
-            res = evaluate(trained.bundle, data, split=split)
+            res = evaluate(trained.bundle, data, split=split).to_dict()
             res.pop("codebook", None)  # per-code counts are large; kept in the run's own eval
             res["train_seconds"] = train_seconds
             res["effective_epochs"] = effective_epochs(cfg)

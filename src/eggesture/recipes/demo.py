@@ -167,7 +167,7 @@ def run_demo(settings: DemoSettings) -> dict:
     prog.end("train", t)
 
     t = prog.start("evaluate")
-    results = {m: evaluate(runs[m].bundle, corpus, split=EVAL_SPLITS) for m in METHODS}
+    results = {m: evaluate(runs[m].bundle, corpus, split=EVAL_SPLITS).to_dict() for m in METHODS}
     for m in METHODS:  # in full (per-event outcomes included) beside each run
         write_json(Path(runs[m].run_dir) / "eval.json", results[m])
     prog.end("evaluate", t)
@@ -404,26 +404,10 @@ def _f(v, digits=3) -> str:
 
 def results_table(results: dict) -> list[str]:
     """The demo's table (markdown lines): one row per method of ``results`` (evaluation
-    results), then the ground truth."""
-    from ..metrics.recall import format_rate as _rate
+    results in the JSON layout), then the ground truth."""
+    from ..evaluation.results import results_markdown
 
-    lines = ["| method | FGD ↓ | oracle FGD ↓ | BA ↑ | L1Div ↑ | codebook utilisation | "
-             "perplexity | token accuracy | recall all | recall head | recall tail | "
-             "gesture precision |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for m, r in results.items():
-        sr = r.get("semantic_recall")
-        lines.append(f"| {LABELS.get(m, m)} | {_f(r['fgd'])} | {_f((r.get('oracle') or {}).get('fgd'))} | "
-                     f"{_f(r['beat_alignment'], 4)} | {_f(r['l1_diversity'])} | "
-                     f"{_f(r['codebook_utilization'])} | {_f(r['perplexity'], 1)} | "
-                     f"{_f(r.get('classifier_token_accuracy'))} | {_rate(sr, 'all')} | "
-                     f"{_rate(sr, 'head')} | {_rate(sr, 'tail')} | {_rate(sr, 'precision')} |")
-    gt = next(iter(results.values()))["ground_truth"]
-    gsr = gt.get("semantic_recall") or {}
-    lines.append(f"| ground truth (reference) | {_f(gt['fgd'])} (definition) | – | "
-                 f"{_f(gt['beat_alignment'], 4)} | {_f(gt['l1_diversity'])} | – | – | – | "
-                 f"{_f(gsr.get('all'))} | {_f(gsr.get('head'))} | {_f(gsr.get('tail'))} | "
-                 f"{_f(gsr.get('precision'))} |")
-    return lines
+    return results_markdown(results, labels=LABELS)
 
 
 def claim_lines(results: dict) -> list[str]:

@@ -33,6 +33,15 @@ from ..data.motion import SMPLX_JOINT_NAMES, axis_angle_to_6d, sixd_to_axis_angl
 from ..data.transcript import Word
 from ..data.wav import AUDIO_SR
 from ..errors import DataError
+from ..evaluation.results import (
+    BeatResult,
+    CodebookResult,
+    DiversityResult,
+    EvaluationResult,
+    FGDResult,
+    RecallResult,
+    results_markdown,
+)
 from ..models.vqvae import DOWNSAMPLE
 
 #: Where BEAT2 keeps its per-joint mean speeds (the EMAGE beat metric's normalisers).
@@ -199,19 +208,130 @@ def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray, 
     return np.maximum(mean, 1e-6), f"computed on the training split of {root} at 30 fps"
 
 
+def _fgd(fx, real, gen, oracle, length: int) -> FGDResult:
+    """FGD (eq. 12) of the generated and the oracle motion on windows of the model length,
+    half-overlapping."""
+    from ..metrics.fgd import frechet_distance
+
+    stride = max(1, length // 2)
+    real_w = _windows(real, length, stride)
+    fgd = gt = orc = None
+    if len(real_w) >= 2:
+        f_real = fx.features(real_w)
+        fgd = frechet_distance(f_real, fx.features(_windows(gen, length, stride)))
+        gt = 0.0  # the definition: the real windows against themselves
+        orc = frechet_distance(f_real, fx.features(_windows(oracle, length, stride)))
+    return FGDResult(generated=fgd, oracle=orc, ground_truth=gt, autoencoder=fx.tag,
+                     folder=str(fx.folder), stride=stride, n_windows=int(len(real_w)))
+
+
+def _beats(results: list[SequenceResult], data, mean_speed, mean_speed_src) -> BeatResult:
+    """Beat alignment (eq. 13 at the model fps) and the EMAGE protocol (30 fps) on the
+    approximate SMPL-X skeleton; None where the joints are not SMPL-X's."""
+    from ..metrics.beat import audio_onsets, beat_alignment, beat_alignment_emage, emage_audio_onsets
+
+    fps, names = data.settings.fps, data.joint_names
+    ba = {"generated": [], "ground_truth": []}
+    ba_e = {"generated": [], "ground_truth": []}
+    protocol = protocol_e = None
+    for r in results if mean_speed is not None else []:
+        onsets = audio_onsets(r.wave, AUDIO_SR)
+        onsets_e = emage_audio_onsets(r.wave, AUDIO_SR, r.wave.size / AUDIO_SR)
+        for key, six in (("generated", r.gen6d), ("ground_truth", r.real6d)):
+            b = beat_alignment(_positions(six, names, fps, fps), onsets, fps)
+            ba[key].append(b.score)
+            be = beat_alignment_emage(_positions(six, names, fps, 30), onsets_e, mean_speed)
+            ba_e[key].append((be.score, be.extra["weight"]))
+            protocol, protocol_e = b.protocol, be.protocol
+
+    def mean(v):
+        return float(np.mean(v)) if v else None
+
+    def weighted(v):  # the EMAGE score is averaged per audio beat
+        w = sum(x[1] for x in v)
+        return float(sum(x[0] * x[1] for x in v) / w) if w else None
+
+    return BeatResult(generated=mean(ba["generated"]), ground_truth=mean(ba["ground_truth"]),
+                      generated_emage=weighted(ba_e["generated"]),
+                      ground_truth_emage=weighted(ba_e["ground_truth"]), protocol=protocol,
+                      protocol_emage=protocol_e, mean_speed_source=mean_speed_src)
+
+
+def _diversity(real, gen, oracle, length: int) -> DiversityResult:
+    """L1 diversity (eq. 14) on non-overlapping windows of 6D rotations, and per sequence."""
+    from ..metrics.diversity import l1_diversity, l1_diversity_per_sequence
+
+    def l1(seqs):
+        w = _windows(seqs, length, length)
+        return l1_diversity(w, units="6D rotation units").to_dict() if len(w) >= 2 else None
+
+    g, t, o = l1(gen), l1(real), l1(oracle)
+    return DiversityResult(
+        generated=None if g is None else g["l1div"], ground_truth=None if t is None else t["l1div"],
+        oracle=None if o is None else o["l1div"],
+        per_sequence_generated=l1_diversity_per_sequence(gen),
+        per_sequence_ground_truth=l1_diversity_per_sequence(real),
+        protocol=None if g is None else g["protocol"])
+
+
+@torch.no_grad()
+def _codebook(bundle: Bundle, real, results: list[SequenceResult], length: int) -> CodebookResult:
+    """Code usage of the VQ-VAE encoding the ground truth (non-overlapping windows) and of the
+    classifier's predictions."""
+    from ..metrics.codebook import codebook_stats
+
+    codes = []
+    for m in real:
+        w = _windows([bundle.norm.normalize(m.reshape(len(m), -1))], length, length)
+        if len(w):
+            codes.append(bundle.vqvae.encode(torch.from_numpy(w.astype(np.float32))).numpy().ravel())
+    k = bundle.cfg.model.codebook_size
+    return CodebookResult(
+        ground_truth_encoding=codebook_stats(np.concatenate(codes), k).to_dict() if codes else None,
+        generated=codebook_stats(np.concatenate([r.indices for r in results]), k).to_dict())
+
+
+def _recall(rec, results: list[SequenceResult], oracle) -> RecallResult:
+    """Semantic-gesture recall of the generated motion, the ground truth and the oracle."""
+    events = [r.events for r in results]
+    return RecallResult(generated=rec.recall([r.gen6d for r in results], events).to_dict(),
+                        ground_truth=rec.recall([r.real6d for r in results], events).to_dict(),
+                        oracle=rec.recall(oracle, events).to_dict())
+
+
+def _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing: bool, say):
+    """The dataset's FGD autoencoder and (with ``sem/``) gesture recogniser, trained here on
+    first use unless ``train_missing`` is False."""
+    from ..evaluation import recognizer as R
+    from ..evaluation.feature_ae import load_feature_extractor, train_feature_ae
+
+    d, train_splits = cfg.data, tuple(cfg.data.train_splits)
+    try:
+        fx = load_feature_extractor(data_root, d.joint_set, d.fps, d.length, fgd_dir)
+    except DataError:
+        if not train_missing:
+            raise
+        say("training the FGD autoencoder (first evaluation on this dataset)")
+        fx = train_feature_ae(data, fgd_dir, train_splits=train_splits)
+    rec = None
+    if data.sem_classes:
+        try:
+            rec = R.load_recognizer(data_root, d.joint_set, d.fps, d.length, recognizer_dir)
+        except DataError:
+            if not train_missing:
+                raise
+            say("training the gesture recogniser (first evaluation on this dataset)")
+            rec = R.train_recognizer(data, recognizer_dir, train_splits=train_splits)
+    return fx, rec
+
+
 def evaluate(
     checkpoint: str | Path | Bundle, data_root: str | Path, *, split: list[str] | None = None,
     fgd_dir: str | Path | None = None, recognizer_dir: str | Path | None = None,
     train_missing: bool = True, progress: Callable[[str], None] | None = None,
-) -> dict:
-    """Evaluate a bundle on a dataset split; returns the results dict (see module docstring)."""
+) -> EvaluationResult:
+    """Evaluate a bundle on a dataset split (see the module docstring)."""
     from ..data.windows import WindowSettings, prepare
-    from ..evaluation import recognizer as R
-    from ..evaluation.feature_ae import load_feature_extractor, train_feature_ae
-    from ..metrics.beat import audio_onsets, beat_alignment, beat_alignment_emage, emage_audio_onsets
-    from ..metrics.codebook import codebook_stats
-    from ..metrics.diversity import l1_diversity, l1_diversity_per_sequence
-    from ..metrics.fgd import frechet_distance
 
     say = progress or (lambda msg: None)
     bundle = checkpoint if isinstance(checkpoint, Bundle) else load_bundle(checkpoint)
@@ -229,185 +349,27 @@ def evaluate(
     say(f"generating {len(data.sequence_indices(split))} sequences of split {split}")
     results = generate_split(bundle, data, split,
                              lambda n, t, i: say(f"  generated {n}/{t} {i}"))
-    gen = [r.gen6d for r in results]
-    real = [r.real6d for r in results]
-
-    # FGD (eq. 12) on windows of the model length, half-overlapping.
-    try:
-        fx = load_feature_extractor(data_root, cfg.data.joint_set, fps, length, fgd_dir)
-    except DataError:
-        if not train_missing:
-            raise
-        say("training the FGD autoencoder (first evaluation on this dataset)")
-        fx = train_feature_ae(data, fgd_dir, train_splits=tuple(cfg.data.train_splits))
-    stride = max(1, length // 2)
-    real_w, gen_w = _windows(real, length, stride), _windows(gen, length, stride)
+    gen, real = [r.gen6d for r in results], [r.real6d for r in results]
+    fx, rec = _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing, say)
     codes_gt = [oracle_codes(bundle, m) for m in real]
     oracle = [oracle_motion(bundle, m, c) for m, c in zip(real, codes_gt, strict=True)]
-    fgd = gt_fgd = oracle_fgd = None
-    if len(real_w) >= 2:
-        f_real, f_gen = fx.features(real_w), fx.features(gen_w)
-        fgd = frechet_distance(f_real, f_gen)
-        gt_fgd = 0.0  # the definition: the real windows against themselves
-        oracle_fgd = frechet_distance(f_real, fx.features(_windows(oracle, length, stride)))
-
-    # Beat alignment (eq. 13 at the model fps; EMAGE protocol at 30 fps) — SMPL-X skeletons.
     smplx = _smplx_poses(real[0][:1], data.joint_names) is not None
-    ba = {"generated": [], "ground_truth": []}
-    ba_e = {"generated": [], "ground_truth": []}
     mean_speed, mean_speed_src = (_mean_speed(Path(data_root), data, cfg.data.train_splits)
                                   if smplx else (None, None))
-    ba_protocol = ba_e_protocol = None
-    for r in results:
-        onsets = audio_onsets(r.wave, AUDIO_SR)
-        dur = r.wave.size / AUDIO_SR
-        onsets_e = emage_audio_onsets(r.wave, AUDIO_SR, dur)
-        for key, six in (("generated", r.gen6d), ("ground_truth", r.real6d)):
-            if not smplx:
-                continue
-            b = beat_alignment(_positions(six, data.joint_names, fps, fps), onsets, fps)
-            ba[key].append(b.score)
-            ba_protocol = b.protocol
-            p30 = _positions(six, data.joint_names, fps, 30)
-            be = beat_alignment_emage(p30, onsets_e, mean_speed)
-            ba_e[key].append((be.score, be.extra["weight"]))
-            ba_e_protocol = be.protocol
-
-    def ba_mean(v):
-        return float(np.mean(v)) if v else None
-
-    def ba_e_mean(v):
-        w = sum(x[1] for x in v)
-        return float(sum(x[0] * x[1] for x in v) / w) if w else None
-
-    # L1 diversity (eq. 14) on non-overlapping windows of 6D rotations.
-    def l1(seqs):
-        w = _windows(seqs, length, length)
-        return l1_diversity(w, units="6D rotation units").to_dict() if len(w) >= 2 else None
-
-    l1_gen, l1_real, l1_oracle = l1(gen), l1(real), l1(oracle)
-
-    # Codebook: the VQ-VAE encoding the split's ground truth; the classifier's predictions.
-    with torch.no_grad():
-        codes = []
-        for m in real:
-            w = _windows([bundle.norm.normalize(m.reshape(len(m), -1))], length, length)
-            if len(w):
-                codes.append(bundle.vqvae.encode(torch.from_numpy(w.astype(np.float32))).numpy().ravel())
-    k = cfg.model.codebook_size
-    cb_real = codebook_stats(np.concatenate(codes), k) if codes else None
-    cb_gen = codebook_stats(np.concatenate([r.indices for r in results]), k)
-
-    # Semantic-gesture recall (datasets with sem/ annotations).
-    recall = gt_recall = oracle_recall = None
-    if data.sem_classes:
-        try:
-            rec = R.load_recognizer(data_root, cfg.data.joint_set, fps, length, recognizer_dir)
-        except DataError:
-            if not train_missing:
-                raise
-            say("training the gesture recogniser (first evaluation on this dataset)")
-            rec = R.train_recognizer(data, recognizer_dir, train_splits=tuple(cfg.data.train_splits))
-        events = [r.events for r in results]
-        recall = rec.recall(gen, events).to_dict()
-        gt_recall = rec.recall(real, events).to_dict()
-        oracle_recall = rec.recall(oracle, events).to_dict()
-
-    def cb(stats):
-        return None if stats is None else stats.to_dict()
-
-    out = {
-        "checkpoint": str(bundle.path), "data": str(data_root), "split": split,
-        "method": cfg.train.method, "n_sequences": len(results),
-        "minutes": round(sum(len(g) for g in gen) / fps / 60, 3),
-        "fgd": fgd, "beat_alignment": ba_mean(ba["generated"]),
-        "beat_alignment_emage": ba_e_mean(ba_e["generated"]),
-        "l1_diversity": None if l1_gen is None else l1_gen["l1div"],
-        "l1_diversity_per_sequence": l1_diversity_per_sequence(gen),
-        "codebook_utilization": None if cb_real is None else cb_real.utilization,
-        "perplexity": None if cb_real is None else cb_real.perplexity,
-        "generated_codebook_utilization": cb_gen.utilization,
-        "generated_perplexity": cb_gen.perplexity,
-        "semantic_recall": None if recall is None else {
-            "all": recall["all"], "head": recall["head"], "tail": recall["tail"],
-            "macro": recall["macro"], "precision": recall["precision"],
-            "detections": recall["detections"], "per_class": recall["per_class"],
-            "rule": recall["rule"], "protocol": recall["protocol"],
-            "intervals": recall["intervals"], "outcomes": recall["outcomes"]},
-        "oracle": {
-            "fgd": oracle_fgd, "l1_diversity": None if l1_oracle is None else l1_oracle["l1div"],
-            "semantic_recall": None if oracle_recall is None else {
-                k: oracle_recall[k] for k in ("all", "head", "tail", "precision", "intervals")},
-            "what": "ground truth encoded and decoded by the VQ-VAE (no classifier)"},
-        "quantizer_geometry": quantizer_geometry(bundle, real),
-        "classifier_token_accuracy": token_accuracy(results, codes_gt,
-                                                    cfg.data.seed_frames // DOWNSAMPLE),
-        "ground_truth": {
-            "fgd": gt_fgd, "beat_alignment": ba_mean(ba["ground_truth"]),
-            "beat_alignment_emage": ba_e_mean(ba_e["ground_truth"]),
-            "l1_diversity": None if l1_real is None else l1_real["l1div"],
-            "l1_diversity_per_sequence": l1_diversity_per_sequence(real),
-            "semantic_recall": None if gt_recall is None else {
-                "all": gt_recall["all"], "head": gt_recall["head"], "tail": gt_recall["tail"],
-                "precision": gt_recall["precision"]},
-        },
-        "codebook": {"ground_truth_encoding": cb(cb_real), "generated": cb(cb_gen)},
-        "units": {
-            "fgd": "squared distance between FGD-autoencoder feature distributions (unitless)",
-            "beat_alignment": "dimensionless score in [0, 1]",
-            "beat_alignment_emage": "dimensionless score in [0, 1]",
-            "l1_diversity": "6D rotation units per frame (normalised-free, raw 6D of the joint set)",
-            "l1_diversity_per_sequence": "6D rotation units per frame",
-            "codebook_utilization": "fraction of the K codes used",
-            "perplexity": "codes (exp of the entropy of code usage)",
-            "semantic_recall": "fraction of ground-truth gesture events (precision: fraction of "
-                               "detected gestures); intervals: 95 % percentile bootstrap over "
-                               "events (precision: over detections)",
-            "oracle": "as the generated motion's (FGD, L1 diversity, recall)",
-            "classifier_token_accuracy": "fraction of generated tokens equal to the VQ-VAE's "
-                                         "codes of the ground truth",
-            "quantizer_geometry": "norms of the encoder's latents and of the codes the decoder "
-                                  "receives; cosine between them; ‖z − ẑ‖ / ‖z‖ in the "
-                                  "quantizer's geometry",
-        },
-        "protocol": {
-            "fps": fps, "window": length, "fgd_window_stride": stride,
-            "fgd_autoencoder": fx.tag, "fgd_autoencoder_folder": str(fx.folder),
-            "n_windows": int(len(real_w)),
-            "beat_alignment": ba_protocol, "beat_alignment_emage": ba_e_protocol,
-            "emage_mean_speed": mean_speed_src,
-            "l1_diversity": None if l1_gen is None else l1_gen["protocol"],
-            "seed": f"first {cfg.data.seed_frames} ground-truth frames of each sequence",
-            "decoding": "most likely code per token (temperature 0)",
-            "semantic_recall": None if recall is None else recall.get("rule"),
-            "codebook": "codebook_utilization/perplexity: VQ-VAE encoding of the split's ground "
-                        "truth in non-overlapping windows; generated_*: the predicted codes",
-        },
-    }
-    return out
+    return EvaluationResult(
+        checkpoint=str(bundle.path), data=str(data_root), split=split, method=cfg.train.method,
+        n_sequences=len(results), minutes=round(sum(len(g) for g in gen) / fps / 60, 3),
+        fps=fps, window=length, seed_frames=cfg.data.seed_frames,
+        fgd=_fgd(fx, real, gen, oracle, length),
+        beat=_beats(results, data, mean_speed, mean_speed_src),
+        diversity=_diversity(real, gen, oracle, length),
+        codebook=_codebook(bundle, real, results, length),
+        recall=RecallResult() if rec is None else _recall(rec, results, oracle),
+        quantizer_geometry=quantizer_geometry(bundle, real),
+        token_accuracy=token_accuracy(results, codes_gt, cfg.data.seed_frames // DOWNSAMPLE))
 
 
 def markdown_table(results: dict) -> str:
-    """The results as a markdown table, with the oracle and ground-truth reference rows."""
-    def f(v, d=3):
-        return "–" if v is None else f"{v:.{d}f}"
-
-    from ..metrics.recall import format_rate
-
-    def recs(r):
-        return " | ".join(format_rate(r, k) for k in ("all", "head", "tail", "precision"))
-
-    gt, orc = results["ground_truth"], results.get("oracle") or {}
-    head = ("| | FGD ↓ | BA ↑ | BA (EMAGE) ↑ | L1Div ↑ | utilisation | perplexity | token accuracy | "
-            "recall all | recall head | recall tail | gesture precision |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-    row = (f"| {results['method']} | {f(results['fgd'])} | {f(results['beat_alignment'], 4)} | "
-           f"{f(results['beat_alignment_emage'], 4)} | {f(results['l1_diversity'])} | "
-           f"{f(results['codebook_utilization'])} | {f(results['perplexity'], 1)} | "
-           f"{f(results.get('classifier_token_accuracy'))} | {recs(results['semantic_recall'])} |\n")
-    oracle = (f"| oracle (its VQ-VAE decoding the ground truth's codes) | {f(orc.get('fgd'))} | – | – | "
-              f"{f(orc.get('l1_diversity'))} | – | – | – | {recs(orc.get('semantic_recall'))} |\n")
-    ref = (f"| ground truth | {f(gt['fgd'])} (definition) | {f(gt['beat_alignment'], 4)} | "
-           f"{f(gt['beat_alignment_emage'], 4)} | {f(gt['l1_diversity'])} | – | – | – | "
-           f"{recs(gt['semantic_recall'])} |\n")
-    return head + row + oracle + ref
+    """One evaluation (the JSON layout) as a markdown table, with its oracle and the ground
+    truth (:func:`eggesture.evaluation.results.results_markdown`)."""
+    return "\n".join(results_markdown({results["method"]: results}, oracle_rows=True)) + "\n"

@@ -1,0 +1,202 @@
+"""Typed evaluation results: one dataclass per metric family, one :class:`EvaluationResult`.
+
+:func:`eggesture.recipes.evaluate.evaluate` fills them; :meth:`EvaluationResult.to_dict` writes
+the JSON layout that ``eggesture evaluate --json``, the demo and the ablations store (its keys
+are the contract), and :func:`results_markdown` is the one table renderer of evaluate and demo,
+reading that layout (so it also renders a stored ``results.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: What each number is measured in (written into every result).
+UNITS = {
+    "fgd": "squared distance between FGD-autoencoder feature distributions (unitless)",
+    "beat_alignment": "dimensionless score in [0, 1]",
+    "beat_alignment_emage": "dimensionless score in [0, 1]",
+    "l1_diversity": "6D rotation units per frame (normalised-free, raw 6D of the joint set)",
+    "l1_diversity_per_sequence": "6D rotation units per frame",
+    "codebook_utilization": "fraction of the K codes used",
+    "perplexity": "codes (exp of the entropy of code usage)",
+    "semantic_recall": "fraction of ground-truth gesture events (precision: fraction of "
+                       "detected gestures); intervals: 95 % percentile bootstrap over "
+                       "events (precision: over detections)",
+    "oracle": "as the generated motion's (FGD, L1 diversity, recall)",
+    "classifier_token_accuracy": "fraction of generated tokens equal to the VQ-VAE's "
+                                 "codes of the ground truth",
+    "quantizer_geometry": "norms of the encoder's latents and of the codes the decoder "
+                          "receives; cosine between them; ‖z − ẑ‖ / ‖z‖ in the "
+                          "quantizer's geometry",
+}
+
+
+@dataclass
+class FGDResult:
+    """Fréchet distances (eq. 12) to the real windows' features."""
+
+    generated: float | None
+    oracle: float | None
+    """The VQ-VAE decoding the ground truth's own codes."""
+    ground_truth: float | None
+    """0 by definition (the real windows against themselves); None without windows."""
+    autoencoder: str
+    folder: str
+    stride: int
+    n_windows: int
+
+
+@dataclass
+class BeatResult:
+    """Beat alignment (eq. 13) and the BEAT2/EMAGE protocol variant."""
+
+    generated: float | None
+    ground_truth: float | None
+    generated_emage: float | None
+    ground_truth_emage: float | None
+    protocol: str | None
+    protocol_emage: str | None
+    mean_speed_source: str | None
+
+
+@dataclass
+class DiversityResult:
+    """L1 diversity (eq. 14) over windows, and the per-sequence variant."""
+
+    generated: float | None
+    ground_truth: float | None
+    oracle: float | None
+    per_sequence_generated: dict | float | None
+    per_sequence_ground_truth: dict | float | None
+    protocol: str | None
+
+
+@dataclass
+class CodebookResult:
+    """Code usage: the VQ-VAE encoding the ground truth, and the generated codes."""
+
+    ground_truth_encoding: dict | None
+    """:class:`eggesture.metrics.codebook.CodebookStats` as a dict (counts included)."""
+    generated: dict
+
+
+@dataclass
+class RecallResult:
+    """Semantic-gesture recall (:class:`eggesture.metrics.recall.SemanticRecall` as dicts) of
+    the generated motion, the ground truth and the oracle; None without ``sem/``."""
+
+    generated: dict | None = None
+    ground_truth: dict | None = None
+    oracle: dict | None = None
+
+
+@dataclass
+class EvaluationResult:
+    """Everything ``eggesture evaluate`` measured on one split."""
+
+    checkpoint: str
+    data: str
+    split: list[str]
+    method: str
+    n_sequences: int
+    minutes: float
+    fps: float
+    window: int
+    seed_frames: int
+    fgd: FGDResult
+    beat: BeatResult
+    diversity: DiversityResult
+    codebook: CodebookResult
+    recall: RecallResult
+    quantizer_geometry: dict = field(default_factory=dict)
+    token_accuracy: float | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON layout (its keys are what every stored result holds)."""
+        g, r, pick = self.codebook.ground_truth_encoding, self.recall, _pick
+        return {
+            "checkpoint": self.checkpoint, "data": self.data, "split": self.split,
+            "method": self.method, "n_sequences": self.n_sequences, "minutes": self.minutes,
+            "fgd": self.fgd.generated, "beat_alignment": self.beat.generated,
+            "beat_alignment_emage": self.beat.generated_emage,
+            "l1_diversity": self.diversity.generated,
+            "l1_diversity_per_sequence": self.diversity.per_sequence_generated,
+            "codebook_utilization": None if g is None else g["utilization"],
+            "perplexity": None if g is None else g["perplexity"],
+            "generated_codebook_utilization": self.codebook.generated["utilization"],
+            "generated_perplexity": self.codebook.generated["perplexity"],
+            "semantic_recall": pick(r.generated, (
+                "all", "head", "tail", "macro", "precision", "detections", "per_class", "rule",
+                "protocol", "intervals", "outcomes")),
+            "oracle": {
+                "fgd": self.fgd.oracle, "l1_diversity": self.diversity.oracle,
+                "semantic_recall": pick(r.oracle, ("all", "head", "tail", "precision",
+                                                   "intervals")),
+                "what": "ground truth encoded and decoded by the VQ-VAE (no classifier)"},
+            "quantizer_geometry": self.quantizer_geometry,
+            "classifier_token_accuracy": self.token_accuracy,
+            "ground_truth": {
+                "fgd": self.fgd.ground_truth, "beat_alignment": self.beat.ground_truth,
+                "beat_alignment_emage": self.beat.ground_truth_emage,
+                "l1_diversity": self.diversity.ground_truth,
+                "l1_diversity_per_sequence": self.diversity.per_sequence_ground_truth,
+                "semantic_recall": pick(r.ground_truth, ("all", "head", "tail", "precision")),
+            },
+            "codebook": {"ground_truth_encoding": g, "generated": self.codebook.generated},
+            "units": dict(UNITS),
+            "protocol": {
+                "fps": self.fps, "window": self.window, "fgd_window_stride": self.fgd.stride,
+                "fgd_autoencoder": self.fgd.autoencoder,
+                "fgd_autoencoder_folder": self.fgd.folder, "n_windows": self.fgd.n_windows,
+                "beat_alignment": self.beat.protocol,
+                "beat_alignment_emage": self.beat.protocol_emage,
+                "emage_mean_speed": self.beat.mean_speed_source,
+                "l1_diversity": self.diversity.protocol,
+                "seed": f"first {self.seed_frames} ground-truth frames of each sequence",
+                "decoding": "most likely code per token (temperature 0)",
+                "semantic_recall": None if r.generated is None else r.generated.get("rule"),
+                "codebook": "codebook_utilization/perplexity: VQ-VAE encoding of the split's "
+                            "ground truth in non-overlapping windows; generated_*: the "
+                            "predicted codes",
+            },
+        }
+
+
+def _pick(d: dict | None, keys: tuple[str, ...]) -> dict | None:
+    return None if d is None else {k: d[k] for k in keys}
+
+
+def _f(v, digits: int = 3) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def results_markdown(results: dict[str, dict], labels: dict[str, str] | None = None,
+                     oracle_rows: bool = False) -> list[str]:
+    """The results table (markdown lines) of one or more evaluations in the JSON layout
+    (``{key: result dict}``; ``labels`` name the rows): a row per result, its oracle's row if
+    ``oracle_rows``, then the ground truth. Recall and precision carry their intervals."""
+    from ..metrics.recall import format_rate
+
+    def recs(sr):
+        return " | ".join(format_rate(sr, k) for k in ("all", "head", "tail", "precision"))
+
+    lines = ["| | FGD ↓ | oracle FGD ↓ | BA ↑ | BA (EMAGE) ↑ | L1Div ↑ | codebook utilisation | "
+             "perplexity | token accuracy | recall all | recall head | recall tail | "
+             "gesture precision |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key, r in results.items():
+        name = (labels or {}).get(key, key)
+        orc = r.get("oracle") or {}
+        lines.append(f"| {name} | {_f(r['fgd'])} | {_f(orc.get('fgd'))} | "
+                     f"{_f(r['beat_alignment'], 4)} | {_f(r['beat_alignment_emage'], 4)} | "
+                     f"{_f(r['l1_diversity'])} | {_f(r['codebook_utilization'])} | "
+                     f"{_f(r['perplexity'], 1)} | {_f(r.get('classifier_token_accuracy'))} | "
+                     f"{recs(r.get('semantic_recall'))} |")
+        if oracle_rows:
+            lines.append(f"| {name}: oracle (its VQ-VAE decoding the ground truth's codes) | "
+                         f"{_f(orc.get('fgd'))} | – | – | – | {_f(orc.get('l1_diversity'))} | "
+                         f"– | – | – | {recs(orc.get('semantic_recall'))} |")
+    gt = next(iter(results.values()))["ground_truth"]
+    lines.append(f"| ground truth | {_f(gt['fgd'])} (definition) | – | "
+                 f"{_f(gt['beat_alignment'], 4)} | {_f(gt['beat_alignment_emage'], 4)} | "
+                 f"{_f(gt['l1_diversity'])} | – | – | – | {recs(gt.get('semantic_recall'))} |")
+    return lines
