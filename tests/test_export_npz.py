@@ -9,13 +9,9 @@ import pytest
 
 from eggesture.data.beat2 import read_motion
 from eggesture.data.motion import axis_angle_to_matrix, joint_indices
+from eggesture.data.poses import motion_to_poses, n_frames_for
 from eggesture.errors import DataError
-from eggesture.export.npz import (
-    motion_to_poses,
-    n_frames_for,
-    read_motion_file,
-    write_beat2_npz,
-)
+from eggesture.export.npz import read_motion_file, write_beat2_npz
 
 UPPER_HANDS = joint_indices("upper_hands")  # 43 joints
 

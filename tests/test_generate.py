@@ -22,9 +22,9 @@ from eggesture.cli import main
 from eggesture.config import load_config
 from eggesture.data.beat2 import read_motion
 from eggesture.data.bvh import read_bvh
+from eggesture.data.poses import n_frames_for
 from eggesture.data.transcript import Word
 from eggesture.errors import DataError
-from eggesture.export.npz import n_frames_for
 from eggesture.models.vqvae import DOWNSAMPLE
 from eggesture.recipes.generate import decode_indices, generate, generate_motion, to_smplx_poses
 from eggesture.recipes.train import train
@@ -443,7 +443,7 @@ def test_bad_checkpoints_are_one_line_and_leave_nothing(bundle_dir, tmp_path, ca
     tampered = shutil.copytree(bundle_dir, tmp_path / "tampered")
     blob = (tampered / "model.safetensors").read_bytes()
     (tampered / "model.safetensors").write_bytes(blob[: len(blob) // 2])
-    for ckpt, message in ((tmp_path / "missing", "not an inference bundle"),
+    for ckpt, message in ((tmp_path / "missing", "does not exist"),
                           (tampered, "corrupt or truncated weights")):
         rc, _, err = run_cli(capsys, "--checkpoint", ckpt, "--audio", wav, "--out", out / "a.npz")
         assert rc == 2 and err.count("\n") == 1 and err.startswith(f"error: {ckpt}"), err

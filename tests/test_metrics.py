@@ -20,9 +20,9 @@ from eggesture.metrics import (
     semantic_recall,
     sorted_usage,
     split_head_tail,
-    utilization_per_epoch,
 )
 from eggesture.metrics import fgd as fgd_mod
+from eggesture.training.log import utilization_per_epoch
 
 # --- FGD (eq. 12) ---------------------------------------------------------------------------
 

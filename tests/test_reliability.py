@@ -36,10 +36,10 @@ from beat2_folder import textgrid_text, write_folder
 from eggesture.cli import main
 from eggesture.data import beat2, trinity
 from eggesture.data import windows as W
+from eggesture.data.poses import n_frames_for
 from eggesture.data.transcript import Word, read_textgrid, read_transcript
 from eggesture.data.wav import load_audio
 from eggesture.errors import DataError
-from eggesture.export.npz import n_frames_for
 from test_bvh import ZXY, genea_skeleton, write_genea_bvh
 from test_trinity import write_genea_folder
 

@@ -245,7 +245,7 @@ def test_keywords_belong_to_one_class_only():
     rng = np.random.default_rng(0)
     every_keyword = set().union(*vocab_by_class)
     for _ in range(300):
-        assert not set(syn._filler_phrase(rng)) & every_keyword
+        assert not set(syn.grammar._filler_phrase(rng)) & every_keyword
     assert 250 <= len(syn.vocabulary()) <= 600
 
 
@@ -312,7 +312,7 @@ def test_the_benchmark_split_has_enough_held_out_and_training_events():
     per = {s: np.zeros(classes, np.int64) for s in ("train", "val", "test")}
     for p in plans:
         np.add.at(per[p.split], list(p.slots), 1)
-    summary = syn._held_out_summary(per, syn.GESTURES[:classes])
+    summary = syn.writer._held_out_summary(per, syn.GESTURES[:classes])
     assert summary["events"] >= 150 and summary["tail_events"] >= 60, summary
     assert per["train"].min() >= settings["min_train_events"] >= 8
     # The default split is the one before these options existed: 10 % val, 10 % test.

@@ -147,7 +147,24 @@ def _definition_sha256(meta: dict) -> str:
 
 
 def _resolve(path: Path) -> Path:
-    """Accept the bundle folder, a run folder holding ``bundle/``, or the weights file itself."""
+    """Accept the bundle folder, a run folder holding ``bundle/``, or the weights file itself.
+
+    A path that does not exist, and a Lightning training checkpoint (``checkpoints/last.ckpt``
+    or the ``checkpoints/`` folder: what training resumes from, not what generation loads),
+    are refused with what to pass instead.
+    """
+    if not path.exists():
+        raise CheckpointError(path, "does not exist")
+    if path.suffix == ".ckpt" or (path.is_dir() and path.name == "checkpoints"):
+        run = (path.parent if path.is_dir() else
+               path.parent.parent if path.parent.name == "checkpoints" else None)
+        where = ""
+        if run is not None:
+            where = (f", here {run}" if (run / "bundle" / META).is_file()
+                     else f" ({run / 'bundle'} is written when training finishes)")
+        raise CheckpointError(path, "a training checkpoint (Lightning), not an inference bundle: "
+                                    "pass the run folder (the folder holding bundle/) or its "
+                                    f"bundle/{where}")
     if path.is_file() and path.name == WEIGHTS:
         return path.parent
     if (path / "bundle" / META).is_file():
@@ -156,16 +173,42 @@ def _resolve(path: Path) -> Path:
 
 
 def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
-    """Load a bundle written by :func:`save_bundle` (safetensors + JSON only)."""
-    from safetensors import SafetensorError, safe_open
-    from safetensors.torch import load_file
+    """Load a bundle written by :func:`save_bundle` (safetensors + JSON only).
 
+    Every check names the file it failed on: the config (:func:`_read_meta`), the weights
+    (:func:`_read_weights`), each network's tensors against the config (:func:`_load_state`),
+    the normalisation statistics, and the two hashes tying the files to one run.
+    """
     from .models.builders import build_classifier, build_vqvae
 
     path = _resolve(Path(path))
     meta_path, weights_path = path / META, path / WEIGHTS
     if not meta_path.is_file() or not weights_path.is_file():
         raise CheckpointError(path, f"not an inference bundle (needs {META} and {WEIGHTS})")
+    meta, cfg = _read_meta(meta_path)
+    motion_dim, vocab = int(meta["motion_dim"]), meta["vocab"]
+    tensors, stored = _read_weights(weights_path)
+    vqvae = build_vqvae(cfg, motion_dim)
+    classifier = build_classifier(cfg, vocab, int(meta["n_audio_features"]))
+    for prefix, module in (("vqvae.", vqvae), ("classifier.", classifier)):
+        _load_state(module, prefix, tensors, weights_path)
+        module.to(device).eval()
+    norm = _read_norm(tensors, weights_path, motion_dim)
+    # Bundles written before the hashes existed have neither; then the checks above are all.
+    expected = meta.get("weights_sha256")
+    if expected is not None and expected != _sha256(weights_path):
+        raise CheckpointError(weights_path, f"does not match {META} (SHA-256 differs): damaged, "
+                                            "or a weights file from another run")
+    if stored is not None and stored != _definition_sha256(meta):
+        raise CheckpointError(meta_path, f"does not match {WEIGHTS}: the model definition "
+                                         f"({', '.join(DEFINITION[:4])}, …) was edited, or comes "
+                                         "from another run")
+    return Bundle(cfg=cfg, vqvae=vqvae, classifier=classifier, norm=norm, vocab=vocab, meta=meta,
+                  path=path)
+
+
+def _read_meta(meta_path: Path) -> tuple[dict, Config]:
+    """The bundle's ``config.json``, checked: format, version, config, vocabulary, joints."""
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -180,7 +223,8 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
     try:
         cfg = from_dict(meta["config"], meta_path)
         vocab, joints = meta["vocab"], meta["joint_names"]
-        motion_dim, n_feat = int(meta["motion_dim"]), int(meta["n_audio_features"])
+        motion_dim = int(meta["motion_dim"])
+        int(meta["n_audio_features"])  # a number, or "invalid bundle config"
         for key, value in (("vocab", vocab), ("joint_names", joints)):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"{key} must be a list of strings")
@@ -191,6 +235,15 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
         raise CheckpointError(meta_path, f"incomplete bundle config (no {e})") from None
     except (TypeError, ValueError, ConfigError) as e:
         raise CheckpointError(meta_path, f"invalid bundle config ({e})") from None
+    return meta, cfg
+
+
+def _read_weights(weights_path: Path) -> tuple[dict[str, torch.Tensor], str | None]:
+    """The tensors of ``weights.safetensors`` and the config hash stored in its metadata; a
+    pickle is refused before anything reads it."""
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file
+
     with weights_path.open("rb") as f:
         head = f.read(9)
     pickled = head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05")
@@ -203,29 +256,35 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
             stored = (f.metadata() or {}).get("config_sha256")
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(weights_path, f"corrupt or truncated weights file ({e})") from None
-    vqvae = build_vqvae(cfg, motion_dim)
-    classifier = build_classifier(cfg, vocab, n_feat)
-    for prefix, module in (("vqvae.", vqvae), ("classifier.", classifier)):
-        state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-        expected = module.state_dict()
-        missing = sorted(set(expected) - set(state))
-        if missing:
-            raise CheckpointError(weights_path, f"weights do not match {META}: missing "
-                                                f"{prefix}{missing[0]} (and {len(missing) - 1} more)")
-        extra = sorted(set(state) - set(expected))
-        if extra:
-            more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
-            raise CheckpointError(weights_path, f"weights do not match {META}: unexpected "
-                                                f"{prefix}{extra[0]}{more}")
-        for k, v in expected.items():
-            if state[k].shape != v.shape or state[k].dtype != v.dtype:
-                raise CheckpointError(weights_path, f"weights do not match {META}: {prefix}{k} is "
-                                                    f"{tuple(state[k].shape)} {state[k].dtype}, "
-                                                    f"expected {tuple(v.shape)} {v.dtype}")
-            if v.is_floating_point() and not torch.isfinite(state[k]).all():
-                raise CheckpointError(weights_path, f"{prefix}{k} holds NaN or infinite values")
-        module.load_state_dict(state, strict=True)
-        module.to(device).eval()
+    return tensors, stored
+
+
+def _load_state(module: torch.nn.Module, prefix: str, tensors: dict[str, torch.Tensor],
+                weights_path: Path) -> None:
+    """Load the ``prefix`` tensors into ``module``: the same names, shapes, dtypes, all finite."""
+    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    if missing:
+        raise CheckpointError(weights_path, f"weights do not match {META}: missing "
+                                            f"{prefix}{missing[0]} (and {len(missing) - 1} more)")
+    extra = sorted(set(state) - set(expected))
+    if extra:
+        more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+        raise CheckpointError(weights_path, f"weights do not match {META}: unexpected "
+                                            f"{prefix}{extra[0]}{more}")
+    for k, v in expected.items():
+        if state[k].shape != v.shape or state[k].dtype != v.dtype:
+            raise CheckpointError(weights_path, f"weights do not match {META}: {prefix}{k} is "
+                                                f"{tuple(state[k].shape)} {state[k].dtype}, "
+                                                f"expected {tuple(v.shape)} {v.dtype}")
+        if v.is_floating_point() and not torch.isfinite(state[k]).all():
+            raise CheckpointError(weights_path, f"{prefix}{k} holds NaN or infinite values")
+    module.load_state_dict(state, strict=True)
+
+
+def _read_norm(tensors: dict[str, torch.Tensor], weights_path: Path, motion_dim: int) -> NormStats:
+    """The motion normalisation statistics: of the model's width, finite, positive std."""
     try:
         norm = NormStats.from_tensors(tensors)
     except KeyError:
@@ -237,14 +296,4 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
     if not (np.isfinite(norm.mean).all() and np.isfinite(norm.std).all() and (norm.std > 0).all()):
         raise CheckpointError(weights_path, "normalisation statistics hold NaN, infinite or "
                                             "non-positive values")
-    # Bundles written before the hashes existed have neither; then the checks above are all.
-    expected = meta.get("weights_sha256")
-    if expected is not None and expected != _sha256(weights_path):
-        raise CheckpointError(weights_path, f"does not match {META} (SHA-256 differs): damaged, "
-                                            "or a weights file from another run")
-    if stored is not None and stored != _definition_sha256(meta):
-        raise CheckpointError(meta_path, f"does not match {WEIGHTS}: the model definition "
-                                         f"({', '.join(DEFINITION[:4])}, …) was edited, or comes "
-                                         "from another run")
-    return Bundle(cfg=cfg, vqvae=vqvae, classifier=classifier, norm=norm, vocab=vocab, meta=meta,
-                  path=path)
+    return norm

@@ -395,28 +395,41 @@ def _section(cls, values: dict, where: str, source):
         raise ConfigError(source, str(e)) from None
 
 
+#: The sections of a config and the dataclass of each.
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
 def from_dict(d: dict, source="config") -> Config:
     """Build a validated :class:`Config` from nested dicts."""
     if not isinstance(d, dict):
         raise ConfigError(source, "expected a mapping with sections data, model, train")
     for key in d:
-        if key not in ("data", "model", "train"):
-            raise ConfigError(source, f"unknown section '{key}' (known: data, model, train)")
-    return Config(
-        data=_section(DataConfig, d.get("data") or {}, "data", source),
-        model=_section(ModelConfig, d.get("model") or {}, "model", source),
-        train=_section(TrainConfig, d.get("train") or {}, "train", source),
-    )
+        if key not in SECTIONS:
+            raise ConfigError(source, f"unknown section '{key}' (known: {', '.join(SECTIONS)})")
+    return Config(**{name: _section(cls, d.get(name) or {}, name, source)
+                     for name, cls in SECTIONS.items()})
 
 
 def parse_override(text: str) -> tuple[list[str], object]:
-    """``"train.epochs=5"`` → (["train", "epochs"], 5); the value is parsed as YAML."""
+    """``"train.epochs=5"`` → (["train", "epochs"], 5); the value is parsed as YAML.
+
+    The section and the key must exist, so a typo on the command line is reported as the
+    override's, not as the config file's.
+    """
     if "=" not in text:
         raise ConfigError(None, f"override {text!r} is not key=value (e.g. train.epochs=5)")
     key, raw = text.split("=", 1)
     parts = key.strip().split(".")
     if len(parts) != 2:
         raise ConfigError(None, f"override key {key!r} must be section.name (e.g. train.epochs)")
+    section, name = parts
+    if section not in SECTIONS:
+        raise ConfigError(f"override '{text}'", f"unknown section '{section}' (sections: "
+                                                f"{', '.join(SECTIONS)})")
+    names = sorted(f.name for f in dataclasses.fields(SECTIONS[section]))
+    if name not in names:
+        raise ConfigError(f"override '{text}'", f"unknown key '{section}.{name}' (known: "
+                                                f"{', '.join(names)})")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
@@ -452,7 +465,7 @@ def load_config(name_or_path: str | None, overrides: list[str] = ()) -> Config:
                         if re.search(rf"\b{re.escape(t.split('=', 1)[0].strip())}\b", e.problem)), None)
         if culprit is None:
             raise
-        raise ConfigError(f"override {culprit}", e.problem) from None
+        raise ConfigError(f"override '{culprit}'", e.problem) from None
 
 
 def save_config(cfg: Config, path: str | Path) -> None:

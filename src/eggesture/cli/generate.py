@@ -7,14 +7,14 @@ import sys
 import time
 from pathlib import Path
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 TEXT_SUFFIXES = (".TextGrid", ".textgrid", ".json", ".txt")
 
 DESCRIPTION = """Generate co-speech gestures for a speech recording.
 
 Audio: any length (under a second to hours), any sample rate and channel count (mixed to mono,
-resampled to 16 kHz). --audio may be a folder: every audio file in it gets its own outputs in the
-folder --out (created), with a summary at the end.
+resampled to 16 kHz); WAV, FLAC, Ogg Vorbis/Opus, MP3, AIFF, AU or CAF. --audio may be a folder:
+every audio file in it gets its own outputs in the folder --out (created), with a summary at the
+end; other files in it (transcripts aside) are listed as skipped.
 
 Transcript (--text, optional): a Praat TextGrid (word tier), a speech-recognition JSON with word
 times (GENEA/Google layout with "0.400s" strings, or [{"word", "start", "end"}]), or plain text.
@@ -97,9 +97,16 @@ def run(args: argparse.Namespace) -> int:
               f"({dur / max(sec, 1e-9):.0f}× real time)")
         return 0
 
-    files = sorted(p for p in audio.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    from ..data.wav import AUDIO_SUFFIXES, is_audio_file
+
+    entries = sorted(p for p in audio.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = [p for p in entries if is_audio_file(p)]
+    # Anything else that is not a transcript is listed, so a recording in a format we do not
+    # read (.m4a, .aac, …) is seen to be left out rather than silently missing from the count.
+    skipped = [p for p in entries if not is_audio_file(p) and p.suffix not in TEXT_SUFFIXES]
     if not files:
-        raise DataError(audio, f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in the folder")
+        found = f"; found {', '.join(f.name for f in skipped[:3])}" if skipped else ""
+        raise DataError(audio, f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in the folder{found}")
     if out.suffix or (out.exists() and not out.is_dir()):
         raise DataError(out, "--out must be a folder when --audio is a folder")
     text_dir = Path(args.text) if args.text else None
@@ -107,9 +114,15 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(text_dir, "--text must be a folder of transcripts (NAME.TextGrid, "
                                   "NAME.json or NAME.txt) when --audio is a folder")
     out.mkdir(parents=True, exist_ok=True)
-    rows, failed = [], 0
+    rows, failed, stems = [], 0, {}
     for f in files:
         text = _transcript_for(text_dir / f.name if text_dir else f)
+        if f.stem in stems:  # a.wav and a.mp3 would both write a.npz
+            failed += 1
+            rows.append((f.name, "-", "-", f"error: {f}: has the name of {stems[f.stem]}, whose "
+                                           f"outputs ({f.stem}.npz, …) it would overwrite"))
+            continue
+        stems[f.stem] = f.name
         try:
             dur, sec = _one(bundle, f, text, out / f"{f.stem}.npz",
                             out / f"{f.stem}.bvh" if args.bvh is not None else None,
@@ -118,8 +131,12 @@ def run(args: argparse.Namespace) -> int:
         except EggestureError as e:
             failed += 1
             rows.append((f.name, "-", "-", f"error: {e}"))
+    rows += [(f.name, "-", "-", "skipped: not an audio format eggesture reads") for f in skipped]
     print(f"{'file':30s} {'speech s':>9s} {'time s':>7s}  result")
     for name, dur, sec, res in rows:
         print(f"{name:30s} {dur:>9s} {sec:>7s}  {res}")
-    print(f"{len(files) - failed} of {len(files)} generated into {out}", file=sys.stderr)
+    note = (f"; skipped {len(skipped)} other file(s) ({', '.join(f.name for f in skipped)}): "
+            f"audio is read from {', '.join(AUDIO_SUFFIXES)}" if skipped else "")
+    print(f"{len(files) - failed} of {len(files)} generated into {out}{note}",
+          file=sys.stderr)
     return 1 if failed else 0

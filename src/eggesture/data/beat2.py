@@ -153,18 +153,20 @@ def sem_path(root: str | Path, seq_id: str) -> Path:
     return Path(root) / SEM_DIR / f"{seq_id}.txt"
 
 
-def read_motion(path: str | Path) -> dict[str, np.ndarray]:
-    """The arrays of a ``smplxflame_30`` npz, checked: poses (T,165) finite, 30 fps."""
+def read_smplx_npz(path: str | Path, fps: int | None = FPS) -> dict[str, np.ndarray]:
+    """``poses (T,165)`` float32, ``trans (T,3)``, the frame rate and the file's other arrays of
+    an npz in BEAT2's ``smplxflame_30`` layout, checked (finite, matching lengths); the rate must
+    be ``fps``, or any positive rate when ``fps`` is None (files written at 15 fps)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "motion file not found")
     try:
         with np.load(path, allow_pickle=False) as d:
             data = {k: d[k] for k in d.files}
-    except Exception as e:
-        raise DataError(path, f"not a readable npz file ({e})") from None
+    except Exception as e:  # zipfile, pickle and format errors all mean "not a usable npz"
+        raise DataError(path, f"not a readable npz file ({_first_line(e)})") from None
     if "poses" not in data:
-        raise DataError(path, "npz has no 'poses' array")
+        raise DataError(path, "npz has no 'poses' array (expected BEAT2 layout)")
     poses = _real_array(data["poses"], "poses", path)
     if poses.ndim != 2 or poses.shape[1] != 3 * NUM_SMPLX_JOINTS:
         raise DataError(path, f"'poses' has shape {poses.shape}, expected (T, {3 * NUM_SMPLX_JOINTS})")
@@ -174,24 +176,43 @@ def read_motion(path: str | Path) -> dict[str, np.ndarray]:
     if bad.any():
         raise DataError(path, f"'poses' holds NaN or infinite values (first at frame {int(np.argmax(bad))})")
     rate = _real_array(data.get("mocap_frame_rate", FPS), "mocap_frame_rate", path)
-    if rate.size != 1 or float(rate.reshape(())) != FPS:
-        shown = f"{float(rate.reshape(())):g}" if rate.size == 1 else str(rate.tolist())
-        raise DataError(path, f"mocap_frame_rate is {shown}, BEAT2 motion is {FPS} fps")
+    shown = f"{float(rate.reshape(())):g}" if rate.size == 1 else str(rate.tolist())
+    if fps is not None and (rate.size != 1 or float(rate.reshape(())) != fps):
+        raise DataError(path, f"mocap_frame_rate is {shown}, BEAT2 motion is {fps} fps")
+    if rate.size != 1 or not np.isfinite(rate).all() or float(rate.reshape(())) <= 0:
+        raise DataError(path, f"'mocap_frame_rate' is {shown}, expected a positive frame rate")
     n = poses.shape[0]
-    trans = _real_array(data.get("trans", np.zeros((n, 3))), "trans", path)
-    expressions = _real_array(data.get("expressions", np.zeros((n, 100))), "expressions", path)
-    for key, arr in (("trans", trans), ("expressions", expressions)):
-        if arr.ndim != 2 or arr.shape[0] != n or (key == "trans" and arr.shape[1] != 3):
-            raise DataError(path, f"'{key}' has shape {arr.shape}, expected ({n}, "
-                                  f"{3 if key == 'trans' else 'D'}) like 'poses'")
-        if not np.isfinite(arr).all():
-            raise DataError(path, f"'{key}' holds NaN or infinite values")
+    trans = _checked_frames(data.get("trans", np.zeros((n, 3))), "trans", n, path, width=3)
+    return {**data, "poses": poses, "trans": trans, "mocap_frame_rate": float(rate.reshape(()))}
+
+
+def read_motion(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of a ``smplxflame_30`` npz, checked: poses (T,165) finite, 30 fps."""
+    data = read_smplx_npz(path, fps=FPS)
+    path, n = Path(path), data["poses"].shape[0]
     return {
-        "poses": poses,
-        "trans": trans,
+        "poses": data["poses"],
+        "trans": data["trans"],
         "betas": _real_array(data.get("betas", np.zeros(300)), "betas", path).reshape(-1),
-        "expressions": expressions,
+        "expressions": _checked_frames(data.get("expressions", np.zeros((n, 100))),
+                                       "expressions", n, path),
     }
+
+
+def _checked_frames(value, key: str, n: int, path: Path, width: int | None = None) -> np.ndarray:
+    """A per-frame array ``(n, width or D)`` of real, finite numbers, as float32."""
+    arr = _real_array(value, key, path)
+    if arr.ndim != 2 or arr.shape[0] != n or (width is not None and arr.shape[1] != width):
+        raise DataError(path, f"'{key}' has shape {arr.shape}, expected ({n}, "
+                              f"{width if width is not None else 'D'}) like 'poses'")
+    if not np.isfinite(arr).all():
+        raise DataError(path, f"'{key}' holds NaN or infinite values")
+    return arr
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
 
 
 def _real_array(value, key: str, path: Path) -> np.ndarray:

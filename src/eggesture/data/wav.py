@@ -13,10 +13,13 @@ import numpy as np
 from ..config import AUDIO_SR
 from ..errors import DataError
 
-__all__ = ["AUDIO_SR", "audio_duration", "load_audio"]
+__all__ = ["AUDIO_SR", "AUDIO_SUFFIXES", "audio_duration", "is_audio_file", "load_audio"]
 
-#: Sample rate of every waveform inside eggesture (BEAT2's `wave16k`).
-
+#: File-name endings of the formats :func:`load_audio` reads (libsndfile's, through soundfile):
+#: WAV and its 64-bit variants, FLAC, Ogg Vorbis / Opus, MP3, AIFF, AU, CAF. A folder given to
+#: ``eggesture generate`` is searched for these.
+AUDIO_SUFFIXES = (".wav", ".wave", ".w64", ".rf64", ".flac", ".ogg", ".oga", ".opus", ".mp3",
+                  ".aiff", ".aif", ".aifc", ".au", ".snd", ".caf")
 
 #: Sample rates accepted from a file's header. Outside this range the header is damaged or
 #: forged: a 2 s file claiming 1 Hz would resample into 9 hours (gigabytes) of samples.
@@ -62,6 +65,11 @@ def load_audio(path: str | Path, sr: int = AUDIO_SR) -> np.ndarray:
 
         mono = librosa.resample(mono, orig_sr=file_sr, target_sr=sr, res_type="soxr_hq")
     return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def is_audio_file(path: str | Path) -> bool:
+    """Whether ``path``'s name ends in one of :data:`AUDIO_SUFFIXES` (any case)."""
+    return Path(path).suffix.lower() in AUDIO_SUFFIXES
 
 
 def audio_duration(path: str | Path) -> float:

@@ -180,6 +180,54 @@ def _event_counts(data, splits) -> dict[str, int]:
     return counts
 
 
+class _CropSampler:
+    """Training crops of ``crop`` frames: a share centred (roughly) on a gesture event of a
+    uniformly chosen class, the rest anywhere, sequences in proportion to their length."""
+
+    def __init__(self, data, seqs: list[int], crop: int, rng: np.random.Generator):
+        self.offsets, self.seqs, self.crop, self.rng = data.offsets, seqs, crop, rng
+        fps = data.settings.fps
+        self.by_class: dict[int, list[int]] = {}  # class → flat frame index of each event's centre
+        for i in seqs:
+            for name, t0, t1 in data.sem_events[i] or []:
+                c = data.sem_classes.index(name) + 1
+                mid = min(int(round((t0 + t1) / 2 * fps)), data.n_frames(i) - 1)
+                self.by_class.setdefault(c, []).append(int(data.offsets[i]) + max(0, mid))
+        self.classes = sorted(self.by_class)
+        self.lengths = np.array([data.n_frames(i) for i in seqs], dtype=np.float64)
+        self.seq_of_frame = np.zeros(int(data.offsets[-1]), np.int64)
+        for i in seqs:
+            self.seq_of_frame[data.offsets[i]:data.offsets[i + 1]] = i
+
+    def _start(self, i: int, centre: int | None) -> int:
+        a, b, crop = int(self.offsets[i]), int(self.offsets[i + 1]), self.crop
+        if b - a <= crop:
+            return a
+        if centre is None:
+            return int(self.rng.integers(a, b - crop + 1))
+        # The event centre lands anywhere but the outer eighths of the crop.
+        lo = min(max(a, centre - crop + crop // 8), b - crop)
+        hi = max(min(b - crop, centre - crop // 8), lo)
+        return int(self.rng.integers(lo, hi + 1))
+
+    def batch(self, size: int, event_share: float) -> torch.Tensor:
+        """Flat frame indices ``(size, n)`` of one batch (its crops share the shortest length)."""
+        rng, starts, lens = self.rng, [], []
+        for _ in range(size):
+            if self.classes and rng.random() < event_share:
+                c = self.classes[int(rng.integers(len(self.classes)))]
+                centre = self.by_class[c][int(rng.integers(len(self.by_class[c])))]
+                i = int(self.seq_of_frame[centre])
+            else:
+                i = self.seqs[int(rng.choice(len(self.seqs), p=self.lengths / self.lengths.sum()))]
+                centre = None
+            st = self._start(i, centre)
+            starts.append(st)
+            lens.append(min(self.crop, int(self.offsets[i + 1]) - st))
+        n = min(lens)
+        return torch.as_tensor(np.asarray(starts)[:, None] + np.arange(n)[None, :])
+
+
 def train_recognizer(
     data, folder: str | Path | None = None, *, train_splits: tuple[str, ...] = ("train",),
     net: RecognizerConfig = RecognizerConfig(),
@@ -202,25 +250,17 @@ def train_recognizer(
     if not any(train_counts.values()):
         raise DataError(data.root, f"no annotated events in split(s) {list(train_splits)}")
     n_classes = len(data.sem_classes) + 1
-    crop = max(8, int(round(training.crop_s * s.fps)))
     flat = torch.from_numpy(data.norm.normalize(
         np.asarray(data.motion, dtype=np.float32).reshape(-1, data.motion_dim)))  # (F, D)
     labels = torch.from_numpy(np.asarray(data.sem, dtype=np.int64))  # (F,)
-
     frames = np.concatenate([np.arange(data.offsets[i], data.offsets[i + 1]) for i in seqs])
     freq = np.bincount(np.asarray(data.sem)[frames], minlength=n_classes).astype(np.float64)
     weight = np.where(freq > 0, 1.0 / np.sqrt(np.maximum(freq, 1)), 0.0)
     weight = torch.as_tensor(weight / weight[freq > 0].mean(), dtype=torch.float32)
-    by_class: dict[int, list[int]] = {}  # class → flat frame index of each event's centre
-    for i in seqs:
-        for name, t0, t1 in data.sem_events[i] or []:
-            c = data.sem_classes.index(name) + 1
-            mid = min(int(round((t0 + t1) / 2 * s.fps)), data.n_frames(i) - 1)
-            by_class.setdefault(c, []).append(int(data.offsets[i]) + max(0, mid))
-    lengths = np.array([data.n_frames(i) for i in seqs], dtype=np.float64)
 
     torch.manual_seed(training.seed)
     rng = np.random.default_rng(training.seed)
+    sampler = _CropSampler(data, seqs, max(8, int(round(training.crop_s * s.fps))), rng)
     model = RecognizerNet(motion_dim=data.motion_dim, n_classes=n_classes, **asdict(net))
     opt = torch.optim.AdamW(model.parameters(), lr=training.lr, weight_decay=1e-4)
     # One-cycle schedule with a warm-up of ≥ 2 steps (torch divides by zero below that); a
@@ -228,39 +268,11 @@ def train_recognizer(
     sched = (torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=training.lr, total_steps=training.steps,
         pct_start=min(0.5, max(0.1, 2 / training.steps))) if training.steps >= 4 else None)
-    seq_of_frame = np.zeros(int(data.offsets[-1]), np.int64)
-    for i in seqs:
-        seq_of_frame[data.offsets[i]:data.offsets[i + 1]] = i
-
-    def crop_start(i: int, centre: int | None) -> int:
-        a, b = int(data.offsets[i]), int(data.offsets[i + 1])
-        if b - a <= crop:
-            return a
-        if centre is None:
-            return int(rng.integers(a, b - crop + 1))
-        # The event centre lands anywhere but the outer eighths of the crop.
-        lo = min(max(a, centre - crop + crop // 8), b - crop)
-        hi = max(min(b - crop, centre - crop // 8), lo)
-        return int(rng.integers(lo, hi + 1))
 
     t_start = time.time()
     running = math.nan
-    classes_with_events = sorted(by_class)
     for step in range(1, training.steps + 1):
-        starts, lens = [], []
-        for _ in range(training.batch_size):
-            if classes_with_events and rng.random() < training.event_share:
-                c = classes_with_events[int(rng.integers(len(classes_with_events)))]
-                centre = by_class[c][int(rng.integers(len(by_class[c])))]
-                i = int(seq_of_frame[centre])
-            else:
-                i = seqs[int(rng.choice(len(seqs), p=lengths / lengths.sum()))]
-                centre = None
-            st = crop_start(i, centre)
-            starts.append(st)
-            lens.append(min(crop, int(data.offsets[i + 1]) - st))
-        n = min(lens)  # crops of a batch share a length (short sequences shorten the batch)
-        idx = torch.as_tensor(np.asarray(starts)[:, None] + np.arange(n)[None, :])  # (B, n)
+        idx = sampler.batch(training.batch_size, training.event_share)  # (B, n)
         model.train()
         logits = model(flat[idx])  # (B, n, K)
         loss = F.cross_entropy(rearrange(logits, "b t k -> (b t) k"), labels[idx].reshape(-1),

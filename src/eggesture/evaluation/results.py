@@ -171,17 +171,22 @@ def _f(v, digits: int = 3) -> str:
 
 
 def results_markdown(results: dict[str, dict], labels: dict[str, str] | None = None,
-                     oracle_rows: bool = False) -> list[str]:
+                     oracle_rows: bool = False, split_label: str | None = None) -> list[str]:
     """The results table (markdown lines) of one or more evaluations in the JSON layout
     (``{key: result dict}``; ``labels`` name the rows): a row per result, its oracle's row if
-    ``oracle_rows``, then the ground truth. Recall and precision carry their intervals."""
+    ``oracle_rows``, then the ground truth. Recall and precision carry their intervals. The
+    codebook column names the evaluated split: ``split_label``, else the results' splits."""
     from ..metrics.recall import format_rate
 
     def recs(sr):
         return " | ".join(format_rate(sr, k) for k in ("all", "head", "tail", "precision"))
 
-    lines = ["| | FGD ↓ | oracle FGD ↓ | BA ↑ | BA (EMAGE) ↑ | L1Div ↑ | codebook utilisation | "
-             "perplexity | token accuracy | recall all | recall head | recall tail | "
+    # The utilisation and perplexity are of the evaluated split (not of training batches, as
+    # the training log's are): the header names it.
+    split = (split_label or " + ".join(next(iter(results.values())).get("split") or [])
+             or "evaluated split")
+    lines = [f"| | FGD ↓ | oracle FGD ↓ | BA ↑ | BA (EMAGE) ↑ | L1Div ↑ | codebook utilisation "
+             f"({split}) | perplexity | token accuracy | recall all | recall head | recall tail | "
              "gesture precision |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for key, r in results.items():
         name = (labels or {}).get(key, key)

@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..io import atomic_path
+from ..metrics.recall import rule_for_shown
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 _HEAD, _TAIL = "#1f77b4", "#ff7f0e"
@@ -60,13 +61,20 @@ def plot_codebook_usage(counts: Mapping[str, Sequence[int]], out: str | Path, *,
     return _save(fig, out)
 
 
+#: What the training log's utilisation measures (Fig. 6), unlike an evaluation's utilisation
+#: (the VQ-VAE encoding a held-out split's ground truth in non-overlapping windows).
+UTILIZATION_OVER_EPOCHS_TITLE = ("Codebook utilisation on the training batches, per epoch "
+                                 "(from the training log)")
+
+
 def plot_utilization_over_epochs(curves: Mapping[str, Sequence[tuple[int, float]]],
-                                 out: str | Path, *,
-                                 title: str = "Codebook utilisation during training") -> Path:
+                                 out: str | Path, *, title: str = UTILIZATION_OVER_EPOCHS_TITLE,
+                                 caption: str | None = None) -> Path:
     """Paper Fig. 6: utilisation (fraction of codes used, shown in %) against the epoch.
 
     ``curves``: method name → ``[(epoch, utilisation in [0, 1]), ...]`` (e.g. from
-    :func:`eggesture.metrics.codebook.utilization_per_epoch`).
+    :func:`eggesture.training.log.utilization_per_epoch`: the codes each epoch's training
+    batches used). ``caption`` goes under the plot.
     """
     if not curves:
         raise ValueError("no curves to plot")
@@ -77,11 +85,13 @@ def plot_utilization_over_epochs(curves: Mapping[str, Sequence[tuple[int, float]
         u = [100 * p[1] for p in pts]
         ax.plot(e, u, marker="o", ms=3, color=_COLORS[k % len(_COLORS)], label=name)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("codebook utilisation (%)")
+    ax.set_ylabel("codes used in training (% of K)")
     ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title(title, fontsize=11)
+    if caption:
+        fig.supxlabel(textwrap.fill(caption, 100), fontsize=7, x=0.01, ha="left")
     return _save(fig, out)
 
 
@@ -137,6 +147,7 @@ def plot_recall_per_class(per_class: Mapping[str, Mapping[str, Mapping]], out: s
             info.setdefault(c, v)
     classes = sorted(info, key=lambda c: (-int(info[c]["train_count"]), c))
     n_head = sum(1 for c in classes if info[c]["group"] == "head")
+    n_tail = len(classes) - n_head
     m = len(per_class)
     width = 0.8 / m
     fig = Figure(figsize=(min(16.0, max(6.0, 0.3 * len(classes) * m + 2.5)), 4.6),
@@ -166,5 +177,6 @@ def plot_recall_per_class(per_class: Mapping[str, Mapping[str, Mapping]], out: s
     ax.set_title(title, fontsize=11)
     if rule:
         width = int(fig.get_figwidth() * 16)  # characters of 7-pt text per line
-        fig.supxlabel(textwrap.fill(rule, width), fontsize=7, x=0.01, ha="left")
+        fig.supxlabel(textwrap.fill(rule_for_shown(rule, n_head, n_tail), width), fontsize=7,
+                      x=0.01, ha="left")
     return _save(fig, out)

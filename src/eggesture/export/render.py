@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from ..data.motion import SMPLX_JOINT_NAMES, SMPLX_PARENTS
+from ..data.poses import n_frames_for
 from ..errors import DataError
 from ..io import atomic_path
-from .npz import MotionFile, n_frames_for
+from .npz import MotionFile
 
 #: One motion to draw: joint positions ``(T, J, 3)``, parent index per joint (-1 = root), title.
 Motion = tuple[np.ndarray, Sequence[int], str]

@@ -24,7 +24,6 @@ from .codebook import (
     codebook_stats,
     sorted_usage,
     stats_from_counts,
-    utilization_per_epoch,
 )
 from .diversity import L1Diversity, l1_diversity, l1_diversity_per_sequence
 from .fgd import frechet_distance, frechet_distance_from_stats, gaussian_stats
@@ -35,5 +34,5 @@ __all__ = [
     "beat_alignment", "beat_alignment_emage", "codebook_stats", "emage_audio_onsets",
     "event_recalled", "frechet_distance", "frechet_distance_from_stats", "gaussian_stats",
     "joint_speeds", "l1_diversity", "l1_diversity_per_sequence", "semantic_recall",
-    "sorted_usage", "split_head_tail", "stats_from_counts", "utilization_per_epoch",
+    "sorted_usage", "split_head_tail", "stats_from_counts",
 ]

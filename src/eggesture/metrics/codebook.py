@@ -8,16 +8,16 @@ For code indices drawn from a codebook of K entries with empirical frequencies
 * entropy H = −Σ_k p_k ln p_k (nats), perplexity = exp(H) (the effective number of codes,
   1 … K), normalised entropy = H / ln K (0 … 1; 1 = uniform use — what the paper's entropy
   loss drives towards, eq. 8–9);
-* the sorted usage histogram is ``n_k`` in decreasing order (Fig. 1);
-* :func:`utilization_per_epoch` reads utilisation over training from a training log (Fig. 6).
+* the sorted usage histogram is ``n_k`` in decreasing order (Fig. 1).
+
+Utilisation over training (Fig. 6) is read from the training log by
+:func:`eggesture.training.log.utilization_per_epoch`.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -93,53 +93,3 @@ def sorted_usage(counts: np.ndarray, normalize: bool = True) -> np.ndarray:
             raise ValueError("counts sum to zero")
         c = c / total
     return c
-
-
-def _find_column(columns: list[str], column: str | None) -> str:
-    if column is not None:
-        if column not in columns:
-            raise ValueError(f"column {column!r} not in the log (columns: {', '.join(columns)})")
-        return column
-    cands = [c for c in columns if "utiliz" in c.lower() or "utilis" in c.lower()]
-    if len(cands) > 1:
-        narrowed = ([c for c in cands if "epoch" in c.lower()]
-                    or [c for c in cands if "train" in c.lower()])
-        cands = narrowed if len(narrowed) == 1 else cands
-    if len(cands) != 1:
-        raise ValueError("cannot tell which column holds the codebook utilisation "
-                         f"(candidates: {cands or 'none'}); pass column=")
-    return cands[0]
-
-
-def utilization_per_epoch(
-    log: str | Path | list[dict], column: str | None = None, epoch_column: str = "epoch",
-) -> list[tuple[int, float]]:
-    """``[(epoch, utilisation), ...]`` in epoch order from a training log (paper Fig. 6).
-
-    ``log`` is a CSV file (e.g. Lightning's ``metrics.csv``: one row per logging step, empty
-    cells where a metric was not logged) or its rows as dicts. ``column`` names the
-    utilisation column (fraction in [0, 1]); by default the one column whose name contains
-    "utilization"/"utilisation" (preferring one with "epoch" in its name). For each epoch the
-    last logged value counts.
-    """
-    if isinstance(log, (str, Path)):
-        path = Path(log)
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    else:
-        rows = list(log)
-    if not rows:
-        raise ValueError("the training log has no rows")
-    columns = list(rows[0].keys())
-    col = _find_column(columns, column)
-    if epoch_column not in columns:
-        raise ValueError(f"the training log has no {epoch_column!r} column")
-    last: dict[int, float] = {}
-    for r in rows:
-        v, e = r.get(col), r.get(epoch_column)
-        if v in (None, "") or e in (None, ""):
-            continue
-        last[int(float(e))] = float(v)
-    if not last:
-        raise ValueError(f"no values logged in column {col!r}")
-    return sorted(last.items())

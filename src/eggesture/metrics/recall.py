@@ -27,6 +27,7 @@ beside the generator's (the recogniser module does).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -68,9 +69,26 @@ def split_head_tail(train_counts: dict[str, int], head_share: float = HEAD_SHARE
         acc += train_counts[c]
     tail = [c for c in order if c not in head]
     rule = (f"classes sorted by training-split event count; head = the most frequent classes "
-            f"holding >= {head_share:.0%} of the {total} training events ({len(head)} of "
-            f"{len(order)} classes), tail = the other {len(tail)}")
+            f"holding >= {head_share:.0%} of the {total} training events"
+            f"{_counts(len(head), len(tail), 'classes')}")
     return HeadTail(head=head, tail=tail, rule=rule)
+
+
+def _counts(n_head: int, n_tail: int, what: str) -> str:
+    return f" ({n_head} of {n_head + n_tail} {what}), tail = the other {n_tail}"
+
+
+_COUNTS = re.compile(r" \(\d+ of \d+ [^)]*\), tail = the other \d+$")
+
+
+def rule_for_shown(rule: str, n_head: int, n_tail: int) -> str:
+    """The head/tail ``rule`` of :func:`split_head_tail`, its class counts (over every class
+    of the label space) replaced by those of the classes a figure shows — the ones with events
+    in the evaluated split — so a footnote counts what is drawn above it."""
+    base = _COUNTS.sub("", rule)
+    if base == rule:  # not our wording: keep it, and say what is shown
+        return f"{rule}; shown: {n_head} head and {n_tail} tail classes"
+    return base + _counts(n_head, n_tail, "classes shown, those with events in the evaluated split")
 
 
 def detections(pred_labels: np.ndarray, fps: float, *,

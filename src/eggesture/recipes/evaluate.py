@@ -20,7 +20,6 @@ The same metrics on the ground truth itself form a reference row.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,8 @@ import numpy as np
 import torch
 
 from ..bundle import Bundle, load_bundle
-from ..data.motion import SMPLX_JOINT_NAMES, axis_angle_to_6d, sixd_to_axis_angle
+from ..data.motion import axis_angle_to_6d, resample_rotations, sixd_to_axis_angle
+from ..data.poses import is_smplx, n_frames_for, place_joints, smplx_indices
 from ..data.transcript import Word
 from ..data.wav import AUDIO_SR
 from ..errors import DataError
@@ -73,16 +73,6 @@ def _words_from_ids(ids: np.ndarray, vocab: list[str], fps: float) -> list[Word]
     return words
 
 
-def _smplx_poses(six: np.ndarray, joint_names: list[str]) -> np.ndarray | None:
-    """Full SMPL-X poses ``(T, 165)`` from 6D of a joint subset, None if not SMPL-X joints."""
-    index = {n: i for i, n in enumerate(SMPLX_JOINT_NAMES)}
-    if not set(joint_names) <= set(index):
-        return None
-    poses = np.zeros((six.shape[0], 55, 3), np.float64)
-    poses[:, [index[n] for n in joint_names]] = sixd_to_axis_angle(six.astype(np.float64))
-    return poses.reshape(six.shape[0], 165)
-
-
 def generate_split(bundle: Bundle, data, split: list[str],
                    progress: Callable[[int, int, str], None] | None = None,
                    only: list[int] | None = None) -> list[SequenceResult]:
@@ -115,13 +105,12 @@ def _windows(seqs: list[np.ndarray], length: int, stride: int) -> np.ndarray:
 
 
 def _positions(six: np.ndarray, joint_names: list[str], fps: float, out_fps: float) -> np.ndarray:
-    from ..data.motion import resample_rotations
+    """Joint positions ``(round(T·out_fps/fps), 55, 3)`` of 6D rotations of SMPL-X joints."""
     from ..data.skeleton import smplx_positions
 
-    poses = _smplx_poses(six, joint_names)
-    n = max(1, int(math.floor(len(six) * out_fps / fps + 0.5)))
-    aa = resample_rotations(poses.reshape(len(six), 55, 3), fps, out_fps, n_out=n)
-    return smplx_positions(aa.reshape(n, 165))
+    n = n_frames_for(len(six) / fps, out_fps)
+    aa = resample_rotations(sixd_to_axis_angle(six.astype(np.float64)), fps, out_fps, n_out=n)
+    return smplx_positions(place_joints(aa, smplx_indices(joint_names)))
 
 
 @torch.no_grad()
@@ -353,7 +342,7 @@ def evaluate(
     fx, rec = _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing, say)
     codes_gt = [oracle_codes(bundle, m) for m in real]
     oracle = [oracle_motion(bundle, m, c) for m, c in zip(real, codes_gt, strict=True)]
-    smplx = _smplx_poses(real[0][:1], data.joint_names) is not None
+    smplx = is_smplx(data.joint_names)
     mean_speed, mean_speed_src = (_mean_speed(Path(data_root), data, cfg.data.train_splits)
                                   if smplx else (None, None))
     return EvaluationResult(

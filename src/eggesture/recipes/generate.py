@@ -30,6 +30,7 @@ from torch import nn
 
 from ..bundle import Bundle, load_bundle
 from ..data.motion import sixd_to_axis_angle
+from ..data.poses import is_smplx, n_frames_for, smplx_poses
 from ..data.transcript import Word, frame_words, read_transcript
 from ..data.wav import AUDIO_SR, load_audio
 from ..errors import DataError
@@ -170,8 +171,6 @@ def check_words_fit(words: list[Word], duration: float, path: str | Path) -> Non
 
 def check_duration(duration: float, fps: float, path: str | Path | None) -> None:
     """Reject audio too short for one output frame at ``fps`` (``round(duration·fps) < 1``)."""
-    from ..export.npz import n_frames_for
-
     if n_frames_for(duration, fps) < 1:
         raise DataError(path, f"audio is too short ({duration * 1000:.0f} ms) for one frame at "
                               f"{fps:g} fps")
@@ -236,16 +235,7 @@ def generate(checkpoint: str | Path | Bundle, audio: str | Path | np.ndarray,
 
 def to_smplx_poses(gen: Generated, fps: float = 30) -> np.ndarray:
     """BEAT2 ``poses (round(duration·fps), 165)``: generated joints slerped to ``fps``, others at rest."""
-    from ..data.motion import SMPLX_JOINT_NAMES
-    from ..export.npz import motion_to_poses
-
-    index = {n: i for i, n in enumerate(SMPLX_JOINT_NAMES)}
-    missing = [n for n in gen.joint_names if n not in index]
-    if missing:
-        raise ValueError(f"the model's joints are not SMPL-X joints (e.g. {missing[0]!r}); "
-                         "write BVH on its own skeleton instead")
-    return motion_to_poses(gen.rotvec, [index[n] for n in gen.joint_names], gen.fps,
-                           gen.duration, out_fps=fps)
+    return smplx_poses(gen.rotvec, gen.joint_names, gen.fps, gen.duration, out_fps=fps)
 
 
 def _skeleton(bundle: Bundle):
@@ -258,21 +248,14 @@ def _skeleton(bundle: Bundle):
     return parse_bvh(text, bundle.path)
 
 
-def is_smplx(gen: Generated) -> bool:
-    from ..data.motion import SMPLX_JOINT_NAMES
-
-    return set(gen.joint_names) <= set(SMPLX_JOINT_NAMES)
-
-
 def positions_for_preview(gen: Generated, bundle: Bundle, fps: float) -> tuple[np.ndarray, list[int]]:
     """Joint positions ``(T, J, 3)`` at ``fps`` and parents, for the stick-figure renderer."""
     from ..data.motion import SMPLX_PARENTS, resample_rotations
     from ..data.skeleton import smplx_positions
     from ..export.bvh import skeleton_motion
-    from ..export.npz import n_frames_for
     from ..export.render import root_relative
 
-    if is_smplx(gen):
+    if is_smplx(gen.joint_names):
         return root_relative(smplx_positions(to_smplx_poses(gen, fps))), list(SMPLX_PARENTS)
     n = n_frames_for(gen.duration, fps)
     rot = resample_rotations(gen.rotvec, gen.fps, fps, n_out=n)
@@ -296,13 +279,13 @@ def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path 
 
     from ..data.motion import resample_rotations
     from ..export.bvh import write_skeleton_bvh, write_smplx_bvh
-    from ..export.npz import n_frames_for, write_beat2_npz
+    from ..export.npz import write_beat2_npz, write_rotations_npz
     from ..io import atomic_path
 
     targets = [Path(p) for p in (out, bvh, video) if p is not None]
     if len({p.resolve() for p in targets}) < len(targets):
         raise DataError(targets[0], "the output files must have different names")
-    smplx = is_smplx(gen)
+    smplx = is_smplx(gen.joint_names)
     poses = to_smplx_poses(gen, fps) if smplx else None
     rot = None if smplx else resample_rotations(gen.rotvec, gen.fps, fps,
                                                 n_out=n_frames_for(gen.duration, fps))
@@ -312,10 +295,7 @@ def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path 
             if smplx:
                 write_beat2_npz(tmp, poses, int(fps))
             else:
-                with open(tmp, "wb") as f:
-                    np.savez(f, rotations=rot.astype(np.float32),
-                             joint_names=np.array(gen.joint_names),
-                             mocap_frame_rate=np.array(int(fps), np.int32))
+                write_rotations_npz(tmp, rot, gen.joint_names, int(fps))
         if bvh is not None:
             tmp = stack.enter_context(atomic_path(bvh, suffix=".bvh"))
             if smplx:

@@ -81,12 +81,9 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
     """
     import lightning as L
     import torch
-    from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
-    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-    from ..bundle import save_bundle
-    from ..data.datasets import detect
     from ..training.data import WindowDataset, make_loader
+    from ..training.log import merge_log, read_log
     from ..training.module import EGGestureModule
 
     t = cfg.train
@@ -113,55 +110,72 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
     val_loader = (make_loader(val_set, t.batch_size, t.seed, False, t.num_workers)
                   if len(val_set) else None)
 
-    n_audio_features = int(data.audio_feats.shape[1])
     module = EGGestureModule(cfg, motion_dim=data.motion_dim, vocab=data.vocab,
-                             n_audio_features=n_audio_features)
-    precision = t.precision if t.precision != "auto" else ("bf16-mixed" if on_gpu else "32-true")
+                             n_audio_features=int(data.audio_feats.shape[1]))
     logs = run_dir / "logs"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*LeafSpec.*")
+        warnings.filterwarnings("ignore", ".*no `val_dataloader`.*")
+        trainer = _trainer(t, run_dir, logs, on_gpu, callbacks)
+        ckpt_path = str(run_dir / "checkpoints" / "last.ckpt") if resume else None
+        if ckpt_path and t.progress:
+            print(f"resuming from {ckpt_path}", flush=True)
+        earlier = read_log(logs / "metrics.csv") if resume else []
+        trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+        if earlier:  # Lightning's CSV logger starts a new file on resume: keep the history
+            merge_log(logs / "metrics.csv", earlier)
+
+    bundle = run_dir / "bundle"
+    if trainer.is_global_zero:
+        _write_bundle(bundle, cfg, data, module, epochs_trained=trainer.current_epoch)
+    csv = logs / "metrics.csv"
+    return TrainResult(run_dir=run_dir, bundle=bundle, metrics_csv=csv if csv.is_file() else None)
+
+
+def _trainer(t, run_dir: Path, logs: Path, on_gpu: bool, callbacks: list | None):
+    """The Lightning trainer of ``cfg.train`` ``t``: CSV + TensorBoard logs, one resumable
+    ``last.ckpt`` written atomically, deterministic on the CPU."""
+    import lightning as L
+    from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    precision = t.precision if t.precision != "auto" else ("bf16-mixed" if on_gpu else "32-true")
     # One file, `last.ckpt`, rewritten after every epoch (Lightning writes `save_last` only
     # after a top-k save, so `save_top_k=0` would leave nothing to resume from until the end).
     checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="last", monitor=None,
                                  save_top_k=1, every_n_epochs=1, save_on_train_epoch_end=True,
                                  enable_version_counter=False)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*LeafSpec.*")
-        warnings.filterwarnings("ignore", ".*no `val_dataloader`.*")
-        trainer = L.Trainer(
-            max_epochs=t.epochs, accelerator=t.accelerator, devices=t.devices,
-            strategy=t.strategy, num_nodes=t.num_nodes, precision=precision,
-            logger=[CSVLogger(logs, name="", version=""), TensorBoardLogger(logs, name="", version="")],
-            callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch"), *(callbacks or [])],
-            gradient_clip_val=t.grad_clip or None, deterministic=not on_gpu,
-            enable_progress_bar=t.progress, enable_model_summary=False,
-            log_every_n_steps=1, limit_train_batches=t.limit_train_batches,
-            num_sanity_val_steps=0, use_distributed_sampler=False,
-            plugins=[_atomic_checkpoint_io()],
-        )
-        ckpt_path = str(run_dir / "checkpoints" / "last.ckpt") if resume else None
-        if ckpt_path and t.progress:
-            print(f"resuming from {ckpt_path}", flush=True)
-        earlier = _read_rows(logs / "metrics.csv") if resume else []
-        trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
-        if earlier:  # Lightning's CSV logger starts a new file on resume: keep the history
-            _merge_metrics(logs / "metrics.csv", earlier)
+    return L.Trainer(
+        max_epochs=t.epochs, accelerator=t.accelerator, devices=t.devices,
+        strategy=t.strategy, num_nodes=t.num_nodes, precision=precision,
+        logger=[CSVLogger(logs, name="", version=""), TensorBoardLogger(logs, name="", version="")],
+        callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch"), *(callbacks or [])],
+        gradient_clip_val=t.grad_clip or None, deterministic=not on_gpu,
+        enable_progress_bar=t.progress, enable_model_summary=False,
+        log_every_n_steps=1, limit_train_batches=t.limit_train_batches,
+        num_sanity_val_steps=0, use_distributed_sampler=False,
+        plugins=[_atomic_checkpoint_io()],
+    )
 
-    bundle = run_dir / "bundle"
-    if trainer.is_global_zero:
-        reader = detect(cfg.data.root)
-        facts = {
-            "joint_names": data.joint_names, "joint_set": cfg.data.joint_set,
-            "motion_dim": data.motion_dim, "n_audio_features": n_audio_features,
-            "dataset": reader.NAME, "sem_classes": data.sem_classes,
-            "data_root": os.path.abspath(cfg.data.root), "epochs_trained": trainer.current_epoch,
-        }
-        skeleton = reader.skeleton_bvh(cfg.data.root)  # not SMPL-X: generate on its own skeleton
-        if skeleton is not None:
-            facts["skeleton_bvh"] = skeleton
-        save_bundle(bundle, cfg=cfg, vqvae=module.vqvae, classifier=module.classifier,
-                    norm=data.norm, vocab=data.vocab, facts=facts)
-    csv = logs / "metrics.csv"
-    return TrainResult(run_dir=run_dir, bundle=bundle, metrics_csv=csv if csv.is_file() else None)
+
+def _write_bundle(bundle: Path, cfg: Config, data, module, *, epochs_trained: int) -> None:
+    """The inference bundle of a trained ``module``, with the facts generation needs."""
+    from ..bundle import save_bundle
+    from ..data.datasets import detect
+
+    reader = detect(cfg.data.root)
+    facts = {
+        "joint_names": data.joint_names, "joint_set": cfg.data.joint_set,
+        "motion_dim": data.motion_dim, "n_audio_features": int(data.audio_feats.shape[1]),
+        "dataset": reader.NAME, "sem_classes": data.sem_classes,
+        "data_root": os.path.abspath(cfg.data.root), "epochs_trained": epochs_trained,
+    }
+    skeleton = reader.skeleton_bvh(cfg.data.root)  # not SMPL-X: generate on its own skeleton
+    if skeleton is not None:
+        facts["skeleton_bvh"] = skeleton
+    save_bundle(bundle, cfg=cfg, vqvae=module.vqvae, classifier=module.classifier,
+                norm=data.norm, vocab=data.vocab, facts=facts)
 
 
 def _atomic_checkpoint_io():
@@ -197,33 +211,6 @@ def _check_devices(t, on_gpu: bool) -> None:
     kind = "GPUs" if on_gpu else "CPU cores"
     if count < 1 or count > have:
         raise ConfigError(None, f"train.devices={count}, but this machine has {have} {kind}")
-
-
-def _read_rows(path: Path) -> list[dict]:
-    import csv
-
-    if not path.is_file():
-        return []
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _merge_metrics(path: Path, earlier: list[dict]) -> None:
-    """Rows of the epochs before a resume, then the resumed run's rows, in one metrics.csv."""
-    import csv
-    import io
-
-    from ..io import write_text
-
-    new = _read_rows(path)
-    first = min((int(float(r["epoch"])) for r in new if r.get("epoch")), default=None)
-    kept = [r for r in earlier if first is None or (r.get("epoch") and int(float(r["epoch"])) < first)]
-    columns = list(dict.fromkeys([k for r in kept + new for k in r]))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(kept + new)
-    write_text(path, buf.getvalue())
 
 
 def _quiet_lightning() -> None:
