@@ -496,3 +496,16 @@ def test_the_real_sample_with_its_textgrid(beat2_sample, bundle_dir, tmp_path, c
     poses = read_motion(tmp_path / "s.npz")["poses"]
     assert poses.shape == (n_frames_for(audio_duration(wav), 30), 165)
     assert np.isfinite(poses).all()
+
+
+def test_words_the_model_never_saw_give_the_motion_of_no_transcript(bundle, tmp_path):
+    # Unknown words are padding ("no text"), as word dropout trained the model to read them:
+    # a transcript of unknown words must not move the model away from its audio-only motion.
+    wave = speech(4.0)
+    unknown = [Word(0.2 + 0.5 * i, 0.6 + 0.5 * i, f"zzunknown{i}") for i in range(7)]
+    assert not any(w.text in bundle.vocab for w in unknown)
+    none = generate(bundle, wave, None, sr=SR)
+    with_unknown = generate(bundle, wave, unknown, sr=SR)
+    np.testing.assert_array_equal(with_unknown.indices, none.indices)
+    np.testing.assert_array_equal(with_unknown.rotvec, none.rotvec)
+    assert bundle.word_ids(["", "zzunknown", bundle.vocab[2]]) == [0, 0, 2]

@@ -379,3 +379,25 @@ def test_semantic_recall_reports_outcomes_and_their_intervals():
     assert r.outcomes["detection_correct"] == [1]
     assert r.intervals["all"]["mean"] == 0.5 and r.intervals["head"]["low"] == 1.0
     assert r.intervals["tail"]["high"] == 0.0
+
+
+# --- arm-motion statistics (the calibration of the synthetic speaker) -------------------------
+
+def test_motion_profile_of_known_motions():
+    from eggesture.metrics.motion_stats import LEFT_ARM, motion_profile
+
+    t = np.arange(30 * 20) / 30.0
+    still = np.zeros((len(t), 55, 3))
+    p = motion_profile(still)
+    assert p["speed"] == 0 and p["moving_share"] == 0 and p["strokes_per_min"] == 0
+    assert p["hold_s"] == pytest.approx((len(t) - 1) / 30)  # one hold, the whole motion
+    wave = still.copy()
+    wave[:, list(LEFT_ARM), 0] = 0.3 * np.sin(2 * np.pi * 1.5 * t)[:, None]  # left arm only
+    p = motion_profile(wave)
+    assert p["left_share"] == pytest.approx(1.0)
+    assert p["speed_centroid_hz"] == pytest.approx(1.5, abs=0.05)
+    # |d/dt 0.3 sin(ωt)| averages 0.3·ω·2/π per second; 4 of 8 joints, 1 of 3 components move.
+    expected = 0.3 * 2 * np.pi * 1.5 * 2 / np.pi / 30 * (4 / 8) / 3
+    assert p["speed"] == pytest.approx(expected, rel=0.02)
+    assert p["amplitude"] == pytest.approx(0.3 / np.sqrt(2) * (4 / 8) / 3, rel=0.02)
+    assert p["strokes_per_min"] == pytest.approx(2 * 1.5 * 60, rel=0.05)  # two speed peaks a cycle

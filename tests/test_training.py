@@ -234,3 +234,21 @@ def test_a_bundle_stores_what_auto_resolved_to(small_corpus, tmp_path):
     assert model["tied_head"] is True
     bundle = load_bundle(result.bundle)
     assert bundle.vqvae.quantizer.distance == "euclidean" and bundle.classifier.tied_head
+
+
+def test_word_dropout_hides_whole_words_and_whole_transcripts():
+    from eggesture.models.classifier import drop_words
+
+    words = torch.tensor([[0, 5, 5, 5, 0, 7, 7, 9, 9, 9, 9, 0]] * 400)
+    torch.manual_seed(0)
+    out = drop_words(words, 0.3, 0.0)
+    for row in out:  # each word is kept or hidden as a whole
+        for w in (5, 7, 9):
+            kept = row[words[0] == w]
+            assert bool((kept == w).all()) or bool((kept == 0).all())
+    hidden = (out[:, 1] == 0).float().mean().item()
+    assert 0.22 < hidden < 0.38, hidden  # about word_p of the words
+    assert torch.equal(drop_words(words, 0.0, 0.0), words)
+    assert (drop_words(words, 0.0, 1.0) == 0).all() and (drop_words(words, 1.0, 0.0) == 0).all()
+    whole = drop_words(words, 0.0, 0.5)
+    assert set((whole != 0).any(dim=1).tolist()) == {True, False}  # some windows lose all text

@@ -82,8 +82,10 @@ class Bundle:
         return ext.window_features
 
     def word_ids(self, words: list[str]) -> list[int]:
-        """Vocabulary ids of frame words (``""`` → 0 padding, unknown → 1)."""
-        return [0 if not w else self._word_index.get(w, 1) for w in words]
+        """Vocabulary ids of frame words: ``""`` and words the model never saw → 0 (padding,
+        "no text": the model was trained to read it so, ``model.word_dropout``), which keeps a
+        transcript with unknown words from freezing the motion."""
+        return [self._word_index.get(w, 0) if w else 0 for w in words]
 
 
 def save_bundle(path: str | Path, *, cfg: Config, vqvae: MotionVQVAE,

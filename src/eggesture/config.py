@@ -137,6 +137,9 @@ class ModelConfig:
     """Width of learned word embeddings."""
     text_dropout: float = 0.1
     """Probability of hiding a window's whole transcript in training (runs without text)."""
+    word_dropout: float = 0.25
+    """Probability of hiding each training word (as padding: "no text"), so that words the
+    model never saw — padding at generation too — give the motion of the audio alone."""
     audio_encoder: str = "default"
     """default (log-mel + onset + RMS) or hf:<local wav2vec2/HuBERT dir>."""
 
@@ -164,7 +167,7 @@ class ModelConfig:
             raise ValueError(f"model.d_model ({self.d_model}) must be divisible by model.heads")
         if not 0 <= self.alpha < 1:
             raise ValueError(f"model.alpha must be in [0, 1), got {self.alpha}")
-        for name in ("dropout", "text_dropout"):
+        for name in ("dropout", "text_dropout", "word_dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
         for name in ("sim_temperature", "tau"):

@@ -91,4 +91,9 @@ def run_synth(args: argparse.Namespace) -> int:
     held = meta["held_out"]
     print(f"held out    {held['events']} gestures in val + test, {held['tail_events']} of them of "
           f"the {held['tail_classes']} tail classes")
+    cal = meta["motion_calibration"]["statistics"]
+    off = [k for k, v in cal.items() if not v["within"]]
+    print("arm motion  " + ", ".join(f"{k} ×{v['ratio']:.2f}" for k, v in cal.items())
+          + " of the real BEAT2 sample's; "
+          + ("all within ±25 %" if not off else f"outside ±25 %: {', '.join(off)}"))
     return 0

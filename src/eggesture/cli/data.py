@@ -35,6 +35,11 @@ def run_stats(args: argparse.Namespace) -> int:
         print(f"duration    {stats['minutes']:.2f} min  ({stats['frames']} frames at {stats['fps']} fps)")
         print(f"joints      {stats['joints']}")
         print(f"vocabulary  {stats['vocabulary']} distinct words")
+        if stats.get("motion"):
+            m = stats["motion"]
+            print("arm motion  " + ", ".join(f"{k} {v['value']:.4g} (×{v['ratio']:.2f})"
+                                             for k, v in m.items())
+                  + "  — × the real BEAT2 sample's (eggesture.metrics.motion_stats)")
         print(f"problems    {len(stats['problems'])}")
         for p in stats["problems"]:
             print(f"  {p['file']}: {p['problem']}")

@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="share of the corpus's sequences held out for evaluation (default 0.4)")
     p.add_argument("--min-train-events", type=int, default=None,
                    help="every gesture class at least this many times in training (default 8)")
+    p.add_argument("--speakers", type=int, default=None,
+                   help="synthetic speakers, each its own voice, rate and style (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the corpus and training (default 0)")
     p.add_argument("--epochs", type=int, default=None,
                    help="training epochs of each method (default: synthetic.yaml's)")
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     kwargs = {"out": args.out, "seed": args.seed, "epochs": args.epochs,
               "overrides": list(args.overrides)}
-    for key in ("minutes", "held_out", "min_train_events"):
+    for key in ("minutes", "held_out", "min_train_events", "speakers"):
         if getattr(args, key) is not None:
             kwargs[key] = getattr(args, key)
     try:

@@ -288,18 +288,23 @@ def describe_sequence(root: str | Path, seq_id: str) -> dict:
     """Frames, words and problems of one sequence, without decoding its audio.
 
     Returns ``{"frames": int | None, "joints": 55, "words": [...], "problems": [{"file",
-    "problem"}]}``; ``frames`` is None when the sequence cannot be used.
+    "problem"}], "motion": arm-motion statistics (:mod:`eggesture.metrics.motion_stats`) or
+    None}``; ``frames`` is None when the sequence cannot be used.
     """
+    from ..metrics.motion_stats import motion_profile
+
     root = Path(root)
     problems: list[dict] = []
     words: list[str] = []
-    n = None
+    n = profile = None
 
     def note(e: DataError) -> None:
         problems.append({"file": e.file, "problem": e.problem})
 
     try:
-        n = read_motion(motion_path(root, seq_id))["poses"].shape[0]
+        poses = read_motion(motion_path(root, seq_id))["poses"]
+        n = poses.shape[0]
+        profile = motion_profile(poses) if n >= 3 else None
     except DataError as e:
         note(e)
     wp = wave_path(root, seq_id)
@@ -331,7 +336,7 @@ def describe_sequence(root: str | Path, seq_id: str) -> dict:
         except DataError as e:
             note(e)
     return {"frames": None if problems else n, "joints": NUM_SMPLX_JOINTS, "words": words,
-            "problems": problems}
+            "problems": problems, "motion": None if problems else profile}
 
 
 def detect(root: str | Path) -> bool:

@@ -47,6 +47,7 @@ def dataset_stats(root: str | Path, speakers: list[int] | None = None) -> dict:
             f" for speakers {sorted(speakers)}" if speakers else "")})
     joints = None
     ok = 0
+    profiles: list[tuple[dict, int]] = []
     for seq_id, split in seqs:
         info = reader.describe_sequence(root, seq_id)
         problems.extend(info["problems"])
@@ -57,6 +58,8 @@ def dataset_stats(root: str | Path, speakers: list[int] | None = None) -> dict:
         frames += info["frames"]
         vocab.update(info["words"])
         joints = info["joints"]
+        if info.get("motion"):  # readers of SMPL-X motion measure it
+            profiles.append((info["motion"], info["frames"]))
     return {
         "dataset": reader.NAME,
         "root": str(Path(root)),
@@ -69,5 +72,18 @@ def dataset_stats(root: str | Path, speakers: list[int] | None = None) -> dict:
         "frames": frames,
         "joints": joints,
         "vocabulary": len(vocab),
+        "motion": _motion_summary(profiles),
         "problems": problems,
     }
+
+
+def _motion_summary(profiles: list[tuple[dict, int]]) -> dict | None:
+    """The arm-motion statistics pooled over the sequences, beside the real BEAT2 sample's."""
+    if not profiles:
+        return None
+    from ..metrics.motion_stats import BEAT2_SAMPLE, compare_profiles, pool_profiles
+
+    pooled = pool_profiles([p for p, _ in profiles], [n for _, n in profiles])
+    return {k: {"value": round(v["value"], 5), "beat2_sample": v["reference"],
+                "ratio": round(v["ratio"], 3)}
+            for k, v in compare_profiles(pooled, BEAT2_SAMPLE).items()}

@@ -81,6 +81,7 @@ def build_classifier(cfg: Config, vocab: list[str], n_audio_features: int) -> In
         codebook_size=m.codebook_size, n_tokens=d.length // DOWNSAMPLE,
         seed_tokens=d.seed_frames // DOWNSAMPLE, audio_encoder=audio,
         text_encoder=build_text_encoder(cfg, vocab), d_model=m.d_model, heads=m.heads,
-        layers=m.decoder_layers, dropout=m.dropout, text_dropout=m.text_dropout, arch=m.classifier,
+        layers=m.decoder_layers, dropout=m.dropout, text_dropout=m.text_dropout,
+        word_dropout=m.word_dropout, arch=m.classifier,
         tied_head=tied_head(cfg), code_dim=m.code_dim, distance=quantizer_distance(cfg),
     )

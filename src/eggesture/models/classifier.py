@@ -29,19 +29,20 @@ class IndexClassifier(nn.Module):
     """Predict logits ``(B, n_tokens, K)`` from audio features, words and seed tokens.
 
     ``text_encoder`` may be None (audio only). With ``text_dropout`` > 0, training hides the whole
-    transcript of a window with that probability, so the model also works without one.
+    transcript of a window with that probability, so the model also works without one; with
+    ``word_dropout`` > 0, each word (:func:`drop_words`), so unknown words do not hurt.
     """
 
     def __init__(self, *, codebook_size: int, n_tokens: int, seed_tokens: int,
                  audio_encoder: AudioEncoder, text_encoder: LearnedTextEncoder | None,
                  d_model: int = 256, heads: int = 4, layers: int = 4, dropout: float = 0.1,
-                 text_dropout: float = 0.1, arch: str = "transformer",
+                 text_dropout: float = 0.1, word_dropout: float = 0.0, arch: str = "transformer",
                  tied_head: bool = False, code_dim: int | None = None, distance: str = "cosine"):
         super().__init__()
         if not 0 <= seed_tokens < n_tokens:
             raise ValueError(f"seed_tokens must be in [0, n_tokens), got {seed_tokens}")
         self.codebook_size, self.n_tokens, self.seed_tokens = codebook_size, n_tokens, seed_tokens
-        self.arch, self.text_dropout = arch, text_dropout
+        self.arch, self.text_dropout, self.word_dropout = arch, text_dropout, word_dropout
         self.audio_encoder, self.text_encoder = audio_encoder, text_encoder
         n_streams = 2 if text_encoder is not None else 1
         self.fuse = nn.Sequential(nn.Linear(n_streams * d_model, d_model), nn.LayerNorm(d_model))
@@ -71,9 +72,8 @@ class IndexClassifier(nn.Module):
             if words is None:
                 words = torch.zeros(audio_feats.shape[0], self.n_tokens * 4, dtype=torch.long,
                                     device=audio_feats.device)
-            elif self.training and self.text_dropout > 0:
-                keep = torch.rand(words.shape[0], 1, device=words.device) >= self.text_dropout
-                words = words * keep
+            elif self.training:
+                words = drop_words(words, self.word_dropout, self.text_dropout)
             streams.append(self.text_encoder(words, self.n_tokens))
         return self.fuse(torch.cat(streams, dim=-1))
 
@@ -109,3 +109,23 @@ class IndexClassifier(nn.Module):
         # −‖h − e‖² = 2 h·e − ‖e‖² − ‖h‖²
         sq = 2 * out @ codes.T - (codes * codes).sum(-1) - (out * out).sum(-1, keepdim=True)
         return scale * sq
+
+
+def drop_words(words: torch.Tensor, word_p: float, text_p: float) -> torch.Tensor:
+    """Frame-aligned word ids ``(B, T)`` with whole words (runs of one id) set to padding (0,
+    "no text") with probability ``word_p``, and a window's whole transcript with ``text_p``.
+
+    Trains the text path to read padding as "no information", so that words a model never saw
+    (padding at generation: :meth:`eggesture.bundle.Bundle.word_ids`) and a missing transcript
+    give the motion the audio alone gives. Draws from the global RNG, which checkpoints save.
+    """
+    if word_p <= 0 and text_p <= 0:
+        return words
+    b, t = words.shape
+    start = torch.ones_like(words, dtype=torch.bool)
+    start[:, 1:] = words[:, 1:] != words[:, :-1]
+    run = torch.cumsum(start.long(), dim=1) - 1  # (B, T): the word each frame belongs to
+    drop = torch.rand(b, 1, device=words.device) < text_p
+    if word_p > 0:
+        drop = drop | (torch.gather(torch.rand(b, t, device=words.device), 1, run) < word_p)
+    return words.masked_fill(drop, 0)

@@ -67,6 +67,9 @@ class DemoSettings:
     about 150 gesture events, so that recall has intervals narrow enough to tell methods apart."""
     min_train_events: int = 8
     """Every class at least this many times in the training split."""
+    speakers: int = 4
+    """Synthetic speakers (each its own espeak voice, speaking rate and gesture style), so the
+    audio and text paths learn more than one voice."""
     seed: int = 0
     """Seed of the corpus and of training."""
     epochs: int | None = None
@@ -114,7 +117,8 @@ def corpus_settings(settings: DemoSettings) -> dict:
     """The :func:`eggesture.data.synthetic.synthesize_corpus` arguments of the demo's corpus
     (``eggesture corpus synth`` with the same values builds the same corpus)."""
     return {"minutes": settings.minutes, "seed": settings.seed, "classes": settings.classes,
-            "held_out": settings.held_out, "min_train_events": settings.min_train_events}
+            "held_out": settings.held_out, "min_train_events": settings.min_train_events,
+            "speakers": settings.speakers}
 
 
 def _fmt(seconds: float) -> str:

@@ -40,14 +40,63 @@ _PLACES = ("in the morning", "last week", "after lunch", "on monday", "near the 
 _OPENERS = ("well", "so", "and then", "actually", "honestly", "of course", "in fact", "anyway",
             "but", "and", "then", "maybe", "luckily", "sadly", "suddenly", "usually")
 _STATES = ("was", "seemed", "looked", "became")
+# Everyday conversational English (common words of speech in general, not of any one
+# recording), so that a real transcript shares more of its function words and frequent verbs
+# with the training vocabulary. Gesture keywords are removed below: fillers never hold one.
+_PRONOUNS = ("i", "we", "they", "he", "she", "it", "people", "everyone", "my family",
+             "most people", "a friend of mine", "nobody")
+_CONV_VERBS = ("think", "know", "like", "want", "need", "feel", "say", "go", "get", "make", "take",
+               "look at", "work on", "try", "use", "find", "love", "play", "watch", "learn",
+               "help", "keep", "talk about", "meet", "spend", "enjoy", "remember", "believe",
+               "prefer", "hate", "miss", "visit", "cook", "read about", "listen to", "buy")
+_CONV_OBJECTS = ("time", "work", "friends", "family", "music", "movies", "games", "sports",
+                 "food", "weekends", "holidays", "books", "home", "life", "money", "things",
+                 "the news", "the weather", "my job", "our plans", "new ideas", "good food",
+                 "old friends", "the internet", "this place", "that kind of thing", "nature",
+                 "the morning", "exercise", "my hobbies", "some rest", "a walk", "a lot of fun")
+_ADVERBS = ("really", "just", "always", "sometimes", "usually", "often", "never", "still",
+            "also", "actually", "probably", "especially", "mostly", "kind of")
+_CONJUNCTIONS = ("because", "when", "if", "while", "as", "so", "or", "and", "but", "although")
+_EVALUATIONS = ("good", "important", "helpful", "interesting", "nice", "hard", "easy", "fun",
+                "relaxing", "useful", "better", "okay", "healthy", "boring", "exciting")
+
+
+_KEYWORDS = {k for g in GESTURES for k in g.keywords}
+
+
+def _no_keywords(options: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(o for o in options if not set(o.split()) & _KEYWORDS)
+
+
+_PRONOUNS, _CONV_VERBS, _CONV_OBJECTS, _ADVERBS, _CONJUNCTIONS, _EVALUATIONS = map(
+    _no_keywords, (_PRONOUNS, _CONV_VERBS, _CONV_OBJECTS, _ADVERBS, _CONJUNCTIONS, _EVALUATIONS))
 
 
 def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
     return options[int(rng.integers(len(options)))]
 
 
+def _conversational_phrase(rng: np.random.Generator) -> list[str]:
+    """An everyday spoken phrase: "i really like music", "because they need some rest",
+    "it is important to learn new ideas"."""
+    verb, obj = _pick(rng, _CONV_VERBS), _pick(rng, _CONV_OBJECTS)
+    adv = [_pick(rng, _ADVERBS)] if rng.random() < 0.4 else []
+    kind = rng.random()
+    if kind < 0.45:
+        words = [_pick(rng, _PRONOUNS), *adv, verb, obj]
+    elif kind < 0.75:
+        words = [_pick(rng, _CONJUNCTIONS), _pick(rng, _PRONOUNS), *adv, verb, obj]
+    else:
+        words = ["it", _pick(rng, ("is", "was", "feels", "can be")), _pick(rng, _EVALUATIONS),
+                 "to", verb, obj]
+    return " ".join(words).split()
+
+
 def _filler_phrase(rng: np.random.Generator) -> list[str]:
-    """A phrase without any keyword, 3–10 words."""
+    """A phrase without any keyword, 3–10 words: a sentence of the story grammar, or (one in
+    three) an everyday conversational phrase."""
+    if rng.random() < 1 / 3:
+        return _conversational_phrase(rng)
     adj = [_pick(rng, _ADJS)] if rng.random() < 0.5 else []
     obj = [_pick(rng, _DETS), *adj, _pick(rng, _NOUNS)]
     kind = rng.random()
@@ -79,8 +128,10 @@ def _carrier_phrase(rng: np.random.Generator, cls: GestureClass) -> tuple[list[s
 
 def vocabulary(classes: int = MAX_CLASSES) -> set[str]:
     """Every word the generator can speak with the first ``classes`` gesture classes."""
-    words = {w for group in (_SUBJECTS, _VERBS, _DETS, _ADJS, _NOUNS, _PLACES, _OPENERS, _STATES)
-             for phrase in group for w in phrase.split()} | {"said", "that"}
+    groups = (_SUBJECTS, _VERBS, _DETS, _ADJS, _NOUNS, _PLACES, _OPENERS, _STATES, _PRONOUNS,
+              _CONV_VERBS, _CONV_OBJECTS, _ADVERBS, _CONJUNCTIONS, _EVALUATIONS)
+    words = {w for group in groups for phrase in group for w in phrase.split()}
+    words |= {"said", "that", "it", "is", "was", "feels", "can", "be", "to"}
     for cls in GESTURES[:classes]:
         words.update(cls.keywords)
         for c in cls.carriers:

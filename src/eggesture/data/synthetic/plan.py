@@ -106,15 +106,15 @@ def _speakers(k: int, seed: int) -> list[Speaker]:
     rng = np.random.default_rng([seed, 1])
     out = []
     for i in range(k):
-        rate = int(rng.integers(150, 186))
+        rate = int(rng.integers(130, 201))  # espeak words per minute: slow to fast speakers
         out.append(Speaker(
             id=i + 1, name=_NAMES[i], voice=_VOICES[i], rate=rate,
             pitch=int(rng.integers(35, 66)), range=int(rng.integers(40, 76)),
             handed="right" if i == 0 or rng.random() < 0.7 else "left",
             amplitude=round(float(rng.uniform(0.85, 1.15)), 3),
             tempo=round(float(np.sqrt(168.0 / rate) * rng.uniform(0.94, 1.06)), 3),
-            beat_prob=round(float(rng.uniform(0.75, 0.92)), 3),
-            both_hands=round(float(rng.uniform(0.15, 0.35)), 3),
+            beat_prob=round(float(min(1.0, 0.99 * rng.uniform(0.75, 0.92))), 3),  # calibrated: see Liveliness
+            both_hands=round(float(1.86 * rng.uniform(0.15, 0.35)), 3),
             ready=tuple(round(float(v), 3) for v in rng.uniform(-0.025, 0.025, 3)),
         ))
     return out

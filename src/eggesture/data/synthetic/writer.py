@@ -127,12 +127,15 @@ def write_sequence(out: str | Path, data: SequenceData) -> None:
 
 def _summary(data: SequenceData) -> dict:
     """What ``corpus.json`` keeps of one sequence."""
+    from ...metrics.motion_stats import motion_profile  # here: importing the package stays light
+
     per_class = np.bincount([e.cls for e in data.events], minlength=data.plan.classes)
     return {
         "id": data.plan.id, "split": data.plan.split, "speaker": data.plan.speaker.id,
         "seconds": round(data.n_frames / FPS, 3), "frames": data.n_frames,
         "words": len(data.words), "semantic": len(data.events), "beats": len(data.beats),
         "per_class": per_class.tolist(),
+        "motion": {k: round(v, 5) for k, v in motion_profile(data.poses).items()},
     }
 
 
@@ -258,6 +261,23 @@ def _held_out_summary(per_split: dict[str, np.ndarray], gestures) -> dict:
             "head_classes": len(ht.head), "tail_classes": len(ht.tail)}
 
 
+def _calibration(summaries: list[dict]) -> dict:
+    """The corpus's arm-motion statistics against the real BEAT2 sample's (ratio, ±25 %)."""
+    from ...metrics.motion_stats import BEAT2_SAMPLE, compare_profiles, pool_profiles
+
+    pooled = pool_profiles([s["motion"] for s in summaries], [s["frames"] for s in summaries])
+    table = compare_profiles(pooled, BEAT2_SAMPLE)
+    return {
+        "what": "arm-motion statistics (eggesture.metrics.motion_stats; SMPL-X joints 13, 14, "
+                "16-21, axis-angle, 30 fps), pooled over the sequences, against the real BEAT2 "
+                "sample (speaker 2, 64 s); 'within': the ratio lies in 0.75-1.25",
+        "statistics": {k: {"corpus": round(v["value"], 5), "beat2_sample": v["reference"],
+                           "ratio": round(v["ratio"], 3), "within": v["within"]}
+                       for k, v in table.items()},
+        "all_within": all(v["within"] for v in table.values()),
+    }
+
+
 def corpus_summary(plans: list[SequencePlan], summaries: list[dict], settings: dict) -> dict:
     """The content of ``corpus.json``."""
     n_cls = settings["classes"]
@@ -312,6 +332,7 @@ def corpus_summary(plans: list[SequencePlan], summaries: list[dict], settings: d
             "rarest_in_train": int(per_split["train"].min()),
         },
         "held_out": _held_out_summary(per_split, GESTURES[:n_cls]),
+        "motion_calibration": _calibration(summaries),
         "speakers": [speakers[k].as_json() for k in sorted(speakers)],
         "sequences": summaries,
     }

@@ -1,0 +1,200 @@
+"""Real speech in: how much the demo's models move on a real recording, with and without its
+transcript, against the real speaker's own motion capture.
+
+Question (issue "Real speech in, lively motion out"): given the real BEAT2 sample's speech
+(speaker 2, 64 s, ``shared/data/beat2_sample/wave16k``), with and without its TextGrid, do the
+demo's models (trained on the synthetic speaker only) move like the real speaker does?
+
+* Arm-motion statistics (:mod:`eggesture.metrics.motion_stats`: SMPL-X arm joints, axis-angle,
+  30 fps) of each generated motion against the real mocap of that speech. Targets: arm speed
+  and amplitude (std over time) each within 50–150 % of the real ones, and the motion with the
+  transcript at least as lively (arm speed) as without it.
+* Gesture repetition: the demo corpus's gesture recogniser run on the generated motion and on
+  the real mocap (resampled to the model's rate); per class the number of detected gestures. A
+  class is repeated "far more often" than by the real speaker when the model makes it more than
+  ``2 × real + 2`` times.
+* The transcript's words the model never saw (they are read as "no text").
+* A still strip per motion (``--stills DIR``): real mocap and each generated motion.
+
+Run: ``python -m benchmarks.real_speech --demo-dir demo_out`` (after ``eggesture demo``); JSON to
+``benchmarks/results/real_speech.json``. Deterministic given the bundles (seed 0, argmax).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .common import ROOT
+
+SAMPLE = ROOT.parent / "shared" / "data" / "beat2_sample"
+SEQ = "2_scott_0_1_1"
+METHODS = ("eggesture", "vanilla")
+SPEED_RANGE = (0.5, 1.5)
+
+
+def _repetition(rec, motions6d: dict[str, np.ndarray], fps: float) -> dict:
+    from eggesture.metrics.recall import detections
+
+    counts = {}
+    for name, m in motions6d.items():
+        c = np.zeros(len(rec.classes), np.int64)
+        for cls, _, _ in detections(rec.labels(m), fps):
+            c[cls - 1] += 1
+        counts[name] = c
+    real = counts["real mocap"]
+    out = {"classes": list(rec.classes), "counts": {k: v.tolist() for k, v in counts.items()}}
+    for name, c in counts.items():
+        if name == "real mocap":
+            continue
+        worst = int(np.argmax(c - (2 * real + 2)))
+        out[name] = {"most_repeated": rec.classes[int(np.argmax(c))], "count": int(c.max()),
+                     "real_count_of_it": int(real[int(np.argmax(c))]),
+                     "far_more_than_real": bool((c > 2 * real + 2).any()),
+                     "worst_class": rec.classes[worst], "worst": [int(c[worst]), int(real[worst])]}
+    return out
+
+
+def measure(demo_dir: Path, sample: Path, stills: Path | None = None) -> dict:
+    from eggesture.bundle import load_bundle
+    from eggesture.data.beat2 import read_motion
+    from eggesture.data.motion import axis_angle_to_6d, resample_rotations
+    from eggesture.data.poses import n_frames_for, smplx_indices
+    from eggesture.data.transcript import read_textgrid
+    from eggesture.evaluation.recognizer import load_recognizer
+    from eggesture.metrics.motion_stats import motion_profile
+    from eggesture.recipes.generate import generate, to_smplx_poses
+
+    wav, tg = sample / "wave16k" / f"{SEQ}.wav", sample / "textgrid" / f"{SEQ}.TextGrid"
+    real = read_motion(sample / "smplxflame_30" / f"{SEQ}.npz")["poses"]
+    words = [w.text for w in read_textgrid(tg)]
+    result = {"sample": str(sample), "sequence": SEQ, "demo": str(demo_dir),
+              "real": motion_profile(real), "methods": {}}
+    motions6d, posed = {}, {"real mocap": real}
+    bundle = None
+    for method in METHODS:
+        bundle = load_bundle(demo_dir / "runs" / method / "bundle")
+        known = sum(1 for i in bundle.word_ids(words) if i)  # as generation looks them up
+        entry = {"transcript_words": len(words), "unknown_words": len(words) - known}
+        for text, label in ((tg, "with transcript"), (None, "without transcript")):
+            gen = generate(bundle, wav, text, seed=0)
+            poses = to_smplx_poses(gen, 30)
+            prof = motion_profile(poses)
+            entry[label] = {**prof, "speed_ratio": prof["speed"] / result["real"]["speed"],
+                            "amplitude_ratio": prof["amplitude"] / result["real"]["amplitude"]}
+            name = f"{method}, {label}"
+            motions6d[name] = axis_angle_to_6d(gen.rotvec).astype(np.float32)
+            posed[name] = poses
+        w, wo = entry["with transcript"], entry["without transcript"]
+        entry["checks"] = {
+            "speed_within_50_150": all(SPEED_RANGE[0] <= e["speed_ratio"] <= SPEED_RANGE[1]
+                                       for e in (w, wo)),
+            "amplitude_within_50_150": all(SPEED_RANGE[0] <= e["amplitude_ratio"] <= SPEED_RANGE[1]
+                                           for e in (w, wo)),
+            "transcript_at_least_as_lively": w["speed"] >= wo["speed"],
+        }
+        result["methods"][method] = entry
+    d = bundle.cfg.data
+    rec = load_recognizer(demo_dir / "corpus", d.joint_set, d.fps, d.length)
+    idx = smplx_indices(bundle.joint_names)
+    n = n_frames_for(len(real) / 30, d.fps)
+    real_aa = resample_rotations(real.reshape(-1, 55, 3)[:, idx].astype(np.float64), 30, d.fps,
+                                 n_out=n)
+    motions6d = {"real mocap": axis_angle_to_6d(real_aa).astype(np.float32), **motions6d}
+    result["repetition"] = _repetition(rec, motions6d, d.fps)
+    for method in METHODS:
+        for label in ("with transcript", "without transcript"):
+            rep = result["repetition"][f"{method}, {label}"]
+            result["methods"][method][label]["no_gesture_far_more_than_real"] = not rep[
+                "far_more_than_real"]
+    if stills is not None:
+        result["stills"] = str(_stills(stills, posed))
+    return result
+
+
+def _stills(folder: Path, posed: dict[str, np.ndarray]) -> Path:
+    from eggesture.data.motion import SMPLX_PARENTS
+    from eggesture.data.skeleton import smplx_positions
+    from eggesture.export.render import render_strip, root_relative
+
+    folder.mkdir(parents=True, exist_ok=True)
+    n = min(len(p) for p in posed.values())
+    motions = [(root_relative(smplx_positions(p[:n])), list(SMPLX_PARENTS), name)
+               for name, p in posed.items() if "vanilla" not in name]
+    return render_strip(folder / "real_speech_strip.png", motions, 30, n_stills=8)
+
+
+def report(r: dict) -> str:
+    real = r["real"]
+    lines = [f"Real BEAT2 sample {r['sequence']} (speaker 2, 64 s) through the demo's models "
+             f"({r['demo']}); arm motion (SMPL-X 13, 14, 16–21, axis-angle, 30 fps):", "",
+             "| motion | arm speed (rad/frame) | × real | amplitude (rad) | × real | frames "
+             "moving | most repeated gesture (count; real speaker's count) |",
+             "|---|---|---|---|---|---|---|",
+             f"| real mocap | {real['speed']:.4f} | 1.00 | {real['amplitude']:.3f} | 1.00 | "
+             f"{real['moving_share']:.0%} | – |"]
+    for m, e in r["methods"].items():
+        for label in ("with transcript", "without transcript"):
+            s = e[label]
+            rep = r["repetition"][f"{m}, {label}"]
+            lines.append(f"| {m}, {label} | {s['speed']:.4f} | {s['speed_ratio']:.2f} | "
+                         f"{s['amplitude']:.3f} | {s['amplitude_ratio']:.2f} | "
+                         f"{s['moving_share']:.0%} | {rep['most_repeated']} ({rep['count']}; "
+                         f"{rep['real_count_of_it']}) |")
+    first = next(iter(r["methods"].values()))
+    lines += ["", f"{first['unknown_words']} of the transcript's {first['transcript_words']} "
+              "words are not in the model's vocabulary (read as no text)."]
+    return "\n".join(lines)
+
+
+BEGIN, END = "<!-- real-speech:begin -->", "<!-- real-speech:end -->"
+
+
+def write_readme(readme: Path, r: dict, run_label: str) -> None:
+    """Replace the README's real-speech section (between the markers) with :func:`report`."""
+    text = readme.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{readme}: no {BEGIN} … {END} section to replace")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    block = (f"{run_label} (`python -m benchmarks.real_speech --demo-dir DEMO --readme "
+             f"README.md`, {r['measured']}):\n\n{report(r)}")
+    readme.write_text(f"{head}{BEGIN}\n{block}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--demo-dir", type=Path, default=Path("demo_out"))
+    ap.add_argument("--sample", type=Path, default=SAMPLE)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "real_speech.json")
+    ap.add_argument("--stills", type=Path, default=None, help="write a still strip here")
+    ap.add_argument("--readme", type=Path, default=None,
+                    help="rewrite this README's real-speech section from the measurement")
+    ap.add_argument("--run-label", default="One measurement")
+    args = ap.parse_args(argv)
+    if not (args.sample / "wave16k" / f"{SEQ}.wav").is_file():
+        print(f"error: {args.sample}: the BEAT2 sample is not there", file=sys.stderr)
+        return 2
+    if not (args.demo_dir / "runs" / "eggesture" / "bundle").is_dir():
+        print(f"error: {args.demo_dir}: no demo run (run `eggesture demo --out DIR` first)",
+              file=sys.stderr)
+        return 2
+    r = measure(args.demo_dir, args.sample, args.stills)
+    import datetime
+
+    from eggesture.io import write_json
+
+    r["measured"] = datetime.date.today().isoformat()
+    write_json(args.out, r)
+    if args.readme:
+        write_readme(args.readme, r, args.run_label)
+    print(report(r))
+    print(f"\nJSON: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
