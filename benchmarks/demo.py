@@ -69,7 +69,9 @@ def readme_block(summary: dict, run_label: str) -> str:
     cfg = c.get("config") or {}
     lines = [
         "### What the demo shows (measured)", "",
-        f"`eggesture demo` builds a {c['minutes']:g}-minute synthetic speaker whose semantic "
+        f"`eggesture demo` builds a {c['minutes']:g}-minute synthetic corpus of "
+        f"{cs.get('speakers', 1)} speaker(s) (espeak-ng voices; arm motion calibrated to the real "
+        f"BEAT2 sample) whose semantic "
         f"gestures follow a Zipf law ({cs.get('classes', '?')} classes, every class at least "
         f"{cs.get('min_train_events', '?')} times in training), trains EGGesture and the vanilla "
         f"VQ-VAE baseline with the same config and epochs (`synthetic.yaml`, "
@@ -87,7 +89,8 @@ def readme_block(summary: dict, run_label: str) -> str:
                     for m, v in ee.items()) + ".", "",
         "In this run:", "", *claim_lines(summary["methods"]), "",
         "One seed decides nothing: the comparison over 3 training seeds and three corpus seeds, "
-        "with intervals, is in [docs/decisions.md](docs/decisions.md#eggesture-against-the-"
+        "with intervals (measured on the first version's single, stiffer speaker), is in "
+        "[docs/decisions.md](docs/decisions.md#eggesture-against-the-"
         "baseline-3-seeds-three-corpora). The paper's numbers (Table 1, BEAT: FGD 5.74, BA "
         "0.4117, L1Div 617.2) are on BEAT2 and not comparable with these.", "",
         "![stills: ground truth, EGGesture, vanilla](docs/images/demo_preview_strip.png)", "",

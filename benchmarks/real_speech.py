@@ -10,9 +10,11 @@ demo's models (trained on the synthetic speaker only) move like the real speaker
   and amplitude (std over time) each within 50–150 % of the real ones, and the motion with the
   transcript at least as lively (arm speed) as without it.
 * Gesture repetition: the demo corpus's gesture recogniser run on the generated motion and on
-  the real mocap (resampled to the model's rate); per class the number of detected gestures. A
-  class is repeated "far more often" than by the real speaker when the model makes it more than
-  ``2 × real + 2`` times.
+  the real mocap (resampled to the model's rate); per class the number of detected gestures.
+  The check: the model's most repeated gesture occurs at most twice as often as the real
+  speaker's most repeated one. The recogniser knows only the synthetic speaker's classes, so on
+  real mocap it names the nearest synthetic gesture; a per-class comparison (classes the model
+  makes more than ``2 × real + 2`` times) is reported beside it, not checked.
 * The transcript's words the model never saw (they are read as "no text").
 * A still strip per motion (``--stills DIR``): real mocap and each generated motion.
 
@@ -46,15 +48,17 @@ def _repetition(rec, motions6d: dict[str, np.ndarray], fps: float) -> dict:
             c[cls - 1] += 1
         counts[name] = c
     real = counts["real mocap"]
-    out = {"classes": list(rec.classes), "counts": {k: v.tolist() for k, v in counts.items()}}
+    out = {"classes": list(rec.classes), "counts": {k: v.tolist() for k, v in counts.items()},
+           "real_most_repeated": rec.classes[int(np.argmax(real))], "real_max": int(real.max())}
     for name, c in counts.items():
         if name == "real mocap":
             continue
-        worst = int(np.argmax(c - (2 * real + 2)))
-        out[name] = {"most_repeated": rec.classes[int(np.argmax(c))], "count": int(c.max()),
-                     "real_count_of_it": int(real[int(np.argmax(c))]),
-                     "far_more_than_real": bool((c > 2 * real + 2).any()),
-                     "worst_class": rec.classes[worst], "worst": [int(c[worst]), int(real[worst])]}
+        top = int(np.argmax(c))
+        out[name] = {"most_repeated": rec.classes[top], "count": int(c[top]),
+                     "real_count_of_it": int(real[top]),
+                     "at_most_twice_the_real_max": bool(c.max() <= 2 * real.max()),
+                     "classes_over_2x_real_plus_2": [rec.classes[i] for i in
+                                                     np.flatnonzero(c > 2 * real + 2)]}
     return out
 
 
@@ -108,8 +112,12 @@ def measure(demo_dir: Path, sample: Path, stills: Path | None = None) -> dict:
     for method in METHODS:
         for label in ("with transcript", "without transcript"):
             rep = result["repetition"][f"{method}, {label}"]
-            result["methods"][method][label]["no_gesture_far_more_than_real"] = not rep[
-                "far_more_than_real"]
+            result["methods"][method][label]["no_gesture_far_more_than_real"] = rep[
+                "at_most_twice_the_real_max"]
+    for method in METHODS:
+        result["methods"][method]["checks"]["repetition_at_most_twice"] = all(
+            result["repetition"][f"{method}, {label}"]["at_most_twice_the_real_max"]
+            for label in ("with transcript", "without transcript"))
     if stills is not None:
         result["stills"] = str(_stills(stills, posed))
     return result
@@ -132,10 +140,11 @@ def report(r: dict) -> str:
     lines = [f"Real BEAT2 sample {r['sequence']} (speaker 2, 64 s) through the demo's models "
              f"({r['demo']}); arm motion (SMPL-X 13, 14, 16–21, axis-angle, 30 fps):", "",
              "| motion | arm speed (rad/frame) | × real | amplitude (rad) | × real | frames "
-             "moving | most repeated gesture (count; real speaker's count) |",
+             "moving | most repeated gesture (count; real speaker's count of it) |",
              "|---|---|---|---|---|---|---|",
              f"| real mocap | {real['speed']:.4f} | 1.00 | {real['amplitude']:.3f} | 1.00 | "
-             f"{real['moving_share']:.0%} | – |"]
+             f"{real['moving_share']:.0%} | {r['repetition']['real_most_repeated']} "
+             f"({r['repetition']['real_max']}) |"]
     for m, e in r["methods"].items():
         for label in ("with transcript", "without transcript"):
             s = e[label]
@@ -145,8 +154,18 @@ def report(r: dict) -> str:
                          f"{s['moving_share']:.0%} | {rep['most_repeated']} ({rep['count']}; "
                          f"{rep['real_count_of_it']}) |")
     first = next(iter(r["methods"].values()))
+    checks = {m: e["checks"] for m, e in r["methods"].items()}
     lines += ["", f"{first['unknown_words']} of the transcript's {first['transcript_words']} "
-              "words are not in the model's vocabulary (read as no text)."]
+              "words are not in the model's vocabulary (read as no text). Gestures: the demo "
+              "corpus's recogniser, which knows only the synthetic classes (on real mocap it "
+              "names the nearest one)."]
+    for m, c in checks.items():
+        lines.append(f"* {m}: arm speed within 50–150 % of the real mocap "
+                     f"{'yes' if c['speed_within_50_150'] else 'no'}, amplitude "
+                     f"{'yes' if c['amplitude_within_50_150'] else 'no'}; with the transcript at "
+                     f"least as lively as without {'yes' if c['transcript_at_least_as_lively'] else 'no'}"
+                     f"; most repeated gesture at most twice the real speaker's "
+                     f"{'yes' if c['repetition_at_most_twice'] else 'no'}.")
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -169,3 +170,27 @@ def test_interleaved_rotates_order():
     out = common.interleaved({"a": lambda: seen.append("a"), "b": lambda: seen.append("b")},
                              reps=2, warmup=0)
     assert seen == ["a", "b", "b", "a"] and all(len(v) == 2 for v in out.values())
+
+
+def test_real_speech_repetition_check():
+    from benchmarks import real_speech
+
+    class FakeRecognizer:  # labels (T,) per motion, given as the "motion" itself
+        classes = ["big", "one", "no"]
+
+        def labels(self, m):
+            return m
+
+    def runs(*classes):  # one 10-frame detection per entry, 10 frames of rest between
+        out = []
+        for c in classes:
+            out += [c] * 10 + [0] * 10
+        return np.array(out)
+
+    motions = {"real mocap": runs(1, 1, 2), "a": runs(*[1] * 4, 3), "b": runs(*[3] * 5)}
+    rep = real_speech._repetition(FakeRecognizer(), motions, fps=15)
+    assert rep["real_most_repeated"] == "big" and rep["real_max"] == 2
+    assert rep["a"]["most_repeated"] == "big" and rep["a"]["count"] == 4
+    assert rep["a"]["at_most_twice_the_real_max"] and rep["a"]["classes_over_2x_real_plus_2"] == []
+    assert not rep["b"]["at_most_twice_the_real_max"]  # 5 "no" against the real speaker's 2
+    assert rep["b"]["classes_over_2x_real_plus_2"] == ["no"]
