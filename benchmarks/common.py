@@ -312,3 +312,13 @@ def run_probe(module: str, args: list[str], timeout: float = 900) -> dict:
 
 def ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b else float("nan")
+
+
+def replace_section(readme: Path, begin: str, end: str, block: str) -> None:
+    """Replace the text between the markers ``begin`` and ``end`` of ``readme`` with ``block``."""
+    text = readme.read_text(encoding="utf-8")
+    if begin not in text or end not in text:
+        raise SystemExit(f"{readme}: no {begin} … {end} section to replace")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{begin}\n{block}\n{end}{tail}", encoding="utf-8")

@@ -21,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import ROOT, Run
+from .common import ROOT, Run, replace_section
 
 DEFAULT_DIRS = ("demo_out", "runs/demo")
 
@@ -101,13 +101,7 @@ def readme_block(summary: dict, run_label: str) -> str:
 
 def write_readme(readme: Path, summary: dict, run_label: str) -> None:
     """Replace the demo section of ``readme`` (between the markers) with :func:`readme_block`."""
-    text = readme.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{readme}: no {BEGIN} … {END} section to replace")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{BEGIN}\n{readme_block(summary, run_label)}\n{END}{tail}",
-                      encoding="utf-8")
+    replace_section(Path(readme), BEGIN, END, readme_block(summary, run_label))
 
 
 def main(argv: list[str] | None = None) -> int:

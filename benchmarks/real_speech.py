@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ROOT
+from .common import ROOT, replace_section
 
 SAMPLE = ROOT.parent / "shared" / "data" / "beat2_sample"
 SEQ = "2_scott_0_1_1"
@@ -174,14 +174,9 @@ BEGIN, END = "<!-- real-speech:begin -->", "<!-- real-speech:end -->"
 
 def write_readme(readme: Path, r: dict, run_label: str) -> None:
     """Replace the README's real-speech section (between the markers) with :func:`report`."""
-    text = readme.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{readme}: no {BEGIN} … {END} section to replace")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
     block = (f"{run_label} (`python -m benchmarks.real_speech --demo-dir DEMO --readme "
              f"README.md`, {r['measured']}):\n\n{report(r)}")
-    readme.write_text(f"{head}{BEGIN}\n{block}\n{END}{tail}", encoding="utf-8")
+    replace_section(readme, BEGIN, END, block)
 
 
 def main(argv: list[str] | None = None) -> int:
