@@ -81,9 +81,8 @@ def _motion_summary(profiles: list[tuple[dict, int]]) -> dict | None:
     """The arm-motion statistics pooled over the sequences, beside the real BEAT2 sample's."""
     if not profiles:
         return None
-    from ..metrics.motion_stats import BEAT2_SAMPLE, compare_profiles, pool_profiles
+    from ..metrics.motion_stats import against_beat2_sample
 
-    pooled = pool_profiles([p for p, _ in profiles], [n for _, n in profiles])
+    table = against_beat2_sample([p for p, _ in profiles], [n for _, n in profiles])
     return {k: {"value": round(v["value"], 5), "beat2_sample": v["reference"],
-                "ratio": round(v["ratio"], 3)}
-            for k, v in compare_profiles(pooled, BEAT2_SAMPLE).items()}
+                "ratio": round(v["ratio"], 3)} for k, v in table.items()}

@@ -118,3 +118,9 @@ def compare_profiles(measured: dict[str, float], reference: dict[str, float],
         out[k] = {"value": m, "reference": r, "ratio": ratio,
                   "within": bool(abs(ratio - 1.0) <= tolerance)}
     return out
+
+
+def against_beat2_sample(profiles: list[dict[str, float]], frames: list[int]) -> dict[str, dict]:
+    """Profiles of several motions pooled (:func:`pool_profiles`) and compared with the real
+    BEAT2 sample's (:func:`compare_profiles`, ±25 %)."""
+    return compare_profiles(pool_profiles(profiles, frames), BEAT2_SAMPLE)

@@ -70,7 +70,7 @@ class Liveliness:
     ±25 % of the real BEAT2 sample's (``tests/test_synthetic.py`` holds it; ``corpus.json``
     prints the comparison). The defaults were found by a random search over these fields and
     the speakers' beat probability and two-handed share (``plan._speakers``) on corpus seed 0,
-    and confirmed on corpus seeds 1 and 2 (docs/decisions.md)."""
+    and confirmed on corpus seeds 1–4 (docs/decisions.md)."""
 
     drift_m: float = 0.05  #: slow wrist drift (metres), 0.08–0.4 Hz
     sway_m: float = 0.041  #: livelier wrist motion while talking (metres)
@@ -421,12 +421,11 @@ def _motion(n_frames: int, phrases, events: list[SemanticEvent], beats: list[Bea
     talk = _talk_envelope(tt, phrases)[:, None]
     rest = _arm_vector(REST_ARM)
     ready = _ready_vector(sp.ready)
-    lively = live.rest_sway + (1.0 - live.rest_sway) * talk  # (T, 1)
+    talking = live.rest_sway + (1.0 - live.rest_sway) * talk  # (T, 1)
     arms = {}
     for side in ("main", "other"):
-        if live.burst:
-            lively = (live.rest_sway + (1.0 - live.rest_sway) * talk) * np.clip(
-                1.0 + live.burst * _smooth_noise(rng, tt, 1, 0.15, 0.5), 0.05, None)
+        lively = talking if not live.burst else talking * np.clip(
+            1.0 + live.burst * _smooth_noise(rng, tt, 1, 0.15, 0.5), 0.05, None)
         base = rest + talk * (ready - rest)
         base[:, ARM_FIELDS["wrist"]] += live.drift_m * _smooth_noise(rng, tt, 3, 0.08, 0.4)
         # Each livelier motion draws its noise only when it is on, so that a setting of 0

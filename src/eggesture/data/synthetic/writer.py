@@ -263,10 +263,9 @@ def _held_out_summary(per_split: dict[str, np.ndarray], gestures) -> dict:
 
 def _calibration(summaries: list[dict]) -> dict:
     """The corpus's arm-motion statistics against the real BEAT2 sample's (ratio, ±25 %)."""
-    from ...metrics.motion_stats import BEAT2_SAMPLE, compare_profiles, pool_profiles
+    from ...metrics.motion_stats import against_beat2_sample
 
-    pooled = pool_profiles([s["motion"] for s in summaries], [s["frames"] for s in summaries])
-    table = compare_profiles(pooled, BEAT2_SAMPLE)
+    table = against_beat2_sample([s["motion"] for s in summaries], [s["frames"] for s in summaries])
     return {
         "what": "arm-motion statistics (eggesture.metrics.motion_stats; SMPL-X joints 13, 14, "
                 "16-21, axis-angle, 30 fps), pooled over the sequences, against the real BEAT2 "
