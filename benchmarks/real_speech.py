@@ -20,6 +20,13 @@ demo's models (trained on the synthetic speaker only) move like the real speaker
 
 Run: ``python -m benchmarks.real_speech --demo-dir demo_out`` (after ``eggesture demo``); JSON to
 ``benchmarks/results/real_speech.json``. Deterministic given the bundles (seed 0, argmax).
+
+One demo run is one training seed, which decides nothing about "with the transcript at least as
+lively": give several (``--demo-dir demo_s0 demo_s1 demo_s2``, each ``eggesture demo --seed N``)
+and the summary gives, per method, the mean over seeds and its 95 % t interval of the arm-speed
+and amplitude ratios and of the difference with − without transcript (in × real speed). The
+transcript is said to help or hurt only when that interval excludes 0; otherwise "not
+resolved". The per-seed table is that of the first folder.
 """
 
 from __future__ import annotations
@@ -130,6 +137,55 @@ def _stills(folder: Path, posed: dict[str, np.ndarray]) -> Path:
     return render_strip(folder / "real_speech_strip.png", motions, 30, n_stills=8)
 
 
+def summarise(runs: list[dict]) -> dict:
+    """Per method, over the runs (seeds): intervals of the ratios and of with − without."""
+    from eggesture.metrics.intervals import t_interval
+
+    out = {"n_seeds": len(runs), "demos": [r["demo"] for r in runs], "methods": {}}
+    for m in runs[0]["methods"]:
+        es = [r["methods"][m] for r in runs]
+        entry = {}
+        for key in ("speed_ratio", "amplitude_ratio"):
+            for label in ("with transcript", "without transcript"):
+                entry[f"{key}, {label}"] = t_interval([e[label][key] for e in es]).to_dict()
+            diff = t_interval([e["with transcript"][key] - e["without transcript"][key] for e in es])
+            entry[f"{key}, with - without"] = diff.to_dict()
+        d = entry["speed_ratio, with - without"]
+        if d["low"] is None:
+            verdict = "not resolved (one seed)"
+        elif d["low"] > 0:
+            verdict = "the transcript makes the motion livelier"
+        elif d["high"] < 0:
+            verdict = "the transcript makes the motion stiller"
+        else:
+            verdict = "not resolved: the interval of with - without contains 0"
+        entry["transcript_verdict"] = verdict
+        entry["checks_passed_per_seed"] = {k: sum(e["checks"][k] for e in es) for k in es[0]["checks"]}
+        out["methods"][m] = entry
+    return out
+
+
+def summary_report(s: dict) -> str:
+    from eggesture.metrics.intervals import Interval
+
+    def fmt(d: dict) -> str:
+        return Interval(**d).format(2)
+
+    lines = [f"Over {s['n_seeds']} training seeds ({', '.join(s['demos'])}); mean ± 95 % t "
+             "interval, ratios to the real mocap:", "",
+             "| method | speed × real, with transcript | without | with − without | amplitude × "
+             "real, with | without | with − without |", "|---|---|---|---|---|---|---|"]
+    for m, e in s["methods"].items():
+        lines.append(f"| {m} | " + " | ".join(fmt(e[f"{k}, {lab}"]) for k in (
+            "speed_ratio", "amplitude_ratio") for lab in (
+            "with transcript", "without transcript", "with - without")) + " |")
+    lines.append("")
+    for m, e in s["methods"].items():
+        passed = ", ".join(f"{k} {v}/{s['n_seeds']}" for k, v in e["checks_passed_per_seed"].items())
+        lines.append(f"* {m}: {e['transcript_verdict']}. Checks passed per seed: {passed}.")
+    return "\n".join(lines)
+
+
 def report(r: dict) -> str:
     real = r["real"]
     lines = [f"Real BEAT2 sample {r['sequence']} (speaker 2, 64 s) through the demo's models "
@@ -169,14 +225,17 @@ BEGIN, END = "<!-- real-speech:begin -->", "<!-- real-speech:end -->"
 
 def write_readme(readme: Path, r: dict, run_label: str) -> None:
     """Replace the README's real-speech section (between the markers) with :func:`report`."""
-    block = (f"{run_label} (`python -m benchmarks.real_speech --demo-dir DEMO --readme "
+    block = (f"{run_label} (`python -m benchmarks.real_speech --demo-dir DEMO [DEMO ...] --readme "
              f"README.md`, {r['measured']}):\n\n{report(r)}")
+    if "summary" in r:
+        block += "\n\n" + summary_report(r["summary"])
     replace_section(readme, BEGIN, END, block)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--demo-dir", type=Path, default=Path("demo_out"))
+    ap.add_argument("--demo-dir", type=Path, nargs="+", default=[Path("demo_out")],
+                    help="one or more demo folders (one per training seed)")
     ap.add_argument("--sample", type=Path, default=SAMPLE)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "real_speech.json")
     ap.add_argument("--stills", type=Path, default=None, help="write a still strip here")
@@ -187,11 +246,17 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.sample / "wave16k" / f"{SEQ}.wav").is_file():
         print(f"error: {args.sample}: the BEAT2 sample is not there", file=sys.stderr)
         return 2
-    if not (args.demo_dir / "runs" / "eggesture" / "bundle").is_dir():
-        print(f"error: {args.demo_dir}: no demo run (run `eggesture demo --out DIR` first)",
-              file=sys.stderr)
-        return 2
-    r = measure(args.demo_dir, args.sample, args.stills)
+    for d in args.demo_dir:
+        if not (d / "runs" / "eggesture" / "bundle").is_dir():
+            print(f"error: {d}: no demo run (run `eggesture demo --out DIR` first)",
+                  file=sys.stderr)
+            return 2
+    runs = [measure(d, args.sample, args.stills if i == 0 else None)
+            for i, d in enumerate(args.demo_dir)]
+    r = runs[0]
+    if len(runs) > 1:
+        r["seeds"] = runs[1:]
+        r["summary"] = summarise(runs)
     import datetime
 
     from eggesture.io import write_json
@@ -201,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.readme:
         write_readme(args.readme, r, args.run_label)
     print(report(r))
+    if "summary" in r:
+        print("\n" + summary_report(r["summary"]))
     print(f"\nJSON: {args.out}")
     return 0
 

@@ -194,3 +194,27 @@ def test_real_speech_repetition_check():
     assert rep["a"]["at_most_twice_the_real_max"] and rep["a"]["classes_over_2x_real_plus_2"] == []
     assert not rep["b"]["at_most_twice_the_real_max"]  # 5 "no" against the real speaker's 2
     assert rep["b"]["classes_over_2x_real_plus_2"] == ["no"]
+
+
+def test_real_speech_summary_over_seeds():
+    """The transcript's verdict comes from the interval of with − without over seeds."""
+    from benchmarks import real_speech
+
+    def run(with_speed, without_speed):
+        checks = {"speed_within_50_150": True, "transcript_at_least_as_lively": with_speed >= without_speed}
+        side = lambda v: {"speed_ratio": v, "amplitude_ratio": v}  # noqa: E731
+        return {"demo": "d", "methods": {"eggesture": {
+            "with transcript": side(with_speed), "without transcript": side(without_speed),
+            "checks": checks}}}
+
+    noisy = real_speech.summarise([run(0.8, 0.7), run(0.7, 0.8), run(0.75, 0.74)])
+    e = noisy["methods"]["eggesture"]
+    assert e["transcript_verdict"].startswith("not resolved")
+    assert e["checks_passed_per_seed"]["transcript_at_least_as_lively"] == 2
+    lively = real_speech.summarise([run(0.9, 0.7), run(0.85, 0.7), run(0.95, 0.72)])
+    d = lively["methods"]["eggesture"]["speed_ratio, with - without"]
+    assert d["low"] > 0 and abs(d["mean"] - (0.2 + 0.15 + 0.23) / 3) < 1e-12
+    assert lively["methods"]["eggesture"]["transcript_verdict"] == "the transcript makes the motion livelier"
+    stiller = real_speech.summarise([run(0.5, 0.7), run(0.45, 0.7), run(0.52, 0.72)])
+    assert stiller["methods"]["eggesture"]["transcript_verdict"].endswith("stiller")
+    assert "± " in real_speech.summary_report(lively)
