@@ -32,6 +32,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plots", metavar="DIR", help="write codebook-usage and recall plots here")
     p.add_argument("--fgd-dir", metavar="DIR", help="FGD autoencoder folder (default: beside data)")
     p.add_argument("--recognizer-dir", metavar="DIR", help="gesture recogniser folder")
+    p.add_argument("--protocol", choices=("ours", "emage"), default="ours",
+                   help="emage: also BC, L1div and FGD exactly as EMAGE's emage_evaltools compute "
+                        "them (BEAT2 papers' tables), reported beside ours")
+    p.add_argument("--fgd-model", metavar="FILE",
+                   help="EMAGE's FGD autoencoder AESKConv_240_100.bin (default: ROOT/"
+                        "weights/AESKConv_240_100.bin when there; without it no EMAGE FGD)")
+    p.add_argument("--smplx-model", metavar="FILE",
+                   help="an SMPL-X .npz model file, e.g. SMPLX_NEUTRAL_2020.npz, for exact joint "
+                        "positions (default: ROOT/weights/SMPLX_NEUTRAL_2020.npz when there; else "
+                        "the approximate skeleton)")
     p.add_argument("--no-train", action="store_true",
                    help="fail instead of training a missing FGD autoencoder / recogniser")
     p.set_defaults(handler=run)
@@ -75,14 +85,20 @@ def split_summary(results: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..evaluation.results import emage_markdown
     from ..io import write_json
     from ..recipes.evaluate import evaluate, markdown_table
 
     results = evaluate(args.checkpoint, args.data, split=args.split, fgd_dir=args.fgd_dir,
                        recognizer_dir=args.recognizer_dir, train_missing=not args.no_train,
-                       progress=lambda m: print(m, file=sys.stderr, flush=True)).to_dict()
+                       progress=lambda m: print(m, file=sys.stderr, flush=True),
+                       protocol=args.protocol, fgd_model=args.fgd_model,
+                       smplx_model=args.smplx_model).to_dict()
     print(markdown_table(results))
     print(split_summary(results))
+    emage = emage_markdown(results)
+    if emage:
+        print("\n" + "\n".join(emage))
     if args.json:
         write_json(args.json, results)
     if args.plots:

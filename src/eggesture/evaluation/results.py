@@ -8,7 +8,7 @@ reading that layout (so it also renders a stored ``results.json``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 #: What each number is measured in (written into every result).
 UNITS = {
@@ -90,6 +90,44 @@ class RecallResult:
     oracle: dict | None = None
 
 
+#: Units of the EMAGE protocol's numbers (:class:`EmageProtocolResult`).
+EMAGE_UNITS = {
+    "bc": "dimensionless score in [0, 1]",
+    "l1div": "metres per frame, summed over the 165 coordinates of 55 joint positions",
+    "fgd": "squared distance between AESKConv_240_100 latent distributions (unitless), the raw "
+           "value mertic.py returns",
+    "tables": "EMAGE-style tables print FGD and BC multiplied by 10 under a '×10^-1' header "
+              "(BC 7.724 there is 0.7724 here); L1div as it is",
+}
+
+
+@dataclass
+class EmageProtocolResult:
+    """The three EMAGE-protocol numbers of one evaluation, with what they were computed on."""
+
+    bc_generated: float | None
+    bc_ground_truth: float | None
+    l1div_generated: float | None
+    l1div_ground_truth: float | None
+    fgd_generated: float | None
+    """None without the AESKConv checkpoint (see ``fgd_missing``)."""
+    fgd_ground_truth_filled: float | None
+    """The ground truth with the joints the model does not generate set to zero, against the
+    ground truth: how much of ``fgd_generated`` the fill alone costs."""
+    fgd_model: str | None
+    fgd_missing: str | None
+    positions: str
+    mean_speed_source: str | None
+    n_sequences: int
+    frames: int
+    generated_joints: int
+    fill: str
+    constants: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "units": dict(EMAGE_UNITS)}
+
+
 @dataclass
 class EvaluationResult:
     """Everything ``eggesture evaluate`` measured on one split."""
@@ -110,6 +148,8 @@ class EvaluationResult:
     recall: RecallResult
     quantizer_geometry: dict = field(default_factory=dict)
     token_accuracy: float | None = None
+    emage: EmageProtocolResult | None = None
+    """The EMAGE protocol's numbers, with ``protocol="emage"``."""
 
     def to_dict(self) -> dict:
         """The JSON layout (its keys are what every stored result holds)."""
@@ -143,6 +183,9 @@ class EvaluationResult:
                 "semantic_recall": pick(r.ground_truth, ("all", "head", "tail", "precision")),
             },
             "codebook": {"ground_truth_encoding": g, "generated": self.codebook.generated},
+            # The EMAGE protocol's numbers, kept apart: other units, other inputs (None unless
+            # evaluated with protocol="emage").
+            "emage_protocol": None if self.emage is None else self.emage.to_dict(),
             "units": dict(UNITS),
             "protocol": {
                 "fps": self.fps, "window": self.window, "fgd_window_stride": self.fgd.stride,
@@ -204,4 +247,30 @@ def results_markdown(results: dict[str, dict], labels: dict[str, str] | None = N
     lines.append(f"| ground truth | {_f(gt['fgd'])} (definition) | – | "
                  f"{_f(gt['beat_alignment'], 4)} | {_f(gt['beat_alignment_emage'], 4)} | "
                  f"{_f(gt['l1_diversity'])} | – | – | – | {recs(gt.get('semantic_recall'))} |")
+    return lines
+
+
+def emage_markdown(results: dict) -> list[str]:
+    """The EMAGE-protocol table (markdown lines) of one evaluation in the JSON layout, raw values
+    and the ×10 that EMAGE-style tables print; empty without ``emage_protocol``."""
+    e = results.get("emage_protocol")
+    if not e:
+        return []
+
+    def x10(v, digits):
+        return "–" if v is None else f"{v:.{digits}f} ({10 * v:.{digits - 1}f})"
+
+    lines = ["EMAGE protocol (PantoMatrix emage_evaltools; in brackets ×10, as EMAGE-style tables "
+             "print FGD and BC):", "",
+             "| | FGD ↓ | BC ↑ | L1div ↑ (m) |", "|---|---|---|---|",
+             f"| {results['method']} | {x10(e['fgd_generated'], 4)} | {x10(e['bc_generated'], 4)} | "
+             f"{_f(e['l1div_generated'], 2)} |",
+             f"| ground truth | 0 (definition) | {x10(e['bc_ground_truth'], 4)} | "
+             f"{_f(e['l1div_ground_truth'], 2)} |"]
+    if e.get("fgd_ground_truth_filled") is not None:
+        lines.append(f"| ground truth, joints the model does not generate zeroed | "
+                     f"{x10(e['fgd_ground_truth_filled'], 4)} | – | – |")
+    lines += ["", f"Joints: {e['positions']}. {e['fill']}."]
+    if e.get("fgd_missing"):
+        lines.append(f"FGD not computed: {e['fgd_missing']}.")
     return lines

@@ -44,6 +44,8 @@ from ..evaluation.results import (
 )
 from ..models.vqvae import DOWNSAMPLE
 
+#: ``evaluate(protocol=...)``: our metrics only, or also the EMAGE protocol's.
+PROTOCOLS = ("ours", "emage")
 #: Where BEAT2 keeps its per-joint mean speeds (the EMAGE beat metric's normalisers).
 MEAN_VEL_FILE = Path("weights") / "mean_vel_smplxflame_30.npy"
 
@@ -225,7 +227,8 @@ def _beats(results: list[SequenceResult], data, mean_speed, mean_speed_src) -> B
     protocol = protocol_e = None
     for r in results if mean_speed is not None else []:
         onsets = audio_onsets(r.wave, AUDIO_SR)
-        onsets_e = emage_audio_onsets(r.wave, AUDIO_SR, r.wave.size / AUDIO_SR)
+        # EMAGE cuts the audio at the motion's length (at 30 fps), not the audio's.
+        onsets_e = emage_audio_onsets(r.wave, AUDIO_SR, n_frames_for(len(r.gen6d) / fps, 30) / 30)
         for key, six in (("generated", r.gen6d), ("ground_truth", r.real6d)):
             b = beat_alignment(_positions(six, names, fps, fps), onsets, fps)
             ba[key].append(b.score)
@@ -318,8 +321,18 @@ def evaluate(
     checkpoint: str | Path | Bundle, data_root: str | Path, *, split: list[str] | None = None,
     fgd_dir: str | Path | None = None, recognizer_dir: str | Path | None = None,
     train_missing: bool = True, progress: Callable[[str], None] | None = None,
+    protocol: str = "ours", fgd_model: str | Path | None = None,
+    smplx_model: str | Path | None = None,
 ) -> EvaluationResult:
-    """Evaluate a bundle on a dataset split (see the module docstring)."""
+    """Evaluate a bundle on a dataset split (see the module docstring).
+
+    ``protocol="emage"`` adds the EMAGE protocol's BC, L1div and FGD
+    (:mod:`eggesture.evaluation.emage_protocol`) as ``EvaluationResult.emage``, computed with
+    the AESKConv checkpoint ``fgd_model`` and the SMPL-X model file ``smplx_model`` (each else
+    its default location under ``data_root``, else without: FGD None, approximate joints).
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     from ..data.windows import WindowSettings, prepare
 
     say = progress or (lambda msg: None)
@@ -345,6 +358,12 @@ def evaluate(
     smplx = is_smplx(data.joint_names)
     mean_speed, mean_speed_src = (_mean_speed(Path(data_root), data, cfg.data.train_splits)
                                   if smplx else (None, None))
+    emage = None
+    if protocol == "emage":
+        from ..evaluation.emage_protocol import evaluate_emage
+
+        emage = evaluate_emage(results, data, data_root, mean_speed, mean_speed_src,
+                               fgd_model=fgd_model, smplx_model=smplx_model, say=say)
     return EvaluationResult(
         checkpoint=str(bundle.path), data=str(data_root), split=split, method=cfg.train.method,
         n_sequences=len(results), minutes=round(sum(len(g) for g in gen) / fps / 60, 3),
@@ -355,7 +374,8 @@ def evaluate(
         codebook=_codebook(bundle, real, results, length),
         recall=RecallResult() if rec is None else _recall(rec, results, oracle),
         quantizer_geometry=quantizer_geometry(bundle, real),
-        token_accuracy=token_accuracy(results, codes_gt, cfg.data.seed_frames // DOWNSAMPLE))
+        token_accuracy=token_accuracy(results, codes_gt, cfg.data.seed_frames // DOWNSAMPLE),
+        emage=emage)
 
 
 def markdown_table(results: dict) -> str:

@@ -1,0 +1,105 @@
+"""The EMAGE evaluation protocol (``evaluate --protocol emage``): BC with the motion-length audio
+cut on hand-made beats, positions as EMAGE computes them, L1div on positions, and the whole
+command on a small synthetic corpus with an SMPL-X-layout model file and an AESKConv-layout
+checkpoint written by the test (the real files are licensed / not here)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from eggesture.data.wav import AUDIO_SR
+from eggesture.evaluation import emage_protocol as EP
+from eggesture.metrics import beat as B
+
+FPS = 30
+
+
+def _positions_with_beats(seconds: float) -> np.ndarray:
+    """Positions (T, 55, 3) whose every joint moves along x at speed 1.5 − cos(2πt) m/s: speed
+    minima (0.5 m/s, above the 0.1 threshold with unit mean speeds) at every whole second."""
+    t = np.arange(int(seconds * FPS)) / FPS
+    x = 1.5 * t - np.sin(2 * np.pi * t) / (2 * np.pi)
+    pos = np.zeros((len(t), 55, 3))
+    pos[:, :, 0] = x[:, None]
+    return pos
+
+
+def _clicks(times_s, seconds: float) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    w = np.zeros(int(seconds * AUDIO_SR), np.float32)
+    for c in times_s:
+        i = int(c * AUDIO_SR)
+        w[i:i + 400] += 0.5 * rng.normal(size=400).astype(np.float32) * np.exp(-np.arange(400) / 80)
+    return w
+
+
+def test_bc_on_hand_made_beats_aligned_and_off_by_half_a_second():
+    pos = _positions_with_beats(12)
+    ones = np.ones(55)
+    aligned = EP._bc([pos], [_clicks(range(3, 10), 20)], ones)
+    off = EP._bc([pos], [_clicks(np.arange(3, 10) + 0.5, 20)], ones)
+    # Onsets land within ~2 hops (64 ms) of a speed minimum: exp(−0.064²/(2·0.3²)) ≈ 0.98.
+    assert aligned > 0.97
+    # Half a second from the nearest minimum: exp(−0.5²/0.18) ≈ 0.25 per onset.
+    assert off == pytest.approx(np.exp(-0.25 / 0.18), abs=0.05)
+
+
+def test_bc_cuts_the_audio_at_the_motion_length_not_the_wave_length(monkeypatch):
+    seen = []
+    real = B.audio_onsets
+
+    def spy(wave, sr, *, start_s=0.0, end_s=None, **kw):
+        seen.append((start_s, end_s))
+        return real(wave, sr, start_s=start_s, end_s=end_s, **kw)
+
+    monkeypatch.setattr(B, "audio_onsets", spy)
+    pos = _positions_with_beats(10)  # 300 frames at 30 fps, the wave is twice as long
+    EP._bc([pos], [_clicks(range(3, 18), 20)], np.ones(55))
+    assert seen == [(2.0, 8.0)]  # 2 s to (300 − 60)/30 s, as train_emage_audio.py:406
+
+
+def test_bc_sequences_weighted_by_scored_frames():
+    ones = np.ones(55)
+    long, short = _positions_with_beats(12), _positions_with_beats(6)  # 240 and 60 scored frames
+    a = EP._bc([long], [_clicks(range(3, 10), 12)], ones)
+    b = EP._bc([short], [_clicks(np.arange(2, 4) + 0.5, 6)], ones)
+    both = EP._bc([long, short], [_clicks(range(3, 10), 12), _clicks(np.arange(2, 4) + 0.5, 6)], ones)
+    assert both == pytest.approx((240 * a + 60 * b) / 300)
+
+
+def test_positions_zero_the_root_jaw_and_eyes():
+    rng = np.random.default_rng(1)
+    poses = rng.normal(scale=0.3, size=(5, 165))
+    moved = poses.copy().reshape(5, 55, 3)
+    moved[:, EP.ZEROED_JOINTS] += 0.7  # global orientation, jaw, eyes change nothing
+    a = EP.protocol_positions(poses, None)
+    b = EP.protocol_positions(moved.reshape(5, 165), None)
+    np.testing.assert_allclose(a, b)
+    moved[:, 18] += 0.3  # the left elbow moves the left wrist
+    c = EP.protocol_positions(moved.reshape(5, 165), None)
+    assert np.abs(c[:, 20] - a[:, 20]).max() > 0.01
+
+
+def test_l1div_on_positions_in_metres():
+    from eggesture.metrics.diversity import l1_diversity_per_sequence
+
+    # Two frames: one joint 1 m apart on x, everything else still: Σ|x − mean| = 2 × 0.5, /2 frames.
+    a = np.zeros((2, 55, 3))
+    a[1, 20, 0] = 1.0
+    assert l1_diversity_per_sequence([a]) == pytest.approx(0.5)
+    # Pooled over sequences by frames (mertic.py L1div: sum / counter of frames).
+    b = np.zeros((4, 55, 3))
+    assert l1_diversity_per_sequence([a, b]) == pytest.approx(1.0 / 6)
+
+
+def test_explicit_missing_files_are_errors_named(tmp_path):
+    from eggesture.errors import DataError
+
+    with pytest.raises(DataError, match="does not exist"):
+        EP._resolve(tmp_path / "AESKConv_240_100.bin")
+    assert EP._resolve(None, tmp_path / "a", tmp_path / "b") is None
+    (tmp_path / "b").write_bytes(b"x")
+    assert EP._resolve(None, tmp_path / "a", tmp_path / "b") == tmp_path / "b"
