@@ -103,3 +103,75 @@ def test_explicit_missing_files_are_errors_named(tmp_path):
     assert EP._resolve(None, tmp_path / "a", tmp_path / "b") is None
     (tmp_path / "b").write_bytes(b"x")
     assert EP._resolve(None, tmp_path / "a", tmp_path / "b") == tmp_path / "b"
+
+
+def test_evaluate_protocol_emage_end_to_end(tmp_path, capsys):
+    """``evaluate --protocol emage --fgd-model F --smplx-model M`` on a small synthetic corpus
+    (BEAT2 layout), with an AESKConv-layout checkpoint and an SMPL-X-layout model written here."""
+    import torch
+
+    from eggesture.cli import main
+    from eggesture.data.synthetic import synthesize_corpus
+    from eggesture.data.windows import WindowSettings, prepare
+    from eggesture.evaluation.emage_fgd import build_emage_fgd_model
+    from eggesture.evaluation.feature_ae import FeatureAETraining, train_feature_ae
+    from eggesture.evaluation.recognizer import (
+        RecognizerConfig,
+        RecognizerTraining,
+        train_recognizer,
+    )
+    from test_evaluate import _tiny_run
+    from test_smplx_model import _model_arrays
+
+    root = tmp_path / "synth"
+    synthesize_corpus(root, minutes=3, seed=2)
+    cfg, run = _tiny_run(root, tmp_path / "run")
+    data = prepare(root, WindowSettings.from_config(cfg), train_splits=("train",))
+    train_feature_ae(data, tmp_path / "fgd", training=FeatureAETraining(epochs=1))
+    train_recognizer(data, tmp_path / "rec", net=RecognizerConfig(channels=16),
+                     training=RecognizerTraining(steps=10))
+    torch.manual_seed(0)
+    net = build_emage_fgd_model()
+    ckpt = tmp_path / "AESKConv_240_100.bin"
+    torch.save({"model_state": {"module." + k: v for k, v in net.state_dict().items()}}, ckpt)
+    smplx = tmp_path / "SMPLX_NEUTRAL_2020.npz"
+    np.savez(smplx, **_model_arrays(n_columns=20))
+
+    def evaluate(*extra):
+        js = tmp_path / "eval.json"
+        rc = main(["evaluate", "--checkpoint", str(run.run_dir), "--data", str(root), "--split",
+                   "test", "--json", str(js), "--fgd-dir", str(tmp_path / "fgd"), "--recognizer-dir",
+                   str(tmp_path / "rec"), "--no-train",
+                   "--protocol", "emage", *map(str, extra)])
+        out = capsys.readouterr()
+        assert rc == 0, out.err
+        return json.loads(js.read_text()), out.out
+
+    res, table = evaluate("--fgd-model", ckpt, "--smplx-model", smplx)
+    e = res["emage_protocol"]
+    assert e["n_sequences"] == res["n_sequences"] >= 1
+    assert np.isfinite(e["fgd_generated"]) and e["fgd_model"] == str(ckpt)
+    assert e["fgd_missing"] is None and np.isfinite(e["fgd_ground_truth_filled"])
+    assert 0 <= e["bc_generated"] <= 1 and 0 <= e["bc_ground_truth"] <= 1
+    assert e["l1div_generated"] >= 0 and e["l1div_ground_truth"] > 0
+    assert e["positions"].startswith(f"exact SMPL-X joints of {smplx}")
+    assert e["units"]["l1div"].startswith("metres") and e["constants"]["bc_sigma_s"] == 0.3
+    assert "of the 55 SMPL-X joints" in e["fill"]
+    # Ours are unchanged and apart: the EMAGE numbers are not in our own keys.
+    assert res["fgd"] != e["fgd_generated"] and "EMAGE protocol" in table
+    # Real ground truth at 30 fps: the EMAGE frames are about twice the model-rate frames.
+    assert e["frames"] == pytest.approx(res["minutes"] * 60 * 30, rel=0.02)
+
+    res2, table2 = evaluate()  # no files anywhere: FGD None with the reason, approximate joints
+    e2 = res2["emage_protocol"]
+    assert e2["fgd_generated"] is None and "AESKConv_240_100.bin" in e2["fgd_missing"]
+    assert e2["positions"].startswith("approximate") and "FGD not computed" in table2
+    assert e2["bc_generated"] != e["bc_generated"] or e2["l1div_generated"] != e["l1div_generated"]
+
+    # A misspelt file is an error naming it, not a silent fallback.
+    rc = main(["evaluate", "--checkpoint", str(run.run_dir), "--data", str(root), "--fgd-dir",
+               str(tmp_path / "fgd"), "--recognizer-dir", str(tmp_path / "rec"), "--no-train",
+               "--protocol", "emage", "--fgd-model",
+               str(tmp_path / "AESKConv.bin")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and err[-1].endswith("AESKConv.bin: does not exist")

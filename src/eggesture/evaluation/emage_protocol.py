@@ -17,18 +17,19 @@ our own metrics of :mod:`eggesture.recipes.evaluate`:
   the ground truth's ``betas`` for both motions, the file's mean hand pose added
   (``flat_hand_mean=False``). Exact with the user's SMPL-X ``.npz``
   (:mod:`eggesture.data.smplx_model`), else our approximate skeleton (stated in the result);
-* **BC** (``mertic.py:117-240``, class ``BC``; called at ``train_emage_audio.py:403-408``):
+* **BC** (``mertic.py:115-266``, class ``BC``; called at ``train_emage_audio.py:403-408``):
   :func:`eggesture.metrics.beat.beat_alignment_emage` — audio onsets (librosa, hop 512 at
   16 kHz) on the audio between 2 s and ``(t − 60)/30`` s, the *motion's* length; speed minima
   of order 7 within frames ``[60, t − 60)``, kept where speed / BEAT2 mean speed > 0.10,
   σ = 0.3 s, mean over 13 upper-body joints; sequences weighted by ``t − 120``;
-* **L1div** (``mertic.py:56-75``, class ``L1div``): Σ over frames and 165 coordinates of
+* **L1div** (``mertic.py:57-75``, class ``L1div``): Σ over frames and 165 coordinates of
   ``|x − mean_t x|`` of each sequence's positions, summed over sequences, divided by all
   frames (:func:`eggesture.metrics.diversity.l1_diversity_per_sequence`); metres;
-* **FGD** (``mertic.py:243-320``, class ``FGD``): :mod:`eggesture.evaluation.emage_fgd` — the
-  published ``AESKConv_240_100.bin`` autoencoder's latents of both motions' 6D rotations
-  (pytorch3d convention), Fréchet distance of the pooled rows. Without that file the FGD is
-  None and the result says why.
+* **FGD** (``mertic.py:280-357``, class ``FGD``; called at ``train_emage_audio.py:420-428``):
+  :mod:`eggesture.evaluation.emage_fgd` — the published ``AESKConv_240_100.bin`` autoencoder's
+  latents (one 240-d row per 16 frames) of both motions' 6D rotations (pytorch3d convention,
+  sequences cut to a multiple of 32 frames), Fréchet distance of the pooled rows with ε = 1e-6
+  inside the square root. Without that file the FGD is None and the result says why.
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ def evaluate_emage(results, data, data_root: str | Path, mean_speed: np.ndarray 
                                                          20, 21],
             "bc_audio_cut": "2 s to (t - 60)/30 s, t = motion frames", "bc_onset_hop": 512,
             "positions_zeroed_joints": list(ZEROED_JOINTS), "fgd_trim": "multiple of 32 frames",
+            "fgd_rows": "one 240-d latent per 16 frames, pooled over sequences",
             "fgd_eps": 1e-6, "reference": "PantoMatrix/PantoMatrix emage_evaltools/mertic.py "
                                           "(0bbb03d), train_emage_audio.py evaluation_fn (c7356f3)",
         })
