@@ -59,6 +59,12 @@ def test_report_shows_the_measured_numbers_and_the_papers_row(demo):
         assert f"| {sr['tail']:.3f} [{sr['intervals']['tail']['low']:.2f}, " in report
     assert "| EGGesture (paper, BEAT) | 5.74 | 0.4117 | 617.2 |" in report
     assert "not comparable" in report
+    # The EMAGE protocol's BC and L1div, apart from ours; its FGD needs a file the demo lacks.
+    for m, label in (("eggesture", "EGGesture"), ("vanilla", "vanilla VQ-VAE")):
+        e = summary["methods"][m]["emage_protocol"]
+        assert f"| {label} | – | {e['bc_generated']:.4f} ({10 * e['bc_generated']:.3f}) | " in report
+        assert e["fgd_generated"] is None and e["l1div_generated"] > 0
+    assert "FGD not computed: EMAGE's FGD needs its autoencoder AESKConv_240_100.bin" in report
     for name in ("codebook_usage.png", "utilization_over_training.png", "preview.mp4",
                  "preview_strip.png"):
         assert (out / name).stat().st_size > 1000, name
@@ -81,6 +87,13 @@ def test_bad_minutes_is_one_error_line(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "x"), "--minutes", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--minutes must be at least 2" in err[0]
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_missing_emage_file_is_refused_before_any_training(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "x"), "--fgd-model", str(tmp_path / "no.bin")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith("no.bin: does not exist")
     assert not (tmp_path / "x").exists()
 
 

@@ -28,6 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the corpus and training (default 0)")
     p.add_argument("--epochs", type=int, default=None,
                    help="training epochs of each method (default: synthetic.yaml's)")
+    p.add_argument("--fgd-model", metavar="FILE", default=None,
+                   help="EMAGE's AESKConv_240_100.bin: adds the EMAGE protocol's FGD to the report")
+    p.add_argument("--smplx-model", metavar="FILE", default=None,
+                   help="an SMPL-X .npz model file: exact joints for the EMAGE protocol's BC, L1div")
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="config overrides for both methods, e.g. model.codebook_size=512")
     p.set_defaults(handler=run)
@@ -38,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from ..recipes.demo import DemoSettings, run_demo
 
     kwargs = {"out": args.out, "seed": args.seed, "epochs": args.epochs,
-              "overrides": list(args.overrides)}
+              "overrides": list(args.overrides), "fgd_model": args.fgd_model,
+              "smplx_model": args.smplx_model}
     for key in ("minutes", "held_out", "min_train_events", "speakers"):
         if getattr(args, key) is not None:
             kwargs[key] = getattr(args, key)

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
                        smplx_model=args.smplx_model).to_dict()
     print(markdown_table(results))
     print(split_summary(results))
-    emage = emage_markdown(results)
+    emage = emage_markdown({results['method']: results})
     if emage:
         print("\n" + "\n".join(emage))
     if args.json:

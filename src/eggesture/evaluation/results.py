@@ -250,27 +250,31 @@ def results_markdown(results: dict[str, dict], labels: dict[str, str] | None = N
     return lines
 
 
-def emage_markdown(results: dict) -> list[str]:
-    """The EMAGE-protocol table (markdown lines) of one evaluation in the JSON layout, raw values
-    and the ×10 that EMAGE-style tables print; empty without ``emage_protocol``."""
-    e = results.get("emage_protocol")
-    if not e:
+def emage_markdown(results: dict[str, dict], labels: dict[str, str] | None = None) -> list[str]:
+    """The EMAGE-protocol table (markdown lines) of evaluations in the JSON layout (``{key:
+    result dict}``, as :func:`results_markdown`): raw values, and in brackets the ×10 that
+    EMAGE-style tables print; empty when none has ``emage_protocol``."""
+    rows = {k: r["emage_protocol"] for k, r in results.items() if r.get("emage_protocol")}
+    if not rows:
         return []
 
-    def x10(v, digits):
+    def x10(v, digits=4):
         return "–" if v is None else f"{v:.{digits}f} ({10 * v:.{digits - 1}f})"
 
     lines = ["EMAGE protocol (PantoMatrix emage_evaltools; in brackets ×10, as EMAGE-style tables "
              "print FGD and BC):", "",
-             "| | FGD ↓ | BC ↑ | L1div ↑ (m) |", "|---|---|---|---|",
-             f"| {results['method']} | {x10(e['fgd_generated'], 4)} | {x10(e['bc_generated'], 4)} | "
-             f"{_f(e['l1div_generated'], 2)} |",
-             f"| ground truth | 0 (definition) | {x10(e['bc_ground_truth'], 4)} | "
-             f"{_f(e['l1div_ground_truth'], 2)} |"]
+             "| | FGD ↓ | BC ↑ | L1div ↑ (m) |", "|---|---|---|---|"]
+    for k, e in rows.items():
+        lines.append(f"| {(labels or {}).get(k, k)} | {x10(e['fgd_generated'])} | "
+                     f"{x10(e['bc_generated'])} | {_f(e['l1div_generated'], 2)} |")
+    e = next(iter(rows.values()))
+    lines.append(f"| ground truth | 0 (definition) | {x10(e['bc_ground_truth'])} | "
+                 f"{_f(e['l1div_ground_truth'], 2)} |")
     if e.get("fgd_ground_truth_filled") is not None:
         lines.append(f"| ground truth, joints the model does not generate zeroed | "
-                     f"{x10(e['fgd_ground_truth_filled'], 4)} | – | – |")
-    lines += ["", f"Joints: {e['positions']}. {e['fill']}."]
+                     f"{x10(e['fgd_ground_truth_filled'])} | – | – |")
+    lines += ["", f"Joints: {e['positions']}. {e['fill'][0].upper()}{e['fill'][1:]}. BC's mean "
+                  f"speeds: {e['mean_speed_source']}."]
     if e.get("fgd_missing"):
         lines.append(f"FGD not computed: {e['fgd_missing']}.")
     return lines
