@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "config's test splits)")
     p.add_argument("--budget", type=float, default=1.0,
                    help="scale the config's epochs (e.g. 0.25 on a CPU; at least 2 epochs)")
+    p.add_argument("--fgd-model", metavar="FILE", default=None,
+                   help="EMAGE's AESKConv_240_100.bin: adds the EMAGE protocol's FGD column (its BC "
+                        "and L1div columns are always there on BEAT2-layout data)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides for every row")
     p.set_defaults(handler=run)
 
@@ -39,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
 
     summary = run_table(args.table, args.data, config=args.config, seeds=args.seeds, out=args.out,
                         budget=args.budget, overrides=args.overrides, split=args.split,
-                        progress=lambda m: print(m, file=sys.stderr, flush=True))
+                        fgd_model=args.fgd_model, progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(table_markdown(summary))
     return 0

@@ -29,10 +29,11 @@ from ..errors import ConfigError
 from ..io import write_json, write_text
 
 METRICS = ("fgd", "beat_alignment", "l1_diversity", "codebook_utilization", "oracle_fgd",
-           "recall", "tail_recall", "precision")
+           "recall", "tail_recall", "precision", "emage_fgd", "emage_bc", "emage_l1div")
 HEADERS = {"fgd": "FGD ↓", "beat_alignment": "BA ↑", "l1_diversity": "L1Div ↑",
            "codebook_utilization": "utilisation", "oracle_fgd": "oracle FGD ↓",
-           "recall": "recall", "tail_recall": "tail recall", "precision": "gesture precision"}
+           "recall": "recall", "tail_recall": "tail recall", "precision": "gesture precision",
+           "emage_fgd": "EMAGE FGD ↓", "emage_bc": "EMAGE BC ↑", "emage_l1div": "EMAGE L1div ↑ (m)"}
 #: Rates over events: their interval is a bootstrap over the events (and seeds).
 EVENT_RATES = {"recall": "all", "tail_recall": "tail", "precision": "precision"}
 
@@ -108,11 +109,16 @@ def _slug(name: str) -> str:
 
 def _row_metrics(res: dict) -> dict:
     sr = res.get("semantic_recall") or {}
+    em = res.get("emage_protocol") or {}
     return {"fgd": res.get("fgd"), "beat_alignment": res.get("beat_alignment"),
             "l1_diversity": res.get("l1_diversity"),
             "codebook_utilization": res.get("codebook_utilization"),
             "oracle_fgd": (res.get("oracle") or {}).get("fgd"),
-            "recall": sr.get("all"), "tail_recall": sr.get("tail"), "precision": sr.get("precision")}
+            "recall": sr.get("all"), "tail_recall": sr.get("tail"), "precision": sr.get("precision"),
+            # The EMAGE protocol (evaluation.emage_protocol), raw values; its FGD only with the
+            # AESKConv checkpoint (``fgd_model``).
+            "emage_fgd": em.get("fgd_generated"), "emage_bc": em.get("bc_generated"),
+            "emage_l1div": em.get("l1div_generated")}
 
 
 def _cell_stats(metric: str, per_seed: list[dict], results: list[dict]) -> dict:
@@ -142,12 +148,15 @@ def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
 
 def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds: int = 1,
               out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
-              split: list[str] | None = None,
+              split: list[str] | None = None, fgd_model: str | Path | None = None,
               progress: Callable[[str], None] | None = None) -> dict:
     """Train and evaluate every row × seed of ``table`` (resumable); write the table files.
 
-    ``split``: the held-out splits evaluated (default: the config's test splits)."""
+    ``split``: the held-out splits evaluated (default: the config's test splits). Every row is
+    also scored with the EMAGE protocol (BC, L1div; its FGD with ``fgd_model``, EMAGE's
+    ``AESKConv_240_100.bin``) when the dataset is in BEAT2's layout."""
     from ..config import load_config
+    from ..data import beat2
     from .evaluate import evaluate
     from .train import train
 
@@ -181,7 +190,8 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
             trained = train(cfg)
             train_seconds = round(time.perf_counter() - t0, 1)
             say(f"{row.name} seed {seed}: evaluating")
-            res = evaluate(trained.bundle, data, split=split).to_dict()
+            res = evaluate(trained.bundle, data, split=split, fgd_model=fgd_model,
+                           protocol="emage" if beat2.detect(Path(data)) else "ours").to_dict()
             res.pop("codebook", None)  # per-code counts are large; kept in the run's own eval
             res["train_seconds"] = train_seconds
             res["effective_epochs"] = effective_epochs(cfg)
@@ -218,9 +228,14 @@ def table_markdown(summary: dict) -> str:
         return f"{m} [{v['low']:.{digits}f}, {v['high']:.{digits}f}]"
 
     digits = {"fgd": 3, "beat_alignment": 4, "l1_diversity": 3, "codebook_utilization": 3,
-              "oracle_fgd": 3, "recall": 3, "tail_recall": 3, "precision": 3}
+              "oracle_fgd": 3, "recall": 3, "tail_recall": 3, "precision": 3, "emage_fgd": 4,
+              "emage_bc": 4, "emage_l1div": 2}
+    # The EMAGE protocol's columns only where measured (not in tables stored before it, nor its
+    # FGD without EMAGE's checkpoint).
+    shown = [k for k in METRICS if not k.startswith("emage_")
+             or any((r.get(k) or {}).get("mean") is not None for r in summary["rows"])]
     cols = ["row"]
-    for k in METRICS:
+    for k in shown:
         cols.append(HEADERS[k])
         if k in ("fgd", "beat_alignment", "l1_diversity"):
             cols.append(f"paper {HEADERS[k].split()[0]}")
@@ -240,7 +255,7 @@ def table_markdown(summary: dict) -> str:
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in summary["rows"]:
         cells = [r["name"]]
-        for k in METRICS:
+        for k in shown:
             cells.append(cell(r[k], digits[k]))
             if k in ("fgd", "beat_alignment", "l1_diversity"):
                 p = r["paper"].get(k)
