@@ -175,3 +175,20 @@ def test_evaluate_protocol_emage_end_to_end(tmp_path, capsys):
                str(tmp_path / "AESKConv.bin")])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and err[-1].endswith("AESKConv.bin: does not exist")
+
+
+def test_exact_joints_of_a_model_file_built_on_our_skeleton_equal_the_approximate_ones(tmp_path):
+    """An SMPL-X-layout file whose rest joints are our approximate skeleton's (J_regressor = I
+    on 55 vertices placed there) gives the same protocol positions through the exact path."""
+    from eggesture.data.motion import SMPLX_PARENTS
+    from eggesture.data.skeleton import smplx_positions
+    from eggesture.data.smplx_model import load_smplx_model
+
+    rest = smplx_positions(np.zeros((1, 165)))[0]
+    kin = np.stack([np.array(SMPLX_PARENTS, np.int64) % 2**32, np.arange(55)]).astype(np.uint32)
+    path = tmp_path / "on_our_skeleton.npz"
+    np.savez(path, v_template=rest, shapedirs=np.zeros((55, 3, 20)), J_regressor=np.eye(55),
+             kintree_table=kin)
+    poses = np.random.default_rng(2).normal(scale=0.3, size=(8, 165))
+    exact = EP.protocol_positions(poses, np.ones(10), load_smplx_model(path))
+    np.testing.assert_allclose(exact, EP.protocol_positions(poses, None), atol=1e-12)
