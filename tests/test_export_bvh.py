@@ -57,6 +57,28 @@ def test_smplx_bvh_positions_match_the_skeleton_via_bvhio(tmp_path, units, scale
         axis_angle_to_matrix(poses.reshape(20, 55, 3))[:, order], atol=1e-6)
 
 
+def test_smplx_bvh_on_the_exact_skeleton_of_a_model_file(tmp_path):
+    """With the user's SMPL-X model (a made-up file with the real keys), the BVH's joints sit
+    where the exact forward kinematics puts them, body shape and mean hand pose included."""
+    from eggesture.data.smplx_model import load_smplx_model
+    from eggesture.data.smplx_model import positions as exact_positions
+    from test_smplx_model import _model_arrays
+
+    np.savez(tmp_path / "SMPLX_NEUTRAL_2020.npz", **_model_arrays())
+    model = load_smplx_model(tmp_path / "SMPLX_NEUTRAL_2020.npz")
+    poses, betas = random_poses(12, seed=3), np.linspace(-1, 1, 10)
+    trans = np.stack([0.1 * np.arange(12), np.zeros(12), np.ones(12)], axis=1)
+    write_smplx_bvh(tmp_path / "m.bvh", poses, 30, trans, model=model, betas=betas)
+    names, oracle = bvhio_positions(tmp_path / "m.bvh")
+    expected = exact_positions(poses, trans, model=model, betas=betas) * 100
+    order = [SMPLX_JOINT_NAMES.index(n) for n in names]
+    np.testing.assert_allclose(oracle, expected[:, order], atol=1e-3)
+    b = read_bvh(tmp_path / "m.bvh")
+    np.testing.assert_allclose(b.forward_kinematics(), expected[:, order], atol=1e-3)
+    # Not the approximate skeleton's positions.
+    assert np.abs(b.forward_kinematics() - smplx_positions(poses, trans)[:, order] * 100).max() > 1
+
+
 def test_smplx_skeleton_structure():
     skel = smplx_skeleton()
     order = smplx_order()

@@ -142,6 +142,26 @@ class SmplxModel:
         coeffs = np.concatenate([_fit(betas, self.n_shape), _fit(expression, self.n_expression)])
         return self._j_template + self._j_dirs @ coeffs  # (55, 3) + (55, 3, S) · (S,)
 
+    def rest_offsets(self, betas: np.ndarray | None = None) -> np.ndarray:
+        """Offsets ``(55, 3)`` of each rest joint from its parent for shape ``betas``, the
+        root's being its rest position: the skeleton of :func:`eggesture.data.skeleton.
+        forward_kinematics` and of BVH export for this body."""
+        rest = self.rest_joints(betas)
+        off = _offsets(rest, self.parents)
+        off[0] = rest[0]
+        return off
+
+    def with_hand_mean(self, poses: np.ndarray, flat_hand_mean: bool = False) -> np.ndarray:
+        """``poses (T, 165)`` as this model poses them: the file's mean hand pose added to the
+        hand joints unless ``flat_hand_mean`` (what :meth:`joint_positions` does first)."""
+        poses = np.asarray(poses, dtype=np.float64)
+        t = len(poses)
+        if flat_hand_mean or self.hand_mean is None:
+            return poses.reshape(t, -1).copy()
+        out = poses.reshape(t, NUM_SMPLX_JOINTS, 3).copy()
+        out[:, _HANDS] += self.hand_mean
+        return out.reshape(t, -1)
+
     def joint_positions(
         self,
         poses: np.ndarray,

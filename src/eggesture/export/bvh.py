@@ -38,9 +38,11 @@ _ROT_CHANNELS = tuple(f"{a}rotation" for a in EULER_ORDER)
 UNITS = {"cm": 100.0, "m": 1.0}
 
 
-def smplx_skeleton(units: str = "cm") -> Bvh:
-    """The approximate SMPL-X skeleton as a BVH hierarchy with no frames (55 joints, file order
-    depth first, so joint ``k`` of the file is SMPL-X joint ``smplx_order()[k]``)."""
+def smplx_skeleton(units: str = "cm", offsets: np.ndarray | None = None) -> Bvh:
+    """The SMPL-X skeleton as a BVH hierarchy with no frames (55 joints, file order depth first,
+    so joint ``k`` of the file is SMPL-X joint ``smplx_order()[k]``): the approximate one, or
+    the rest ``offsets (55, 3)`` in metres of the user's SMPL-X model
+    (:meth:`eggesture.data.smplx_model.SmplxModel.rest_offsets`)."""
     if units not in UNITS:
         raise ValueError(f"units must be one of {', '.join(UNITS)}, got {units!r}")
     scale = UNITS[units]
@@ -50,7 +52,7 @@ def smplx_skeleton(units: str = "cm") -> Bvh:
     joints = []
     for old in order:
         parent = SMPLX_PARENTS[old]
-        offset = SMPLX_REST_OFFSETS[old] * scale
+        offset = (SMPLX_REST_OFFSETS if offsets is None else np.asarray(offsets))[old] * scale
         joints.append(BvhJoint(
             name=SMPLX_JOINT_NAMES[old],
             parent=-1 if parent < 0 else new_index[parent],
@@ -73,24 +75,34 @@ def write_smplx_bvh(
     trans: np.ndarray | None = None,
     *,
     units: str = "cm",
+    model=None,
+    betas: np.ndarray | None = None,
 ) -> None:
-    """Write SMPL-X ``poses (T, 165)`` axis-angle as a BVH file on the approximate skeleton.
+    """Write SMPL-X ``poses (T, 165)`` axis-angle as a BVH file on the approximate skeleton, or
+    on the exact skeleton of the user's SMPL-X ``model`` (:class:`eggesture.data.smplx_model.
+    SmplxModel`) for body shape ``betas``.
 
     ``trans (T, 3)`` in metres places the pelvis (default: the origin), exactly as
     :func:`eggesture.data.skeleton.smplx_positions` does, so the file's joint positions are that
-    function's times 100 (``units="cm"``) or equal to them (``units="m"``).
+    function's times 100 (``units="cm"``) or equal to them (``units="m"``). With a ``model`` they
+    are :func:`eggesture.data.smplx_model.positions`' (the model's mean hand pose written into
+    the hand rotations; the pelvis at the model's rest pelvis plus ``trans``).
     """
     poses = np.asarray(poses, dtype=np.float64)
     if poses.ndim != 2 or poses.shape[1] != 3 * NUM_SMPLX_JOINTS:
         raise ValueError(f"poses must be (T, {3 * NUM_SMPLX_JOINTS}), got {poses.shape}")
     t = poses.shape[0]
-    template = smplx_skeleton(units)
+    offsets = None
+    if model is not None:
+        offsets = model.rest_offsets(betas)
+        poses = model.with_hand_mean(poses)
+    template = smplx_skeleton(units, offsets)
     root = None
     if trans is not None:
         trans = np.asarray(trans, dtype=np.float64)
         if trans.shape != (t, 3):
             raise ValueError(f"trans must be ({t}, 3), got {trans.shape}")
-        root = trans * UNITS[units]
+        root = (trans if offsets is None else offsets[0] + trans) * UNITS[units]
     write_skeleton_bvh(path, template, poses.reshape(t, NUM_SMPLX_JOINTS, 3),
                        list(SMPLX_JOINT_NAMES), fps, root_positions=root)
 
