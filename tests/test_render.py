@@ -182,6 +182,33 @@ def test_cli_renders_video_with_compare_and_a_strip(files, capsys):
     assert sorted(p.name for p in files["out"].iterdir()) == ["s.png", "v.mp4"]
 
 
+def test_exact_joints_with_an_smplx_model_file(files, tmp_path, capsys):
+    """--smplx-model: the preview's joints are the model's (a made-up file with the real keys);
+    a pickled model file is refused, named, and nothing is written."""
+    from eggesture.data.smplx_model import load_smplx_model
+    from eggesture.data.smplx_model import positions as exact_positions
+    from eggesture.export.npz import read_motion_file
+    from eggesture.export.render import preview_positions, root_relative
+    from test_smplx_model import _model_arrays
+
+    np.savez(tmp_path / "m.npz", **_model_arrays())
+    model = load_smplx_model(tmp_path / "m.npz")
+    motion = read_motion_file(files["gen"])
+    got = preview_positions(motion, 30, model=model)
+    want = root_relative(exact_positions(motion.poses, motion.trans, model=model,
+                                         betas=motion.betas))
+    np.testing.assert_allclose(got, want, atol=1e-9)
+    assert np.abs(got - preview_positions(motion, 30)).max() > 0.01  # not the approximate one
+    png = files["out"] / "x.png"
+    assert main(["render", str(files["gen"]), "--png", "--out", str(png), "--smplx-model",
+                 str(tmp_path / "m.npz")]) == 0 and png.stat().st_size > 1000
+    (tmp_path / "p.pkl").write_bytes(b"\x80\x04K\x01.")
+    assert main(["render", str(files["gen"]), "--png", "--out", str(files["out"] / "y.png"),
+                 "--smplx-model", str(tmp_path / "p.pkl")]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "p.pkl" in err[-1] and "pickle" in err[-1] and not (files["out"] / "y.png").exists()
+
+
 def test_cli_renders_bvh(files, tmp_path):
     from eggesture.data.bvh import read_bvh
 

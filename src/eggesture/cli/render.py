@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write a strip of stills to OUT (.png) instead of a video")
     p.add_argument("--frames", type=int, default=8, metavar="N",
                    help="number of stills in the --png strip (default 8)")
+    p.add_argument("--smplx-model", metavar="FILE",
+                   help="an SMPL-X .npz model file (e.g. SMPLX_NEUTRAL_2020.npz): exact joints of "
+                        "the motion's body shape instead of the approximate skeleton")
     p.add_argument("--full-body", action="store_true",
                    help="draw the legs too (default: upper body and hands)")
     p.set_defaults(handler=run)
@@ -63,12 +66,17 @@ def run(args: argparse.Namespace) -> int:
     if args.audio is not None and not Path(args.audio).is_file():
         raise DataError(args.audio, "audio file not found")
 
+    model = None
+    if args.smplx_model is not None:
+        from ..data.smplx_model import load_smplx_model
+
+        model = load_smplx_model(args.smplx_model)
     motion = read_motion_file(args.motion)
-    primary = preview_positions(motion, args.fps, args.start, args.duration)
+    primary = preview_positions(motion, args.fps, args.start, args.duration, model=model)
     motions = [(primary, motion.parents, "generated" if args.compare else "")]
     if args.compare:
         other = read_motion_file(args.compare)
-        ref = preview_positions(other, args.fps, args.start, n_frames=primary.shape[0])
+        ref = preview_positions(other, args.fps, args.start, n_frames=primary.shape[0], model=model)
         motions.append((ref, other.parents, "reference"))
 
     t0 = time.perf_counter()

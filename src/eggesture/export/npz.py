@@ -105,6 +105,8 @@ class MotionFile:
     poses: np.ndarray | None = None
     trans: np.ndarray | None = None
     positions: np.ndarray | None = None
+    betas: np.ndarray | None = None
+    """The npz's body shape, when it has one (used with an SMPL-X model file)."""
 
     @property
     def n_frames(self) -> int:
@@ -138,9 +140,14 @@ def _read_npz(path: Path) -> MotionFile:
     from ..data.beat2 import read_smplx_npz
 
     data = read_smplx_npz(path, fps=None)  # raises DataError for bad files
+    betas = data.get("betas")
+    if betas is not None:
+        betas = np.asarray(betas, dtype=np.float64).reshape(-1)
+        if not np.isfinite(betas).all():
+            raise DataError(path, "'betas' holds NaN or infinite values")
     return MotionFile(path=path, fps=data["mocap_frame_rate"], parents=SMPLX_PARENTS,
                       poses=data["poses"].astype(np.float64),
-                      trans=data["trans"].astype(np.float64))
+                      trans=data["trans"].astype(np.float64), betas=betas)
 
 
 def _read_bvh(path: Path) -> MotionFile:

@@ -63,7 +63,7 @@ def root_relative(positions: np.ndarray, root: int = 0) -> np.ndarray:
 
 def preview_positions(
     motion: MotionFile, fps: float, start: float = 0.0, duration: float | None = None,
-    n_frames: int | None = None,
+    n_frames: int | None = None, model=None,
 ) -> np.ndarray:
     """Joint positions ``(T, J, 3)`` of a motion file at ``fps`` from ``start`` seconds on.
 
@@ -72,10 +72,12 @@ def preview_positions(
     ``n_frames`` when given, else ``round(duration × fps)`` with ``duration`` defaulting to the
     rest of the motion; frames past the motion's end hold its last frame. The root is kept in
     place horizontally (:func:`root_relative`). Raises :class:`DataError` when ``start`` is past
-    the end of the motion.
+    the end of the motion. With the user's SMPL-X ``model``
+    (:class:`eggesture.data.smplx_model.SmplxModel`) SMPL-X poses get its exact joints, for the
+    file's ``betas``.
     """
     from ..data.motion import resample_linear, resample_rotations
-    from ..data.skeleton import smplx_positions
+    from ..data.smplx_model import positions as smplx_model_positions
 
     if start < 0:
         raise ValueError(f"start must be ≥ 0, got {start}")
@@ -91,7 +93,8 @@ def preview_positions(
         rot = resample_rotations(motion.poses[first:].reshape(t - first, -1, 3), motion.fps, fps,
                                  n_out=n_frames)
         trans = resample_linear(motion.trans[first:], motion.fps, fps, n_out=n_frames)
-        pos = smplx_positions(rot.reshape(n_frames, -1), trans)
+        pos = smplx_model_positions(rot.reshape(n_frames, -1), trans, model=model,
+                                    betas=motion.betas)  # approximate skeleton without model
     else:
         pos = resample_linear(motion.positions[first:], motion.fps, fps, n_out=n_frames)
     return root_relative(pos)
