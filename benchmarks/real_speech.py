@@ -171,7 +171,8 @@ def summary_report(s: dict) -> str:
     def fmt(d: dict) -> str:
         return Interval(**d).format(2)
 
-    lines = [f"Over {s['n_seeds']} training seeds ({', '.join(s['demos'])}); mean ± 95 % t "
+    lines = [f"Over {s['n_seeds']} training seeds ({', '.join(Path(d).name for d in s['demos'])}); "
+             "mean ± 95 % t "
              "interval, ratios to the real mocap:", "",
              "| method | speed × real, with transcript | without | with − without | amplitude × "
              "real, with | without | with − without |", "|---|---|---|---|---|---|---|"]
@@ -189,7 +190,7 @@ def summary_report(s: dict) -> str:
 def report(r: dict) -> str:
     real = r["real"]
     lines = [f"Real BEAT2 sample {r['sequence']} (speaker 2, 64 s) through the demo's models "
-             f"({r['demo']}); arm motion (SMPL-X 13, 14, 16–21, axis-angle, 30 fps):", "",
+             f"({Path(r['demo']).name}); arm motion (SMPL-X 13, 14, 16–21, axis-angle, 30 fps):", "",
              "| motion | arm speed (rad/frame) | × real | amplitude (rad) | × real | frames "
              "moving | most repeated gesture (count; real speaker's count of it) |",
              "|---|---|---|---|---|---|---|",
