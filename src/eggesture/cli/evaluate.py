@@ -95,10 +95,10 @@ def run(args: argparse.Namespace) -> int:
                        protocol=args.protocol, fgd_model=args.fgd_model,
                        smplx_model=args.smplx_model).to_dict()
     print(markdown_table(results))
-    print(split_summary(results))
-    emage = emage_markdown({results['method']: results})
+    emage = emage_markdown({results["method"]: results})
     if emage:
-        print("\n" + "\n".join(emage))
+        print("\n".join(emage) + "\n")
+    print(split_summary(results))
     if args.json:
         write_json(args.json, results)
     if args.plots:
