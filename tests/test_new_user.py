@@ -303,8 +303,8 @@ def test_a_resumed_job_times_only_its_own_epochs():
 
 def _made_up_evaluation(split: list[str]) -> dict:
     per_class = {"wave": {"events": 30}, "nod": {"events": 12}}
-    return {"method": "eggesture", "split": split, "n_sequences": 3, "minutes": 2.46, "fgd": 1.0, "beat_alignment": 0.4,
-            "l1_diversity": 1.0, "codebook_utilization": 0.5,
+    return {"method": "eggesture", "split": split, "n_sequences": 3, "minutes": 2.46, "fgd": 1.0,
+            "beat_alignment": 0.4, "l1_diversity": 1.0, "codebook_utilization": 0.5,
             "semantic_recall": {"per_class": per_class}}
 
 
