@@ -15,8 +15,8 @@ import sys
 from ..errors import EggestureError
 
 #: Sub-command modules in the order ``--help`` lists them.
-COMMANDS = ("demo", "corpus", "data", "train", "generate", "render", "fgd_train", "evaluate",
-            "ablate")
+COMMANDS = ("demo", "corpus", "data", "train", "generate", "render", "export", "fgd_train",
+            "evaluate", "ablate")
 
 
 def build_parser() -> argparse.ArgumentParser:

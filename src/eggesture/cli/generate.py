@@ -30,6 +30,9 @@ expressions, mocap_frame_rate. For models trained on a BVH dataset (Trinity/GENE
 rotations (T,J,3) axis-angle of the generated joints, joint_names and mocap_frame_rate.
 --bvh writes the same motion as BVH: on the approximate SMPL-X skeleton, or on the training
 dataset's own skeleton (its hierarchy, offsets and channels; other joints at rest).
+--glb writes it as binary glTF 2.0 (Blender, Unity, Unreal, the web): the SMPL-X skeleton as a
+skin with the animation and a simple body (SMPL-X models only; `eggesture export` converts an
+npz later, also with the SMPL-X mesh).
 --video renders a stick-figure preview with the speech.
 The speed printed for the first file includes the audio library's one-time start-up."""
 
@@ -43,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output .npz (a folder when --audio is a folder)")
     p.add_argument("--bvh", help="also write BVH here (folder mode: add --bvh to write NAME.bvh)",
                    nargs="?", const="")
+    p.add_argument("--glb", help="also write binary glTF here (folder mode: add --glb to write "
+                                 "NAME.glb); SMPL-X models only", nargs="?", const="")
     p.add_argument("--video", help="also render a preview video here (folder mode: NAME.mp4)",
                    nargs="?", const="")
     p.add_argument("--fps", type=int, choices=(15, 30), default=30, help="output frame rate")
@@ -60,8 +65,8 @@ def _transcript_for(audio: Path) -> Path | None:
     return None
 
 
-def _one(bundle, audio: Path, text: Path | None, out: Path, bvh: Path | None, video: Path | None,
-         args) -> tuple[float, float]:
+def _one(bundle, audio: Path, text: Path | None, out: Path, bvh: Path | None, glb: Path | None,
+         video: Path | None, args) -> tuple[float, float]:
     from ..data.wav import AUDIO_SR
     from ..recipes.generate import check_duration, generate_motion, load_speech, save_outputs
 
@@ -70,7 +75,8 @@ def _one(bundle, audio: Path, text: Path | None, out: Path, bvh: Path | None, vi
     t0 = time.perf_counter()
     gen = generate_motion(bundle, wave, words, seed=args.seed, temperature=args.temperature)
     elapsed = time.perf_counter() - t0
-    save_outputs(gen, bundle, out=out, bvh=bvh, video=video, audio_path=audio, fps=args.fps)
+    save_outputs(gen, bundle, out=out, bvh=bvh, glb=glb, video=video, audio_path=audio,
+                 fps=args.fps)
     return gen.duration, elapsed
 
 
@@ -82,16 +88,24 @@ def run(args: argparse.Namespace) -> int:
     if not audio.exists():
         raise DataError(audio, "audio file or folder not found")
     bundle = load_bundle(args.checkpoint)
+    if args.glb is not None:
+        from ..data.poses import is_smplx
+
+        if not is_smplx(bundle.joint_names):
+            raise DataError(bundle.path, "--glb needs a model on the SMPL-X skeleton (BEAT2, the "
+                                         "synthetic corpus); this one was trained on a BVH "
+                                         "dataset's skeleton: use --bvh")
     out = Path(args.out)
     if audio.is_file():
         if out.suffix.lower() != ".npz":
             raise DataError(out, "--out must end in .npz")
-        for opt, suffix in (("bvh", ".bvh"), ("video", ".mp4")):
+        for opt, suffix in (("bvh", ".bvh"), ("glb", ".glb"), ("video", ".mp4")):
             value = getattr(args, opt)
             if value == "" or (value and not value.lower().endswith(suffix)):
                 raise DataError(value or out, f"--{opt} needs a file name ending in {suffix}")
         dur, sec = _one(bundle, audio, Path(args.text) if args.text else None, out,
                         Path(args.bvh) if args.bvh else None,
+                        Path(args.glb) if args.glb else None,
                         Path(args.video) if args.video else None, args)
         print(f"{out}: {dur:.2f} s of speech, generated in {sec:.2f} s "
               f"({dur / max(sec, 1e-9):.0f}× real time)")
@@ -126,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             dur, sec = _one(bundle, f, text, out / f"{f.stem}.npz",
                             out / f"{f.stem}.bvh" if args.bvh is not None else None,
+                            out / f"{f.stem}.glb" if args.glb is not None else None,
                             out / f"{f.stem}.mp4" if args.video is not None else None, args)
             rows.append((f.name, f"{dur:.2f}", f"{sec:.2f}", "ok" + (" (transcript)" if text else "")))
         except EggestureError as e:

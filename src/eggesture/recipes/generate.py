@@ -264,14 +264,16 @@ def positions_for_preview(gen: Generated, bundle: Bundle, fps: float) -> tuple[n
 
 
 def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path | None = None,
-                 video: Path | None = None, audio_path: Path | None = None,
-                 fps: float = 30) -> list[Path]:
+                 glb: Path | None = None, video: Path | None = None,
+                 audio_path: Path | None = None, fps: float = 30) -> list[Path]:
     """Write the requested files, all or none; returns their paths.
 
     ``out`` (.npz): BEAT2 layout for SMPL-X models (poses (T,165), trans, betas, expressions,
     mocap_frame_rate); for models on another skeleton, ``rotations (T, J, 3)`` axis-angle,
     ``joint_names`` and ``mocap_frame_rate``. ``bvh``: on the approximate SMPL-X skeleton, or on
-    the dataset's own skeleton. ``video``: a stick-figure preview with the speech. Every file is
+    the dataset's own skeleton. ``glb``: binary glTF 2.0 on the approximate SMPL-X skeleton
+    (SMPL-X models only), its clip as long as the speech. ``video``: a stick-figure preview with
+    the speech. Every file is
     written to a temporary name beside its target and renamed only when all of them succeeded,
     so an error (e.g. in the video) leaves none of them behind.
     """
@@ -279,13 +281,17 @@ def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path 
 
     from ..data.motion import resample_rotations
     from ..export.bvh import write_skeleton_bvh, write_smplx_bvh
+    from ..export.gltf import write_smplx_glb
     from ..export.npz import write_beat2_npz, write_rotations_npz
     from ..io import atomic_path
 
-    targets = [Path(p) for p in (out, bvh, video) if p is not None]
+    targets = [Path(p) for p in (out, bvh, glb, video) if p is not None]
     if len({p.resolve() for p in targets}) < len(targets):
         raise DataError(targets[0], "the output files must have different names")
     smplx = is_smplx(gen.joint_names)
+    if glb is not None and not smplx:
+        raise DataError(bundle.path, "GLB export needs a model on the SMPL-X skeleton; this one "
+                                     "was trained on a BVH dataset's skeleton: write BVH instead")
     poses = to_smplx_poses(gen, fps) if smplx else None
     rot = None if smplx else resample_rotations(gen.rotvec, gen.fps, fps,
                                                 n_out=n_frames_for(gen.duration, fps))
@@ -302,6 +308,9 @@ def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path 
                 write_smplx_bvh(tmp, poses, fps)
             else:
                 write_skeleton_bvh(tmp, _skeleton(bundle), rot, gen.joint_names, fps)
+        if glb is not None:
+            tmp = stack.enter_context(atomic_path(glb, suffix=".glb"))
+            write_smplx_glb(tmp, poses, fps, duration=gen.duration)
         if video is not None:
             from ..export.render import DEFAULT_FPS, render_video
 

@@ -1,0 +1,85 @@
+"""``eggesture export MOTION.npz --glb OUT.glb [--bvh OUT.bvh]``: a motion file for animators' tools.
+
+MOTION is a ``.npz`` in BEAT2's layout (``eggesture generate``'s output, or BEAT2's own
+``smplxflame_30`` files), at any frame rate. The GLB (glTF 2.0, :mod:`eggesture.export.gltf`)
+is for Blender, Unity, Unreal and the web; the BVH (:mod:`eggesture.export.bvh`) for Blender and
+mocap tools. Both files are written, or neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+#: Highest output frame rate ``--fps`` accepts.
+MAX_FPS = 240.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export", help="motion .npz → glTF (.glb) and/or BVH for Blender, Unity, Unreal, the web",
+        description="Write an SMPL-X motion (.npz in BEAT2's layout, any frame rate) as a binary "
+                    "glTF 2.0 (.glb: the SMPL-X skeleton as a skin with the animation and a "
+                    "simple body, or the SMPL-X mesh with --smplx-model) and/or a BVH on the "
+                    "approximate SMPL-X skeleton. Both use the motion's trans (root translation).",
+    )
+    p.add_argument("motion", metavar="MOTION", help="motion file (.npz, BEAT2 layout)")
+    p.add_argument("--glb", metavar="OUT", help="write a binary glTF 2.0 file here (.glb)")
+    p.add_argument("--bvh", metavar="OUT", help="write a BVH file here (.bvh, centimetres)")
+    p.add_argument("--smplx-model", metavar="FILE",
+                   help="an SMPL-X .npz model file (e.g. SMPLX_NEUTRAL_2020.npz): the GLB gets the "
+                        "SMPL-X mesh, shaped by the motion's betas, and that model's exact skeleton")
+    p.add_argument("--fps", type=float, metavar="N",
+                   help="output frame rate (default: the file's mocap_frame_rate); other rates "
+                        "are resampled (slerp), keeping the duration")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+    from pathlib import Path
+
+    from ..data.beat2 import read_smplx_npz
+    from ..data.motion import NUM_SMPLX_JOINTS, resample_linear, resample_rotations
+    from ..data.poses import n_frames_for
+    from ..errors import DataError
+    from ..export.bvh import write_smplx_bvh
+    from ..export.gltf import smplx_body, write_smplx_glb
+    from ..io import atomic_path
+
+    targets = {suffix: Path(value) for suffix, value in ((".glb", args.glb), (".bvh", args.bvh))
+               if value is not None}
+    if not targets:
+        raise DataError(args.motion, "nothing to write: give --glb OUT.glb and/or --bvh OUT.bvh")
+    for suffix, path in targets.items():
+        if path.suffix.lower() != suffix:
+            raise DataError(path, f"--{suffix[1:]} needs a file name ending in {suffix}")
+        if path.is_dir():
+            raise DataError(path, "is a folder, expected a file name")
+    if len({p.resolve() for p in targets.values()}) < len(targets):
+        raise DataError(args.glb, "--glb and --bvh must be different files")
+    if args.fps is not None and not 0 < args.fps <= MAX_FPS:
+        raise DataError(None, f"--fps must be in (0, {MAX_FPS:g}], got {args.fps:g}")
+
+    data = read_smplx_npz(args.motion, fps=None)
+    poses, trans, src_fps = data["poses"], data["trans"], data["mocap_frame_rate"]
+    fps = src_fps if args.fps is None else args.fps
+    duration = len(poses) / src_fps
+    if fps != src_fps:
+        n = n_frames_for(duration, fps)
+        poses = resample_rotations(poses.reshape(len(poses), NUM_SMPLX_JOINTS, 3), src_fps, fps,
+                                   n_out=n).reshape(n, -1)
+        trans = resample_linear(trans, src_fps, fps, n_out=n)
+    body = None
+    if args.smplx_model:
+        body = smplx_body(args.smplx_model, data.get("betas"))
+
+    with ExitStack() as stack:  # each temporary is renamed onto its target when the stack closes
+        if ".glb" in targets:
+            tmp = stack.enter_context(atomic_path(targets[".glb"]))
+            write_smplx_glb(tmp, poses, fps, trans, body=body, duration=duration)
+        if ".bvh" in targets:
+            tmp = stack.enter_context(atomic_path(targets[".bvh"]))
+            write_smplx_bvh(tmp, poses, fps, trans)
+    print(f"{args.motion}: {len(poses)} frames at {fps:g} fps ({duration:.2f} s) → "
+          + ", ".join(str(p) for p in targets.values()))
+    return 0

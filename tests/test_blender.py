@@ -1,0 +1,278 @@
+"""Our BVH and GLB opened in Blender itself (``bpy``: Blender 5.0 as a Python module).
+
+Marked ``blender`` and skipped unless ``bpy`` imports. ``bpy`` 5.0.1 pins numpy < 2, so it is
+installed in an environment of its own (docs/animators.md, "Checking in Blender").
+
+Blender is z up. Both importers turn SMPL-X's y-up frame into Blender's by
+``(x, y, z) → (x, −z, y)`` (the BVH importer's defaults ``axis_forward="-Z", axis_up="Y"``, and
+glTF's fixed y-up → z-up conversion), so the body faces −y (Blender's front view) with its left
+on +x. Our BVH is in centimetres and is imported with ``global_scale=0.01``; glTF is in metres.
+Checked for each file: frame count and rate, bone names and parents, the world position of
+every joint (wrists included) at several frames against our forward kinematics, bone rotations
+equal to ours up to each bone's constant rest orientation at every frame, halfway between
+frames close to their neighbours (no joint flips while the curves interpolate), and the rest
+pose upright with the body's left on +x. Then the retargeting recipe of docs/animators.md and
+its GLB → FBX conversion.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import test_generate
+from conftest import SAMPLE_ID
+from eggesture.data.beat2 import read_motion
+from eggesture.data.motion import (
+    NUM_SMPLX_JOINTS,
+    SMPLX_JOINT_NAMES,
+    SMPLX_PARENTS,
+    axis_angle_to_matrix,
+    matrix_to_axis_angle,
+)
+from eggesture.data.skeleton import forward_kinematics
+from eggesture.export.bvh import write_smplx_bvh
+from eggesture.export.gltf import write_smplx_glb
+from test_export_bvh import random_poses
+from test_generate import speech
+
+pytestmark = pytest.mark.blender
+bpy = pytest.importorskip("bpy")
+# The tiny bundle of test_generate's fixtures (trained here only for the "generated" motion).
+trained, bundle_dir, bundle = test_generate.trained, test_generate.bundle_dir, test_generate.bundle
+
+#: SMPL-X / glTF / our BVH (y up) → Blender (z up), as both importers convert.
+TO_BLENDER = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+#: World positions must agree to 0.01 mm (measured: under 1e-6 m, float32 rounding).
+POSITION_TOL = 1e-5
+#: Frames of the BEAT2 sample checked (10 s at 30 fps keeps the test fast).
+BEAT2_FRAMES = 300
+LEFT_WRIST, RIGHT_WRIST = SMPLX_JOINT_NAMES.index("left_wrist"), SMPLX_JOINT_NAMES.index("right_wrist")
+
+
+def _spinning_motion() -> tuple[np.ndarray, np.ndarray, float]:
+    """60 frames whose pelvis turns a full circle about y while walking, its axis-angle in
+    [0, π] as the generator writes it: it jumps from (0, π, 0) to (0, −π, 0) halfway, where a
+    writer must keep Euler curves and quaternion signs continuous."""
+    n = 60
+    poses = random_poses(n, seed=1)
+    spin = np.stack([np.zeros(n), np.linspace(0, 2 * np.pi, n), np.zeros(n)], axis=1)
+    poses[:, :3] = matrix_to_axis_angle(axis_angle_to_matrix(spin))
+    t = np.arange(n) / 30
+    trans = np.stack([0.3 * np.sin(t), 0.95 + 0.02 * t, 0.4 * t], axis=1)
+    return poses, trans, 30.0
+
+
+@pytest.fixture(params=["spinning", "generated", "beat2"])
+def motion(request) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """``(poses (T, 165), trans (T, 3) or None, fps)``: a hard synthetic motion, the tiny
+    bundle's output for 3 s of speech (as the demo writes it), and the BEAT2 sample's first
+    10 s of ground truth."""
+    if request.param == "spinning":
+        return _spinning_motion()
+    if request.param == "generated":
+        from eggesture.recipes.generate import generate, to_smplx_poses
+
+        gen = generate(request.getfixturevalue("bundle"), speech(3.0))
+        return to_smplx_poses(gen, 30).astype(np.float64), None, 30.0
+    root = request.getfixturevalue("beat2_sample")
+    data = read_motion(root / "smplxflame_30" / f"{SAMPLE_ID}.npz")
+    return (data["poses"][:BEAT2_FRAMES].astype(np.float64),
+            data["trans"][:BEAT2_FRAMES].astype(np.float64), 30.0)
+
+
+def our_globals(poses: np.ndarray, trans: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Our joint positions ``(T, 55, 3)`` and global rotations ``(T, 55, 3, 3)``, in Blender's frame."""
+    local = axis_angle_to_matrix(poses.reshape(len(poses), NUM_SMPLX_JOINTS, 3))
+    glob = np.empty_like(local)
+    for k, p in enumerate(SMPLX_PARENTS):
+        glob[:, k] = local[:, k] if p < 0 else glob[:, p] @ local[:, k]
+    pos = forward_kinematics(local, root_position=trans)
+    return pos @ TO_BLENDER.T, TO_BLENDER @ glob @ TO_BLENDER.T
+
+
+def empty_scene():
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    return bpy.context.scene
+
+
+def the_armature():
+    (arm,) = [o for o in bpy.context.scene.objects if o.type == "ARMATURE"]
+    return arm
+
+
+def import_file(kind: str, path, fps: float) -> tuple[object, int]:
+    """Import our ``bvh`` or ``glb`` into an empty scene: ``(armature, Blender frame of k = 0)``."""
+    scene = empty_scene()
+    if kind == "bvh":
+        bpy.ops.import_anim.bvh(filepath=str(path), global_scale=0.01, use_fps_scale=False,
+                                update_scene_fps=True, update_scene_duration=True)
+        return the_armature(), scene.frame_start
+    scene.render.fps, scene.render.fps_base = int(fps), 1.0  # glTF has no rate: keys at t · fps
+    bpy.ops.import_scene.gltf(filepath=str(path))
+    return the_armature(), 0
+
+
+def write_file(kind: str, path, poses, trans, fps) -> None:
+    if kind == "bvh":
+        write_smplx_bvh(path, poses, fps, trans)
+    else:
+        write_smplx_glb(path, poses, fps, trans)
+
+
+def posed(arm, frame: int, subframe: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """World bone heads ``(55, 3)`` and rotations ``(55, 3, 3)`` at ``frame``, SMPL-X order."""
+    bpy.context.scene.frame_set(frame, subframe=subframe)
+    world = np.array(arm.matrix_world)
+    mats = np.stack([world @ np.array(arm.pose.bones[n].matrix) for n in SMPLX_JOINT_NAMES])
+    return mats[:, :3, 3], mats[:, :3, :3]
+
+
+def angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Geodesic angle (rad) between rotations ``(..., 3, 3)``, from ``‖a − b‖ = 2√2 sin(θ/2)``,
+    which stays exact for small angles where the arccos of the trace loses half the digits."""
+    diff = np.linalg.norm(np.asarray(a, np.float64) - np.asarray(b, np.float64), axis=(-2, -1))
+    return 2 * np.arcsin(np.minimum(diff / (2 * np.sqrt(2)), 1.0))
+
+
+def action_keys(arm) -> np.ndarray:
+    """Frames ``(K,)`` of the keys of the armature action's first rotation curve."""
+    from bpy_extras.anim_utils import action_get_channelbag_for_slot
+
+    anim = arm.animation_data
+    curves = action_get_channelbag_for_slot(anim.action, anim.action_slot).fcurves
+    curve = next(c for c in curves if "rotation" in c.data_path)
+    return np.array([k.co[0] for k in curve.keyframe_points])
+
+
+@pytest.mark.parametrize("kind", ["bvh", "glb"])
+def test_our_file_in_blender(tmp_path, motion, kind):
+    poses, trans, fps = motion
+    n = len(poses)
+    write_file(kind, tmp_path / f"m.{kind}", poses, trans, fps)
+    arm, first = import_file(kind, tmp_path / f"m.{kind}", fps)
+    scene = bpy.context.scene
+
+    # Frame count and rate: key k at Blender frame first + k, the scene at the motion's rate.
+    assert scene.render.fps / scene.render.fps_base == fps
+    np.testing.assert_allclose(action_keys(arm), first + np.arange(n), atol=1e-3)
+    if kind == "bvh":
+        assert scene.frame_end >= n  # the importer extends the scene (never shortens it)
+    else:
+        assert scene["fps"] == fps and scene["frames"] == n  # the GLB's scene extras
+
+    # Joint names and hierarchy.
+    bones = arm.data.bones
+    assert sorted(b.name for b in bones) == sorted(SMPLX_JOINT_NAMES)
+    for k, name in enumerate(SMPLX_JOINT_NAMES):
+        parent = bones[name].parent
+        assert (parent.name if parent else None) == (SMPLX_JOINT_NAMES[SMPLX_PARENTS[k]]
+                                                     if SMPLX_PARENTS[k] >= 0 else None)
+
+    # Rest pose upright (+z), facing −y, the body's left on +x: a right-handed body frame.
+    world = np.array(arm.matrix_world)
+    rest = {b.name: (world @ np.append(np.array(b.head_local), 1.0))[:3] for b in bones}
+    up = rest["head"] - rest["pelvis"]
+    left = rest["left_wrist"] - rest["right_wrist"]
+    forward = rest["jaw"] - rest["head"]
+    assert up[2] > 0.3 and abs(up[0]) < 1e-6
+    assert left[0] > 1.0 and rest["left_hip"][0] > 0 > rest["right_hip"][0]
+    assert forward[1] < 0 and np.dot(np.cross(left, up), forward) > 0
+
+    # Every joint where our forward kinematics puts it; bone rotations ours times a constant.
+    pos, rot = our_globals(poses, trans)
+    got_pos, got_rot = zip(*(posed(arm, first + k) for k in range(n)))
+    got_pos, got_rot = np.stack(got_pos), np.stack(got_rot)  # (T, 55, 3), (T, 55, 3, 3)
+    wrist_error = np.abs(got_pos - pos)[:, [LEFT_WRIST, RIGHT_WRIST]].max()
+    assert wrist_error < POSITION_TOL, f"wrists {wrist_error * 1000:.4f} mm off"
+    np.testing.assert_allclose(got_pos, pos, atol=POSITION_TOL)
+    rest_orient = np.swapaxes(rot[0], -1, -2) @ got_rot[0]  # (55, 3, 3): Blender's bone axes
+    assert angle(rot @ rest_orient, got_rot).max() < 1e-4
+    assert (got_pos[:, SMPLX_JOINT_NAMES.index("head"), 2] > got_pos[:, 0, 2]).all()  # stands
+
+    # No flip between keys: halfway, each bone is within a frame's turn of both neighbours.
+    step = angle(rot[1:], rot[:-1])  # (T − 1, 55)
+    for k in range(0, n - 1, max(1, (n - 1) // 40)):
+        _, mid = posed(arm, first + k, subframe=0.5)
+        assert (angle(mid, got_rot[k]) <= step[k] + 1e-3).all(), k
+        assert (angle(mid, got_rot[k + 1]) <= step[k] + 1e-3).all(), k
+
+
+# The recipe of docs/animators.md, "Retargeting in Blender" (keep the two in step).
+BONE_MAP = {  # SMPL-X bone → the character's bone
+    "pelvis": "Hips", "spine1": "Spine", "spine2": "Spine1", "spine3": "Spine2",
+    "left_collar": "LeftShoulder", "left_shoulder": "LeftArm", "left_elbow": "LeftForeArm",
+    "left_wrist": "LeftHand",
+}
+
+
+def follow(character, smplx, bone_map: dict[str, str]) -> None:
+    """Make ``character``'s bones follow the imported SMPL-X armature ``smplx``."""
+    for source, target in bone_map.items():
+        bone = character.pose.bones[target]
+        c = bone.constraints.new("COPY_ROTATION")
+        c.target, c.subtarget = smplx, source
+        c.target_space, c.owner_space = "LOCAL_OWNER_ORIENT", "LOCAL"
+        if source == "pelvis":
+            c = bone.constraints.new("COPY_LOCATION")
+            c.target, c.subtarget = smplx, source
+            c.target_space = c.owner_space = "WORLD"
+
+
+def make_character(smplx, bone_map: dict[str, str]):
+    """An armature of the mapped bones under other names and another bone roll."""
+    data = bpy.data.armatures.new("Character")
+    character = bpy.data.objects.new("Character", data)
+    bpy.context.scene.collection.objects.link(character)
+    bpy.context.view_layer.objects.active = character
+    bpy.ops.object.mode_set(mode="EDIT")
+    for source, target in bone_map.items():
+        src = smplx.data.bones[source]
+        bone = data.edit_bones.new(target)
+        bone.head, bone.tail, bone.roll = src.head_local, src.tail_local, 1.3
+        if src.parent is not None and src.parent.name in bone_map:
+            bone.parent = data.edit_bones[bone_map[src.parent.name]]
+    bpy.ops.object.mode_set(mode="OBJECT")
+    return character
+
+
+@pytest.mark.parametrize("kind", ["bvh", "glb"])
+def test_retargeting_recipe_makes_another_armature_follow(tmp_path, kind):
+    poses, trans, fps = _spinning_motion()
+    write_file(kind, tmp_path / f"m.{kind}", poses, trans, fps)
+    smplx, first = import_file(kind, tmp_path / f"m.{kind}", fps)
+    character = make_character(smplx, BONE_MAP)
+    follow(character, smplx, BONE_MAP)
+
+    def world_turn(obj, name):  # a bone's world rotation since its rest pose
+        pb = obj.pose.bones[name]
+        now = (obj.matrix_world @ pb.matrix).to_3x3()
+        return np.array(now @ (obj.matrix_world @ pb.bone.matrix_local).to_3x3().inverted())
+
+    pos, _ = our_globals(poses, trans)
+    for k in (0, 17, 45):
+        bpy.context.scene.frame_set(first + k)
+        hand = np.array(character.matrix_world @ character.pose.bones["LeftHand"].head)
+        np.testing.assert_allclose(hand, pos[k, LEFT_WRIST], atol=POSITION_TOL)
+        np.testing.assert_allclose(world_turn(character, "LeftHand"),
+                                   world_turn(smplx, "left_wrist"), atol=1e-5)
+
+
+def test_glb_to_fbx_snippet_keeps_the_motion(tmp_path):
+    poses, trans, fps = _spinning_motion()
+    write_smplx_glb(tmp_path / "m.glb", poses, fps, trans)
+    empty_scene()
+    # docs/animators.md, "FBX": the three lines.
+    bpy.context.scene.render.fps = 30
+    bpy.ops.import_scene.gltf(filepath=str(tmp_path / "m.glb"))
+    bpy.ops.export_scene.fbx(filepath=str(tmp_path / "m.fbx"), bake_anim=True, add_leaf_bones=False)
+
+    scene = empty_scene()
+    bpy.ops.import_scene.fbx(filepath=str(tmp_path / "m.fbx"))
+    arm = the_armature()
+    assert sorted(b.name for b in arm.data.bones) == sorted(SMPLX_JOINT_NAMES)
+    assert scene.render.fps == 30
+    pos, _ = our_globals(poses, trans)
+    for k in (0, 20, len(poses) - 1):
+        got, _ = posed(arm, 1 + k)  # Blender's FBX importer starts the animation at frame 1
+        np.testing.assert_allclose(got, pos[k], atol=POSITION_TOL)
