@@ -24,6 +24,7 @@ import test_generate
 from conftest import SAMPLE_ID
 from eggesture.data.beat2 import read_motion
 from eggesture.data.motion import (
+    JOINT_SETS,
     NUM_SMPLX_JOINTS,
     SMPLX_JOINT_NAMES,
     SMPLX_PARENTS,
@@ -31,10 +32,12 @@ from eggesture.data.motion import (
     matrix_to_axis_angle,
 )
 from eggesture.data.skeleton import forward_kinematics
+from eggesture.data.smplx_model import load_smplx_model
 from eggesture.export.bvh import write_smplx_bvh
-from eggesture.export.gltf import write_smplx_glb
+from eggesture.export.gltf import capsule_body, smplx_body, write_smplx_glb
 from test_export_bvh import random_poses
 from test_generate import speech
+from test_smplx_model import _model_arrays
 
 pytestmark = pytest.mark.blender
 bpy = pytest.importorskip("bpy")
@@ -146,7 +149,7 @@ def action_keys(arm) -> np.ndarray:
 
 
 @pytest.mark.parametrize("kind", ["bvh", "glb"])
-def test_our_file_in_blender(tmp_path, motion, kind):
+def test_our_file_in_blender(tmp_path, motion, kind, record_property):
     poses, trans, fps = motion
     n = len(poses)
     write_file(kind, tmp_path / f"m.{kind}", poses, trans, fps)
@@ -184,6 +187,7 @@ def test_our_file_in_blender(tmp_path, motion, kind):
     got_pos, got_rot = zip(*(posed(arm, first + k) for k in range(n)))
     got_pos, got_rot = np.stack(got_pos), np.stack(got_rot)  # (T, 55, 3), (T, 55, 3, 3)
     wrist_error = np.abs(got_pos - pos)[:, [LEFT_WRIST, RIGHT_WRIST]].max()
+    record_property("wrist_error_m", float(wrist_error))  # in --junitxml's report
     assert wrist_error < POSITION_TOL, f"wrists {wrist_error * 1000:.4f} mm off"
     np.testing.assert_allclose(got_pos, pos, atol=POSITION_TOL)
     rest_orient = np.swapaxes(rot[0], -1, -2) @ got_rot[0]  # (55, 3, 3): Blender's bone axes
@@ -196,6 +200,70 @@ def test_our_file_in_blender(tmp_path, motion, kind):
         _, mid = posed(arm, first + k, subframe=0.5)
         assert (angle(mid, got_rot[k]) <= step[k] + 1e-3).all(), k
         assert (angle(mid, got_rot[k + 1]) <= step[k] + 1e-3).all(), k
+
+
+def skinned(body, poses: np.ndarray, trans: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Linear blend skinning of ``body``'s vertices ``(V, 3)`` by our joints ``pos (T, 55, 3)``
+    (SMPL-X frame) and ``poses`` (with the body's mean hand pose): ``(T, V, 3)``, Blender's frame."""
+    rotvec = poses.reshape(len(poses), NUM_SMPLX_JOINTS, 3).copy()
+    if body.hand_mean is not None:
+        rotvec[:, JOINT_SETS["hands"]] += body.hand_mean
+    _, rot = our_globals(rotvec.reshape(len(poses), -1), trans)  # (T, 55, 3, 3), Blender's frame
+    rest = (body.vertices[:, None] - body.rest_joints[body.joints]) @ TO_BLENDER.T  # (V, 4, 3)
+    moved = np.einsum("tvkab,vkb->tvka", rot[:, body.joints], rest) + (pos @ TO_BLENDER.T)[:, body.joints]
+    return (body.weights[None, :, :, None] * moved).sum(2)  # (T, V, 3)
+
+
+@pytest.mark.parametrize("mesh", ["capsules", "smplx"])
+def test_glb_body_follows_the_skeleton_in_blender(tmp_path, mesh):
+    """The visible body, skinned by Blender's armature modifier, is where our linear blend
+    skinning puts it (the capsules, or an SMPL-X-layout model file's mesh with its weights)."""
+    poses, trans, fps = _spinning_motion()
+    if mesh == "capsules":
+        body, pos = capsule_body(), forward_kinematics(axis_angle_to_matrix(
+            poses.reshape(len(poses), NUM_SMPLX_JOINTS, 3)), root_position=trans)
+    else:
+        np.savez(tmp_path / "model.npz", **_model_arrays())
+        betas = np.linspace(-1, 1, 10)
+        body = smplx_body(tmp_path / "model.npz", betas)
+        pos = load_smplx_model(tmp_path / "model.npz").joint_positions(poses, trans, betas)
+    write_smplx_glb(tmp_path / "m.glb", poses, fps, trans, body=body)
+    import_file("glb", tmp_path / "m.glb", fps)
+    # The importer adds an Icosphere (its bone display shape) besides our skinned mesh.
+    (obj,) = [o for o in bpy.context.scene.objects if o.type == "MESH" and o.find_armature()]
+    assert obj.find_armature() == the_armature()
+    # Blender's importer may reorder vertices: match them to ours by their rest position. (Capsule
+    # ends at a joint coincide with the next capsule's start; both land on the posed joint.)
+    from scipy.spatial import cKDTree
+
+    rest = np.array([obj.matrix_world @ v.co for v in obj.data.vertices])
+    dist, index = cKDTree(body.vertices @ TO_BLENDER.T).query(rest)
+    assert len(rest) == len(body.vertices) and dist.max() < 1e-6
+    expected = skinned(body, poses, trans, pos)
+    for k in (0, 17, 45):
+        bpy.context.scene.frame_set(k)
+        evaluated = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
+        world = np.array(evaluated.matrix_world)
+        got = np.array([(world @ np.append(np.array(v.co), 1.0))[:3] for v in evaluated.data.vertices])
+        np.testing.assert_allclose(got, expected[k, index], atol=POSITION_TOL)
+
+
+@pytest.mark.parametrize("kind", ["bvh", "glb"])
+def test_files_on_a_smplx_models_skeleton_in_blender(tmp_path, kind):
+    """With the user's SMPL-X model (here an SMPL-X-layout file), both files carry its exact
+    skeleton and mean hand pose: Blender's joints are the model's own joint positions."""
+    poses, trans, fps = _spinning_motion()
+    np.savez(tmp_path / "model.npz", **_model_arrays())
+    model, betas = load_smplx_model(tmp_path / "model.npz"), np.linspace(-1, 1, 10)
+    if kind == "bvh":
+        write_smplx_bvh(tmp_path / "m.bvh", poses, fps, trans, model=model, betas=betas)
+    else:
+        write_smplx_glb(tmp_path / "m.glb", poses, fps, trans,
+                        body=smplx_body(tmp_path / "model.npz", betas))
+    arm, first = import_file(kind, tmp_path / f"m.{kind}", fps)
+    expected = model.joint_positions(poses, trans, betas) @ TO_BLENDER.T  # (T, 55, 3)
+    for k in (0, 17, 45):
+        np.testing.assert_allclose(posed(arm, first + k)[0], expected[k], atol=POSITION_TOL)
 
 
 # The recipe of docs/animators.md, "Retargeting in Blender" (keep the two in step).

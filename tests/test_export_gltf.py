@@ -14,6 +14,7 @@ from scipy.spatial.transform import Rotation
 
 import test_generate
 from eggesture.cli import main
+from eggesture.data.beat2 import read_smplx_npz
 from eggesture.data.motion import NUM_SMPLX_JOINTS, SMPLX_JOINT_NAMES, SMPLX_PARENTS, axis_angle_to_matrix
 from eggesture.data.poses import n_frames_for
 from eggesture.data.skeleton import smplx_positions
@@ -288,6 +289,22 @@ def test_cli_export_resamples_to_fps_and_uses_the_smplx_model(tmp_path, capsys, 
     assert len(times) == n_frames_for(45 / 30, 15) == 23 and times[1] == pytest.approx(1 / 15)
     assert gltf.scenes[0].extras["duration"] == 1.5
     assert gltf.accessors[gltf.meshes[0].primitives[0].attributes.POSITION].count == V
+
+
+def test_cli_export_bvh_is_on_the_smplx_models_skeleton(tmp_path, capsys, model_file):
+    poses, trans, betas = random_poses(20), moving_trans(20), np.linspace(-1, 1, 300)
+    write_beat2_npz(tmp_path / "motion.npz", poses, 30, trans, betas=betas)
+    rc, _, err = run_export(capsys, tmp_path / "motion.npz", "--glb", tmp_path / "m.glb",
+                            "--bvh", tmp_path / "m.bvh", "--smplx-model", model_file)
+    assert rc == 0, err
+    data = read_smplx_npz(tmp_path / "motion.npz", fps=None)  # as the command reads it
+    poses, trans, betas = data["poses"], data["trans"], data["betas"]
+    model = load_smplx_model(model_file)
+    write_smplx_bvh(tmp_path / "ref.bvh", poses, 30, trans, model=model, betas=betas)
+    assert (tmp_path / "m.bvh").read_text() == (tmp_path / "ref.bvh").read_text()
+    gltf = gl.GLTF2.load(tmp_path / "m.glb")
+    np.testing.assert_allclose(node_positions(gltf, 7), model.joint_positions(poses, trans, betas)[7],
+                               atol=1e-5)  # the two files on the same skeleton
 
 
 @pytest.mark.parametrize("make, args, match", [

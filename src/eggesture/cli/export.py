@@ -19,15 +19,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "export", help="motion .npz → glTF (.glb) and/or BVH for Blender, Unity, Unreal, the web",
         description="Write an SMPL-X motion (.npz in BEAT2's layout, any frame rate) as a binary "
                     "glTF 2.0 (.glb: the SMPL-X skeleton as a skin with the animation and a "
-                    "simple body, or the SMPL-X mesh with --smplx-model) and/or a BVH on the "
-                    "approximate SMPL-X skeleton. Both use the motion's trans (root translation).",
+                    "simple body, or the SMPL-X mesh with --smplx-model) and/or a BVH (in "
+                    "centimetres) on the approximate SMPL-X skeleton, or on the model's exact one "
+                    "with --smplx-model. Both use the motion's trans (root translation). See "
+                    "docs/animators.md for each tool's import settings.",
     )
     p.add_argument("motion", metavar="MOTION", help="motion file (.npz, BEAT2 layout)")
     p.add_argument("--glb", metavar="OUT", help="write a binary glTF 2.0 file here (.glb)")
     p.add_argument("--bvh", metavar="OUT", help="write a BVH file here (.bvh, centimetres)")
     p.add_argument("--smplx-model", metavar="FILE",
                    help="an SMPL-X .npz model file (e.g. SMPLX_NEUTRAL_2020.npz): the GLB gets the "
-                        "SMPL-X mesh, shaped by the motion's betas, and that model's exact skeleton")
+                        "SMPL-X mesh, shaped by the motion's betas; both files get that model's "
+                        "exact skeleton and its mean hand pose")
     p.add_argument("--fps", type=float, metavar="N",
                    help="output frame rate (default: the file's mocap_frame_rate); other rates "
                         "are resampled (slerp), keeping the duration")
@@ -41,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.beat2 import read_smplx_npz
     from ..data.motion import NUM_SMPLX_JOINTS, resample_linear, resample_rotations
     from ..data.poses import n_frames_for
+    from ..data.smplx_model import load_smplx_model
     from ..errors import DataError
     from ..export.bvh import write_smplx_bvh
     from ..export.gltf import smplx_body, write_smplx_glb
@@ -69,9 +73,10 @@ def run(args: argparse.Namespace) -> int:
         poses = resample_rotations(poses.reshape(len(poses), NUM_SMPLX_JOINTS, 3), src_fps, fps,
                                    n_out=n).reshape(n, -1)
         trans = resample_linear(trans, src_fps, fps, n_out=n)
-    body = None
+    model = body = None
     if args.smplx_model:
-        body = smplx_body(args.smplx_model, data.get("betas"))
+        model = load_smplx_model(args.smplx_model)
+        body = smplx_body(model.path, data.get("betas"))
 
     with ExitStack() as stack:  # each temporary is renamed onto its target when the stack closes
         if ".glb" in targets:
@@ -79,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             write_smplx_glb(tmp, poses, fps, trans, body=body, duration=duration)
         if ".bvh" in targets:
             tmp = stack.enter_context(atomic_path(targets[".bvh"]))
-            write_smplx_bvh(tmp, poses, fps, trans)
+            write_smplx_bvh(tmp, poses, fps, trans, model=model, betas=data.get("betas"))
     print(f"{args.motion}: {len(poses)} frames at {fps:g} fps ({duration:.2f} s) → "
           + ", ".join(str(p) for p in targets.values()))
     return 0
