@@ -7,14 +7,15 @@ Blender is z up. Both importers turn SMPL-X's y-up frame into Blender's by
 ``(x, y, z) → (x, −z, y)`` (the BVH importer's defaults ``axis_forward="-Z", axis_up="Y"``, and
 glTF's fixed y-up → z-up conversion), so the body faces −y (Blender's front view) with its left
 on +x. Our BVH is in centimetres and is imported with ``global_scale=0.01``; glTF is in metres.
-Checked for each file: frame count and rate, bone names and parents, the world position of
-every joint (wrists included) at several frames against our forward kinematics, bone rotations
-equal to ours up to each bone's constant rest orientation at every frame, halfway between
-frames close to their neighbours (no joint flips while the curves interpolate), and the rest
-pose upright with the body's left on +x; the wrists' largest error is recorded as the property
-``wrist_error_m`` (``pytest --junitxml``). Then the GLB's skinned body against our linear blend
-skinning, both files on the skeleton of an SMPL-X model file, and the retargeting recipe and
-GLB → FBX conversion of docs/animators.md.
+Checked for each file (:func:`check_in_blender`): frame count and rate, bone names and parents,
+the world position of every joint (wrists included) at every frame against our forward
+kinematics, bone rotations equal to ours up to each bone's constant rest orientation at every
+frame, halfway between frames close to their neighbours (no joint flips while the curves
+interpolate), and the rest pose upright with the body's left on +x. The wrists' largest error
+is recorded as the property ``wrist_error_m`` (``pytest --junitxml=FILE -o
+junit_family=xunit1``). Then the GLB's skinned body against our linear blend skinning, both
+files on the skeleton of an SMPL-X model file, and the retargeting recipe and GLB → FBX
+conversion of docs/animators.md.
 """
 
 from __future__ import annotations
