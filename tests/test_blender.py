@@ -243,6 +243,7 @@ def test_glb_body_follows_the_skeleton_in_blender(tmp_path, mesh):
     # The importer adds an Icosphere (its bone display shape) besides our skinned mesh.
     (obj,) = [o for o in bpy.context.scene.objects if o.type == "MESH" and o.find_armature()]
     assert obj.find_armature() == the_armature()
+    assert (obj.name, the_armature().name) == (body.name, "smplx")  # as docs/animators.md says
     # Blender's importer may reorder vertices: match them to ours by their rest position. (Capsule
     # ends at a joint coincide with the next capsule's start; both land on the posed joint.)
     from scipy.spatial import cKDTree

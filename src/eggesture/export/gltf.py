@@ -77,6 +77,8 @@ class SkinnedBody:
     hand_mean: np.ndarray | None = None
     """``(30, 3)`` axis-angle added to the hand joints' rotations (SMPL-X's mean hand pose)."""
     name: str = "body"
+    """Name of the mesh, its node and its material (Blender's object name; the armature is
+    ``smplx``, after the skin)."""
 
     def __post_init__(self):
         rest = np.asarray(self.rest_joints, dtype=np.float64)
@@ -169,7 +171,7 @@ def capsule_body(rest_joints: np.ndarray | None = None, *, sides: int = CAPSULE_
     weights = np.zeros((len(a) * per, WEIGHTS_PER_VERTEX), np.float32)
     weights[:, 0] = 1.0
     return SkinnedBody(rest_joints=rest, vertices=verts.reshape(-1, 3), faces=faces,
-                       joints=joints, weights=weights, name="skeleton")
+                       joints=joints, weights=weights, name="capsules")
 
 
 def smplx_body(model_path: str | Path, betas: np.ndarray | None = None, *,
@@ -218,7 +220,7 @@ def smplx_body(model_path: str | Path, betas: np.ndarray | None = None, *,
     vertices = model.v_template + model.shapedirs[:, :, :model.n_shape] @ coeffs  # (V, 3)
     return SkinnedBody(rest_joints=model.rest_joints(betas), vertices=vertices, faces=faces,
                        joints=top, weights=w / total,
-                       hand_mean=None if flat_hand_mean else model.hand_mean, name="smplx")
+                       hand_mean=None if flat_hand_mean else model.hand_mean, name="smplx_mesh")
 
 
 class _Buffer:
