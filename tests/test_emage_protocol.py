@@ -61,6 +61,25 @@ def test_bc_cuts_the_audio_at_the_motion_length_not_the_wave_length(monkeypatch)
     assert seen == [(2.0, 8.0)]  # 2 s to (300 − 60)/30 s, as train_emage_audio.py:406
 
 
+@pytest.mark.parametrize("t", [300, 302, 1906, 1907])
+def test_bc_audio_cut_truncates_its_end_sample_as_the_reference(monkeypatch, t):
+    # train_emage_audio.py:406 takes wave[2·16000 : int((t − 60)/30·16000)]; for t = 302 and
+    # 1907 that is 129066.67 and 985066.67 samples, truncated (rounding would keep one more).
+    import librosa
+
+    lengths = []
+    real = librosa.onset.onset_detect
+
+    def spy(*, y, **kw):
+        lengths.append(y.size)
+        return real(y=y, **kw)
+
+    monkeypatch.setattr(librosa.onset, "onset_detect", spy)
+    wave = np.random.default_rng(0).normal(scale=0.1, size=70 * AUDIO_SR).astype(np.float32)
+    B.emage_audio_onsets(wave, AUDIO_SR, t / FPS)
+    assert lengths == [int((t - 60) / 30 * 16000) - 2 * 16000]
+
+
 def test_bc_sequences_weighted_by_scored_frames():
     ones = np.ones(55)
     long, short = _positions_with_beats(12), _positions_with_beats(6)  # 240 and 60 scored frames

@@ -7,7 +7,7 @@ the same three numbers on our generated motion, as that code does, beside (never
 our own metrics of :mod:`eggesture.recipes.evaluate`:
 
 * per sequence, generated and ground-truth motion are full SMPL-X poses ``(t, 165)`` at 30 fps,
-  cut to the shorter of the two (``train_emage_audio.py:395-397``). Our generated joints are
+  cut to the shorter of the two (``train_emage_audio.py:396-398``). Our generated joints are
   slerped to 30 fps; the joints the model does not generate are zero rotations, as the output
   ``.npz`` writes them (:func:`eggesture.data.poses.place_joints`). The ground truth is the
   dataset's own 30 fps file, all 55 joints as recorded;
@@ -19,7 +19,7 @@ our own metrics of :mod:`eggesture.recipes.evaluate`:
   (:mod:`eggesture.data.smplx_model`), else our approximate skeleton (stated in the result);
 * **BC** (``mertic.py:115-266``, class ``BC``; called at ``train_emage_audio.py:403-408``):
   :func:`eggesture.metrics.beat.beat_alignment_emage` — audio onsets (librosa, hop 512 at
-  16 kHz) on the audio between 2 s and ``(t − 60)/30`` s, the *motion's* length; speed minima
+  16 kHz) on samples ``2·16000`` to ``int((t − 60)/30·16000)``, the *motion's* length; speed minima
   of order 7 within frames ``[60, t − 60)``, kept where speed / BEAT2 mean speed > 0.10,
   σ = 0.3 s, mean over 13 upper-body joints; sequences weighted by ``t − 120``;
 * **L1div** (``mertic.py:57-75``, class ``L1div``): Σ over frames and 165 coordinates of
@@ -118,6 +118,7 @@ def evaluate_emage(results, data, data_root: str | Path, mean_speed: np.ndarray 
     """
     from ..data import beat2
     from ..data.smplx_model import load_smplx_model
+    from ..metrics import beat as B
     from ..metrics.diversity import l1_diversity_per_sequence
     from . import emage_fgd
 
@@ -174,14 +175,17 @@ def evaluate_emage(results, data, data_root: str | Path, mean_speed: np.ndarray 
               "zero rotations in the generated motion (as the output .npz writes them); the "
               "ground truth keeps all 55 as recorded"),
         constants={
-            "fps": FPS, "bc_sigma_s": 0.3, "bc_order": 7, "bc_threshold": 0.1,
-            "bc_excluded_s_each_end": 2.0, "bc_joints": [3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19,
-                                                         20, 21],
-            "bc_audio_cut": "2 s to (t - 60)/30 s, t = motion frames", "bc_onset_hop": 512,
-            "positions_zeroed_joints": list(ZEROED_JOINTS), "fgd_trim": "multiple of 32 frames",
-            "fgd_rows": "one 240-d latent per 16 frames, pooled over sequences",
-            "fgd_eps": 1e-6, "reference": "PantoMatrix/PantoMatrix emage_evaltools/mertic.py "
-                                          "(0bbb03d), train_emage_audio.py evaluation_fn (c7356f3)",
+            "fps": FPS, "bc_sigma_s": B.EMAGE_SIGMA_S, "bc_order": B.EMAGE_ORDER,
+            "bc_threshold": B.EMAGE_THRESHOLD, "bc_excluded_s_each_end": B.EMAGE_EXCLUDE_S,
+            "bc_joints": list(B.EMAGE_UPPER_BODY),
+            "bc_audio_cut": "samples 2*16000 to int((t - 60)/30*16000), t = motion frames",
+            "bc_onset_hop": B.HOP_LENGTH, "positions_zeroed_joints": list(ZEROED_JOINTS),
+            "fgd_trim": f"multiple of {emage_fgd.TRIM_FRAMES} frames",
+            "fgd_rows": f"one {emage_fgd.LATENT_DIM}-d latent per {emage_fgd.DOWNSAMPLING} "
+                        "frames, pooled over sequences",
+            "fgd_eps": emage_fgd.EPS, "reference": "PantoMatrix/PantoMatrix emage_evaltools/"
+                                                   "mertic.py (0bbb03d), train_emage_audio.py "
+                                                   "evaluation_fn (c7356f3)",
         })
 
 

@@ -165,8 +165,16 @@ def beat_alignment(
 def emage_audio_onsets(wave: np.ndarray, sr: int, duration_s: float, *,
                        exclude_s: float = EMAGE_EXCLUDE_S) -> np.ndarray:
     """Audio onsets as the EMAGE protocol detects them: on the audio cut to
-    ``[exclude_s, duration_s − exclude_s]``, times in seconds from the start of ``wave``."""
-    return audio_onsets(wave, sr, start_s=exclude_s, end_s=max(exclude_s, duration_s - exclude_s))
+    ``[exclude_s, duration_s − exclude_s]``, times in seconds from the start of ``wave``.
+
+    ``duration_s`` is the motion's length, ``t`` frames at 30 fps. The cut ends at sample
+    ``int((t − 60) / 30 · sr)``, truncated as ``train_emage_audio.py:406`` truncates it (rounding
+    would take one sample more for a third of all lengths).
+    """
+    t = round(duration_s * EMAGE_FPS)  # motion frames
+    s = round(exclude_s * EMAGE_FPS)
+    end = max(int(exclude_s * sr), int((t - s) / EMAGE_FPS * sr))
+    return audio_onsets(wave, sr, start_s=exclude_s, end_s=end / sr)
 
 
 def beat_alignment_emage(
