@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,135 @@ def test_recall_cells_are_bootstrap_intervals_over_the_events_of_every_seed():
     cell = _cell_stats("tail_recall", per_seed, runs)
     assert cell["mean"] == 0.5 and "bootstrap" in cell["interval"]
     assert 0 <= cell["low"] <= 0.5 <= cell["high"] <= 1
+
+
+def test_a_row_shared_by_two_tables_is_trained_once(corpus, tmp_path, monkeypatch):
+    """Training and evaluation stubbed (the tables above train for real): only the sharing."""
+    import eggesture.recipes.ablate as A
+    import eggesture.recipes.evaluate as E
+    import eggesture.recipes.train as T
+
+    calls = []
+
+    def fake_train(cfg, **kw):
+        calls.append(cfg.train.out)
+        return T.TrainResult(run_dir=Path(cfg.train.out), bundle=Path(cfg.train.out) / "bundle",
+                             metrics_csv=None)
+
+    class Result:
+        def __init__(self, bundle):
+            self.fgd = float(len(calls)) + 0.5 * ("seed1" in str(bundle))
+
+        def to_dict(self):
+            return {"fgd": self.fgd, "codebook_utilization": 0.5}
+
+    monkeypatch.setattr(T, "train", fake_train)
+    monkeypatch.setattr(E, "evaluate", lambda bundle, data, **kw: Result(bundle))
+    # Table 4 is EGGesture and w/o reweighting; the methods table adds the vanilla baseline.
+    summaries = A.run_all(corpus, config="tiny", out=tmp_path, seeds=2,
+                          tables=["reweight", "methods"])
+    assert len(calls) == 6 and len(set(calls)) == 6
+    eg = {t: s["rows"][0] for t, s in summaries.items()}
+    assert eg["reweight"]["runs"] == eg["methods"]["runs"]
+    assert eg["reweight"]["fgd"]["mean"] == eg["methods"]["fgd"]["mean"] == 1.75
+    meta = json.loads((Path(eg["methods"]["runs"]) / "run.json").read_text())
+    assert meta["used_by"] == [{"table": "reweight", "row": "EGGesture"},
+                               {"table": "methods", "row": "EGGesture"}]
+    A.run_table("reweight", corpus, config="tiny", out=tmp_path, seeds=2)
+    assert len(calls) == 6  # all done earlier
+
+
+def test_the_run_key_is_the_resolved_config_without_seed_and_folder():
+    from eggesture.recipes.ablate import plan_table
+
+    def key(table, row):
+        jobs = plan_table(table, "/d", config="tiny", seeds=2, out="/o")
+        return {j.run_dir for j in jobs if j.row.name == row}
+
+    eg = key("methods", "EGGesture")
+    assert len(eg) == 2 and {d.name for d in eg} == {"seed0", "seed1"}
+    assert key("text-encoder", "learned embedding") == eg == key("joint-gumbel", "full EGGesture")
+    assert key("architecture", "baseline transformer") == key("methods", "vanilla VQ-VAE")
+    assert key("architecture", "baseline LSTM").isdisjoint(key("methods", "vanilla VQ-VAE"))
+    assert plan_table("methods", "/d", config="tiny", budget=2.0, out="/o")[0].run_dir not in eg
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_a_run_is_claimed_once_refused_while_held_and_a_stale_lock_is_taken_over(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from eggesture.recipes.ablate import LOCK, claim, lock_held, release
+
+    run = tmp_path / "runs" / "abc" / "seed0"
+    assert claim(run) and (run / LOCK).read_text().split()[1] == str(__import__("os").getpid())
+    assert not lock_held(run)  # our own lock does not block us...
+    release(run)
+    assert not (run / LOCK).exists()
+    # ...another live process's does
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (run / LOCK).write_text(f"{socket.gethostname()} {other.pid}\n")
+        assert lock_held(run) and not claim(run)
+        release(run)  # not ours: left alone
+        assert (run / LOCK).exists()
+    finally:
+        other.kill()
+        other.wait()
+    # its process is dead: the lock is stale and taken over
+    (run / LOCK).write_text(f"{socket.gethostname()} {_dead_pid()}\n")
+    assert not lock_held(run) and claim(run)
+    assert (run / LOCK).read_text().strip().endswith(str(__import__("os").getpid()))
+    release(run)
+    (run / LOCK).write_text("")  # just created by a process that has not written its pid yet
+    assert lock_held(run)
+    (run / LOCK).write_text("elsewhere 1\n")  # another host's: cannot be checked, so held
+    assert lock_held(run)
+
+
+def test_a_run_held_elsewhere_is_skipped_then_waited_for(tmp_path, monkeypatch):
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    import eggesture.recipes.ablate as A
+
+    jobs = A.plan_table("reweight", "/d", config="tiny", out=tmp_path)
+    order = []
+
+    def fake(job, data, settings, say):
+        order.append(job.row.name)
+        res = {"fgd": 1.0, "eval_settings": settings}
+        A.write_json(job.run_dir / "eval.json", res)
+        return res
+
+    monkeypatch.setattr(A, "_train_and_evaluate", fake)
+    held = jobs[0].run_dir
+    held.mkdir(parents=True)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    (held / A.LOCK).write_text(f"{socket.gethostname()} {other.pid}\n")
+
+    def other_finishes():
+        A.write_json(held / "eval.json", {"fgd": 2.0, "eval_settings": {"split": None,
+                                                                         "fgd_model": None}})
+
+    timer = threading.Timer(0.5, other_finishes)
+    timer.start()
+    try:
+        done = A.run_jobs(jobs, "/d", poll_s=0.05)
+    finally:
+        timer.join()
+        other.kill()
+        other.wait()
+    assert order == ["w/o classification reweighting"]  # the held one was not trained here
+    assert done[held]["fgd"] == 2.0

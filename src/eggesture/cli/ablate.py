@@ -1,4 +1,4 @@
-"""``eggesture ablate TABLE --data ROOT``: the paper's Tables 3–7 and Figs. 2/7 on your data."""
+"""``eggesture ablate TABLE|all --data ROOT``: the paper's Tables 3–7 and Figs. 2/7 on your data."""
 
 from __future__ import annotations
 
@@ -11,16 +11,28 @@ from ..recipes.ablate import TABLES
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "ablate", help="reproduce the paper's ablation tables side by side with its numbers",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train and evaluate every row of one of the paper's ablations: methods "
-                    "(EGGesture vs the vanilla baseline), reweighting "
-                    "(Table 3), reweight (Table 4), joint-gumbel (Table 5), text-encoder (Table 6), "
-                    "architecture (Table 7), codebook-size (Figs. 2 and 7). Writes OUT/TABLE.md and "
-                    "OUT/TABLE.json (mean and 95 % interval over seeds — bootstrap over the "
-                    "held-out events for recall and precision — with the paper's numbers in "
-                    "adjacent columns) and, for codebook-size, a plot. Interrupted ablations "
-                    "continue where they stopped when run again with the same arguments.",
+                    "(EGGesture vs the vanilla baseline),\nreweighting (Table 3), reweight "
+                    "(Table 4), joint-gumbel (Table 5), text-encoder (Table 6), architecture "
+                    "(Table 7),\ncodebook-size (Figs. 2 and 7); or `all` of them in that order. "
+                    "Writes OUT/TABLE.md and OUT/TABLE.json (mean and\n95 % interval over seeds "
+                    "— bootstrap over the held-out events for recall and precision — with the "
+                    "paper's\nnumbers in adjacent columns) and, for codebook-size, a plot.\n\n"
+                    "Runs are shared: a row with the same resolved config in several tables "
+                    "(EGGesture, the vanilla baseline)\nis trained once, in OUT/runs/<config "
+                    "hash>/seed<k>/. Interrupted ablations continue where they stopped when\n"
+                    "run again with the same arguments.\n\n"
+                    "Several processes: start the same command again (e.g. in a second "
+                    "terminal) on the same OUT; each claims\nruns with a lock file, skips the "
+                    "ones another process holds and waits for them at the end. On a 2-core\n"
+                    "machine, two processes of one thread each:\n\n"
+                    "  export OMP_NUM_THREADS=1\n"
+                    "  eggesture ablate all --data D --seeds 3 --budget B --out OUT 2> OUT.1.log &\n"
+                    "  eggesture ablate all --data D --seeds 3 --budget B --out OUT 2> OUT.2.log &\n"
+                    "  wait",
     )
-    p.add_argument("table", choices=list(TABLES))
+    p.add_argument("table", choices=[*TABLES, "all"])
     p.add_argument("--data", required=True, metavar="ROOT", help="dataset folder")
     p.add_argument("--config", default="synthetic", help="base config (default: synthetic)")
     p.add_argument("--seeds", type=int, default=1, help="seeds per row (default 1)")
@@ -38,10 +50,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..recipes.ablate import run_table, table_markdown
+    from ..recipes.ablate import run_all, run_table, table_markdown
 
-    summary = run_table(args.table, args.data, config=args.config, seeds=args.seeds, out=args.out,
-                        budget=args.budget, overrides=args.overrides, split=args.split,
-                        fgd_model=args.fgd_model, progress=lambda m: print(m, file=sys.stderr, flush=True))
-    print(table_markdown(summary))
+    kw = {"config": args.config, "seeds": args.seeds, "out": args.out, "budget": args.budget,
+          "overrides": args.overrides, "split": args.split, "fgd_model": args.fgd_model,
+          "progress": lambda m: print(m, file=sys.stderr, flush=True)}
+    if args.table == "all":
+        summaries = run_all(args.data, **kw)
+        print("\n".join(table_markdown(s) for s in summaries.values()))
+    else:
+        print(table_markdown(run_table(args.table, args.data, **kw)))
     return 0

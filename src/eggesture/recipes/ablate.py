@@ -1,10 +1,21 @@
 """``eggesture ablate TABLE``: the paper's ablations (Tables 3–7, Figs. 2 and 7) on your data.
 
 Each table is a list of rows; a row is a name and the config overrides that make it. Every
-(row, seed) is trained with :func:`eggesture.recipes.train.train` into
-``OUT/runs/<row>/seed<k>/`` and evaluated with :func:`eggesture.recipes.evaluate.evaluate`; its results
-go to ``eval.json`` beside the run. A finished (row, seed) is skipped and an interrupted training
-resumes from its checkpoint, so an interrupted ablation continues where it stopped.
+(row, seed) is trained with :func:`eggesture.recipes.train.train` and evaluated with
+:func:`eggesture.recipes.evaluate.evaluate`; its results go to ``eval.json`` beside the run.
+
+**Shared runs.** A run folder is keyed by the row's *resolved* config (the loaded
+:class:`~eggesture.config.Config` with the seed, the output folder and the display switches
+taken out, hashed): ``OUT/runs/<hash>/seed<k>/``, with ``OUT/runs/<hash>/run.json`` naming the
+overrides and the (table, row) pairs that use it. The same training (EGGesture appears in six
+tables, the vanilla baseline in four) is therefore trained once and serves every table.
+
+**Resumable, and several processes at once.** A finished (row, seed) has its ``eval.json`` and
+is read back; an interrupted training resumes from its checkpoint. A process claims a (row, seed)
+by creating ``.lock`` in its folder atomically (``O_CREAT | O_EXCL``, holding ``host pid``);
+other processes skip it and come back to it at the end, waiting (polling) for its ``eval.json``.
+A lock whose process is dead is stale and taken over. So ``eggesture ablate all`` started twice
+on the same OUT uses two cores.
 
 The table (``OUT/<table>.md`` and ``.json``) reports, over seeds, the mean and its 95 %
 interval of FGD, beat alignment, L1 diversity, codebook utilisation, the oracle FGD (the VQ-VAE
@@ -18,10 +29,14 @@ the vanilla baseline alone: the benchmark of the paper's central claim.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import math
+import os
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,62 +161,290 @@ def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
     return m, (math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else None)
 
 
-def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds: int = 1,
-              out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
-              split: list[str] | None = None, fgd_model: str | Path | None = None,
-              progress: Callable[[str], None] | None = None) -> dict:
-    """Train and evaluate every row × seed of ``table`` (resumable); write the table files.
+#: Config keys that do not change what a run computes: left out of the key of its folder.
+NOT_IN_KEY = {"train": ("seed", "out", "progress", "num_workers")}
+LOCK = ".lock"
+#: A lock file still empty this many seconds after it was made is stale (its writer died between
+#: creating it and writing its pid).
+EMPTY_LOCK_GRACE_S = 30.0
 
-    ``split``: the held-out splits evaluated (default: the config's test splits). Every row is
-    also scored with the EMAGE protocol (BC, L1div; its FGD with ``fgd_model``, EMAGE's
-    ``AESKConv_240_100.bin``) when the dataset is in BEAT2's layout."""
+
+def run_key(cfg) -> str:
+    """The short hash of a run's resolved config, less :data:`NOT_IN_KEY` (``data.root`` made
+    absolute): equal for every row, in any table, that trains the same thing."""
+    d = cfg.to_dict()
+    for section, keys in NOT_IN_KEY.items():
+        for k in keys:
+            d[section].pop(k, None)
+    d["data"]["root"] = os.path.abspath(str(d["data"]["root"]))
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+@dataclass
+class Job:
+    """One (row, seed) of one table, and the run folder that serves it."""
+
+    table: str
+    row: Row
+    seed: int
+    cfg: object
+    run_dir: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.table}: {self.row.name} seed {self.seed}"
+
+
+def plan_table(table: str, data: str | Path, *, config: str = "synthetic", seeds: int = 1,
+               out: str | Path = "ablations", budget: float = 1.0,
+               overrides: list[str] = ()) -> list[Job]:
+    """The (row, seed) jobs of ``table``, each with its config and its shared run folder."""
     from ..config import load_config
-    from ..data import beat2
-    from .evaluate import evaluate
-    from .train import train
 
     if table not in TABLES:
         raise ConfigError(None, f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     if seeds < 1 or budget <= 0:
         raise ConfigError(None, "--seeds must be ≥ 1 and --budget > 0")
-    say = progress or (lambda m: None)
-    title, rows = TABLES[table]
-    out = Path(out)
-    from ..training.schedule import effective_epochs
-
-    results: dict[str, list[dict]] = {}
-    for row in rows:
-        results[row.name] = []
+    base = load_config(config, [f"data.root={data}", *overrides])
+    epochs = max(2, round(base.train.epochs * budget))
+    jobs = []
+    for row in TABLES[table][1]:
         for seed in range(seeds):
-            run_dir = out / "runs" / table / _slug(row.name) / f"seed{seed}"
-            eval_path = run_dir / "eval.json"
-            if eval_path.is_file():
-                say(f"{row.name} seed {seed}: done earlier")
-                results[row.name].append(json.loads(eval_path.read_text()))
-                continue
-            base = load_config(config, [f"data.root={data}", *overrides])
             cfg = load_config(config, [f"data.root={data}", *overrides, *row.overrides,
-                                       f"train.seed={seed}", f"train.out={run_dir}",
-                                       f"train.epochs={max(2, round(base.train.epochs * budget))}"])
+                                       f"train.seed={seed}", f"train.epochs={epochs}"])
             if cfg.train.vq_epochs is not None and cfg.train.vq_epochs >= cfg.train.epochs:
                 cfg.train.vq_epochs = None  # the budget shrank the epochs below it: default half
-            say(f"{row.name} seed {seed}: training {cfg.train.epochs} epochs")
-            t0 = time.perf_counter()
-            trained = train(cfg)
-            train_seconds = round(time.perf_counter() - t0, 1)
-            say(f"{row.name} seed {seed}: evaluating")
-            res = evaluate(trained.bundle, data, split=split, fgd_model=fgd_model,
-                           protocol="emage" if beat2.detect(Path(data)) else "ours").to_dict()
-            res.pop("codebook", None)  # per-code counts are large; kept in the run's own eval
-            res["train_seconds"] = train_seconds
-            res["effective_epochs"] = effective_epochs(cfg)
-            write_json(eval_path, res)
-            results[row.name].append(res)
+            run_dir = Path(out) / "runs" / run_key(cfg) / f"seed{seed}"
+            cfg.train.out = str(run_dir)
+            jobs.append(Job(table, row, seed, cfg, run_dir))
+    return jobs
+
+
+# --- claiming a run: one process trains it, the others wait for its eval.json -------------
+
+def _me() -> str:
+    return f"{socket.gethostname()} {os.getpid()}"
+
+
+@contextlib.contextmanager
+def _mutex(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` (created if missing), held for the block."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _create_lock(lock: Path) -> bool:
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(_me() + "\n")
+    return True
+
+
+def lock_held(run_dir: Path) -> bool:
+    """Whether another live process holds ``run_dir``'s lock. A lock whose pid is dead, or our
+    own (left over from an earlier call in this process), or still empty after
+    :data:`EMPTY_LOCK_GRACE_S`, is stale; a lock from another host is taken as held."""
+    lock = run_dir / LOCK
+    try:
+        text = lock.read_text().strip()
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if not text:
+        return age < EMPTY_LOCK_GRACE_S
+    try:
+        host, pid = text.split()
+        pid = int(pid)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return True
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def claim(run_dir: Path) -> bool:
+    """Claim ``run_dir`` for this process: True if we now hold its lock, False if another live
+    process does. A stale lock is taken over (under a ``flock`` so two processes cannot both
+    take it over)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lock = run_dir / LOCK
+    if _create_lock(lock):
+        return True
+    with _mutex(run_dir / ".takeover"):
+        if lock_held(run_dir):
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+        return _create_lock(lock)
+
+
+def release(run_dir: Path) -> None:
+    """Remove ``run_dir``'s lock if it is ours."""
+    lock = run_dir / LOCK
+    with contextlib.suppress(FileNotFoundError):
+        if lock.read_text().strip() == _me():
+            lock.unlink()
+
+
+# --- running jobs ----------------------------------------------------------------------------
+
+def _note_use(job: Job) -> None:
+    """Record in ``runs/<key>/run.json`` the overrides of the run and the rows that use it."""
+    path = job.run_dir.parent / "run.json"
+    use = {"table": job.table, "row": job.row.name}
+    with _mutex(job.run_dir.parent / ".run.json.lock"):
+        meta = json.loads(path.read_text()) if path.is_file() else {
+            "overrides": list(job.row.overrides), "used_by": []}
+        if use not in meta["used_by"]:
+            meta["used_by"].append(use)
+            write_json(path, meta)
+
+
+def _finished(job: Job, settings: dict) -> dict | None:
+    path = job.run_dir / "eval.json"
+    if not path.is_file():
+        return None
+    res = json.loads(path.read_text())
+    return res if res.get("eval_settings") == settings else None
+
+
+def _train_and_evaluate(job: Job, data, settings: dict, say) -> dict:
+    from ..data import beat2
+    from ..training.schedule import effective_epochs
+    from .evaluate import evaluate
+    from .train import train
+
+    earlier = job.run_dir / "eval.json"
+    old = json.loads(earlier.read_text()) if earlier.is_file() else None
+    bundle = job.run_dir / "bundle"
+    if old is not None and bundle.is_dir():  # evaluated with other settings: evaluate again
+        train_seconds = old.get("train_seconds")
+    else:
+        say(f"{job.label}: training {job.cfg.train.epochs} epochs in {job.run_dir}")
+        t0 = time.perf_counter()
+        bundle = train(job.cfg).bundle
+        train_seconds = round(time.perf_counter() - t0, 1)
+    say(f"{job.label}: evaluating")
+    t0 = time.perf_counter()
+    res = evaluate(bundle, data, split=settings["split"], fgd_model=settings["fgd_model"],
+                   protocol="emage" if beat2.detect(Path(data)) else "ours").to_dict()
+    res.pop("codebook", None)  # per-code counts are large; kept in the run's own eval
+    res["train_seconds"] = train_seconds
+    res["eval_seconds"] = round(time.perf_counter() - t0, 1)
+    res["effective_epochs"] = effective_epochs(job.cfg)
+    res["eval_settings"] = settings
+    write_json(earlier, res)
+    return res
+
+
+def run_jobs(jobs: list[Job], data: str | Path, *, split: list[str] | None = None,
+             fgd_model: str | Path | None = None, progress: Callable[[str], None] | None = None,
+             poll_s: float = 10.0) -> dict[Path, dict]:
+    """Train and evaluate each distinct run folder of ``jobs`` once; the evaluations by folder.
+
+    A folder another process holds is skipped and waited for at the end (polling every
+    ``poll_s`` seconds; taken over if its process dies)."""
+    say = progress or (lambda m: None)
+    settings = {"split": split, "fgd_model": None if fgd_model is None else str(fgd_model)}
+    done: dict[Path, dict] = {}
+    firsts: dict[Path, Job] = {}  # the first job of each folder, in the order of the jobs
+    for job in jobs:
+        firsts.setdefault(job.run_dir, job)
+    for job in jobs:
+        _note_use(job)
+
+    def attempt(job: Job) -> dict | None:
+        res = _finished(job, settings)
+        if res is not None:
+            return res
+        if not claim(job.run_dir):
+            return None
+        try:
+            res = _finished(job, settings)  # finished between our look and our claim
+            return res if res is not None else _train_and_evaluate(job, data, settings, say)
+        finally:
+            release(job.run_dir)
+
+    deferred = []
+    for job in firsts.values():
+        res = attempt(job)
+        if res is None:
+            say(f"{job.label}: another process is running it; coming back to it at the end")
+            deferred.append(job)
+        else:
+            done[job.run_dir] = res
+    for job in deferred:
+        say(f"{job.label}: waiting for the process running it")
+        while (res := attempt(job)) is None:
+            time.sleep(poll_s)
+        done[job.run_dir] = res
+    return done
+
+
+def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds: int = 1,
+              out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
+              split: list[str] | None = None, fgd_model: str | Path | None = None,
+              progress: Callable[[str], None] | None = None) -> dict:
+    """Train and evaluate every row × seed of ``table`` (resumable, shared); write the table.
+
+    ``split``: the held-out splits evaluated (default: the config's test splits). Every row is
+    also scored with the EMAGE protocol (BC, L1div; its FGD with ``fgd_model``, EMAGE's
+    ``AESKConv_240_100.bin``) when the dataset is in BEAT2's layout."""
+    jobs = plan_table(table, data, config=config, seeds=seeds, out=out, budget=budget,
+                      overrides=overrides)
+    done = run_jobs(jobs, data, split=split, fgd_model=fgd_model, progress=progress)
+    return write_table(table, jobs, done, out=out, data=data, config=config, seeds=seeds,
+                       budget=budget, overrides=overrides, split=split)
+
+
+def run_all(data: str | Path, *, config: str = "synthetic", seeds: int = 1,
+            out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
+            split: list[str] | None = None, fgd_model: str | Path | None = None,
+            tables: list[str] | None = None,
+            progress: Callable[[str], None] | None = None) -> dict[str, dict]:
+    """Every table (in the order of :data:`TABLES`), sharing runs: all jobs are claimed first,
+    then waited for, then each table is written. The summaries by table."""
+    tables = list(TABLES) if tables is None else tables
+    kw = {"config": config, "seeds": seeds, "out": out, "budget": budget, "overrides": overrides}
+    plans = {t: plan_table(t, data, **kw) for t in tables}
+    done = run_jobs([j for t in tables for j in plans[t]], data, split=split,
+                    fgd_model=fgd_model, progress=progress)
+    return {t: write_table(t, plans[t], done, data=data, split=split, **kw) for t in tables}
+
+
+def write_table(table: str, jobs: list[Job], done: dict[Path, dict], *, out: str | Path,
+                data: str | Path, config: str, seeds: int, budget: float,
+                overrides: list[str] = (), split: list[str] | None = None) -> dict:
+    """Summarise the evaluations of ``table``'s jobs: ``OUT/<table>.json`` and ``.md``."""
+    title, rows = TABLES[table]
+    out = Path(out)
+    results = {row.name: [done[j.run_dir] for j in jobs if j.row.name == row.name] for row in rows}
+    runs = {row.name: str(next(j.run_dir.parent for j in jobs if j.row.name == row.name))
+            for row in rows}
     summary = {"table": table, "title": title, "data": str(data), "config": config, "seeds": seeds,
                "budget": budget, "overrides": list(overrides), "split": split, "rows": []}
     for row in rows:
         per_seed = [_row_metrics(r) for r in results[row.name]]
-        entry = {"name": row.name, "overrides": list(row.overrides), "paper": row.paper}
+        entry = {"name": row.name, "overrides": list(row.overrides), "paper": row.paper,
+                 "runs": runs[row.name]}
         for k in METRICS:
             entry[k] = _cell_stats(k, per_seed, results[row.name])
         walls = [r.get("train_seconds") for r in results[row.name] if r.get("train_seconds")]
