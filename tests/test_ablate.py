@@ -41,7 +41,9 @@ def test_each_table_has_its_rows_and_columns(corpus, tmp_path, table):
     over = ["train.progress=false", "train.epochs=2"]
     if table == "codebook-size":  # K up to 10240: keep the rest of the model tiny
         over.append("model.code_dim=8")
-    summary = run_table(table, corpus, config="tiny", out=tmp_path, overrides=over)
+    # The methods table keeps a snapshot after epoch 1 of 2 and evaluates it (Fig. 6).
+    summary = run_table(table, corpus, config="tiny", out=tmp_path, overrides=over,
+                        snapshots=2 if table == "methods" else 0)
     expected = [r.name for r in TABLES[table][1]]
     assert [r["name"] for r in summary["rows"]] == expected
     for r in summary["rows"]:
@@ -61,6 +63,12 @@ def test_each_table_has_its_rows_and_columns(corpus, tmp_path, table):
     assert json.loads((tmp_path / f"{table}.json").read_text())["table"] == table
     if table == "codebook-size":
         assert (tmp_path / "codebook_size.png").stat().st_size > 0
+    if table == "methods":
+        for r in summary["rows"]:
+            snaps = json.loads((Path(r["runs"]) / "seed0" / "snapshots.json").read_text())
+            assert sorted(snaps["epochs"]) == ["1", "2"]
+            assert snaps["epochs"]["2"]["fgd"] == r["fgd"]["mean"]
+            assert snaps["epochs"]["1"]["fgd"] is not None
 
 
 def test_paper_numbers_sit_beside_measured_ones(corpus, tmp_path):
@@ -228,7 +236,7 @@ def test_a_run_held_elsewhere_is_skipped_then_waited_for(tmp_path, monkeypatch):
     jobs = A.plan_table("reweight", "/d", config="tiny", out=tmp_path)
     order = []
 
-    def fake(job, data, settings, say):
+    def fake(job, data, settings, say, snapshots=0):
         order.append(job.row.name)
         res = {"fgd": 1.0, "eval_settings": settings}
         A.write_json(job.run_dir / "eval.json", res)

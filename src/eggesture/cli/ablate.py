@@ -45,6 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fgd-model", metavar="FILE", default=None,
                    help="EMAGE's AESKConv_240_100.bin: adds the EMAGE protocol's FGD column (its BC "
                         "and L1div columns are always there on BEAT2-layout data)")
+    p.add_argument("--snapshots", type=int, default=4, metavar="N",
+                   help="the methods table's runs keep N evenly spaced snapshots (the last one "
+                        "the end of training), each evaluated for FGD over training (Fig. 6); "
+                        "0: none (default 4)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides for every row")
     p.set_defaults(handler=run)
 
@@ -54,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     kw = {"config": args.config, "seeds": args.seeds, "out": args.out, "budget": args.budget,
           "overrides": args.overrides, "split": args.split, "fgd_model": args.fgd_model,
+          "snapshots": args.snapshots,
           "progress": lambda m: print(m, file=sys.stderr, flush=True)}
     if args.table == "all":
         summaries = run_all(args.data, **kw)

@@ -318,68 +318,167 @@ def _note_use(job: Job) -> None:
             write_json(path, meta)
 
 
-def _finished(job: Job, settings: dict) -> dict | None:
+def _finished(job: Job, settings: dict, snapshots: int = 0) -> dict | None:
+    """The run's evaluation if it is complete: ``eval.json`` with these settings and, when
+    ``snapshots`` are wanted, every snapshot evaluated."""
     path = job.run_dir / "eval.json"
     if not path.is_file():
         return None
     res = json.loads(path.read_text())
-    return res if res.get("eval_settings") == settings else None
+    if res.get("eval_settings") != settings:
+        return None
+    if snapshots and _missing_snapshots(job, settings, snapshots):
+        return None
+    return res
 
 
-def _train_and_evaluate(job: Job, data, settings: dict, say) -> dict:
+def snapshot_epochs(epochs: int, n: int) -> list[int]:
+    """The epochs (1-based, finished) after which a run with ``n`` snapshots keeps its weights:
+    evenly spaced, the last one the end of training (the run's bundle)."""
+    return sorted({max(1, round(epochs * i / n)) for i in range(1, n + 1)}) if n else []
+
+
+def _snapshot_callback(run_dir: Path, epochs: list[int]):
+    """A Lightning callback writing the networks' weights (safetensors) to
+    ``run_dir/snapshots/epoch<e>.safetensors`` after each epoch of ``epochs`` (paper Fig. 6:
+    FGD over training). Kept outside the config so that it does not change the run's key."""
+    import lightning as L
+    from safetensors.torch import save_file
+
+    from ..io import atomic_path
+
+    class Snapshots(L.Callback):
+        def on_train_epoch_end(self, trainer, module):
+            e = trainer.current_epoch + 1
+            if e not in epochs or not trainer.is_global_zero:
+                return
+            tensors = {f"{name}.{k}": v.detach().cpu().contiguous()
+                       for name in ("vqvae", "classifier")
+                       for k, v in getattr(module, name).state_dict().items()}
+            with atomic_path(run_dir / "snapshots" / f"epoch{e:04d}.safetensors") as tmp:
+                save_file(tensors, str(tmp))
+
+    return Snapshots()
+
+
+def _missing_snapshots(job: Job, settings: dict, n: int) -> list[int]:
+    path = job.run_dir / "snapshots.json"
+    have = json.loads(path.read_text()) if path.is_file() else {}
+    if have.get("eval_settings") != settings:
+        have = {}
+    return [e for e in snapshot_epochs(job.cfg.train.epochs, n)[:-1]
+            if str(e) not in have.get("epochs", {})
+            and (job.run_dir / "snapshots" / f"epoch{e:04d}.safetensors").is_file()]
+
+
+def _evaluate_snapshots(job: Job, data, settings: dict, n: int, final: dict, say) -> None:
+    """FGD and utilisation of each kept snapshot on the held-out split, into
+    ``snapshots.json`` (the last epoch is the run's own evaluation)."""
+    from safetensors.torch import load_file
+
+    from ..bundle import load_bundle
+    from .evaluate import evaluate
+
+    path = job.run_dir / "snapshots.json"
+    have = json.loads(path.read_text()) if path.is_file() else {}
+    if have.get("eval_settings") != settings:
+        have = {"eval_settings": settings, "epochs": {}}
+    for e in _missing_snapshots(job, settings, n):
+        say(f"{job.label}: evaluating the snapshot of epoch {e}")
+        bundle = load_bundle(job.run_dir / "bundle")
+        tensors = load_file(str(job.run_dir / "snapshots" / f"epoch{e:04d}.safetensors"))
+        for name in ("vqvae", "classifier"):
+            getattr(bundle, name).load_state_dict(
+                {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")})
+        res = evaluate(bundle, data, split=settings["split"]).to_dict()
+        have["epochs"][str(e)] = {"fgd": res.get("fgd"),
+                                  "codebook_utilization": res.get("codebook_utilization")}
+        write_json(path, have)
+    have["epochs"][str(job.cfg.train.epochs)] = {
+        "fgd": final.get("fgd"), "codebook_utilization": final.get("codebook_utilization")}
+    write_json(path, have)
+
+
+@contextlib.contextmanager
+def _first_evaluation(runs: Path) -> Iterator[None]:
+    """The first evaluation in an OUT trains the dataset's evaluation nets (FGD autoencoder,
+    gesture recogniser): one process at a time until it has, so that every run is measured
+    with the same nets."""
+    ready = runs / ".evaluation-nets-ready"
+    if ready.is_file():
+        yield
+        return
+    with _mutex(runs / ".evaluation-nets.lock"):
+        yield
+        ready.touch()
+
+
+def _train_and_evaluate(job: Job, data, settings: dict, say, snapshots: int = 0) -> dict:
+    """Train the run (unless its bundle exists), evaluate it, then its snapshots."""
     from ..data import beat2
     from ..training.schedule import effective_epochs
     from .evaluate import evaluate
     from .train import train
 
-    earlier = job.run_dir / "eval.json"
-    old = json.loads(earlier.read_text()) if earlier.is_file() else None
-    bundle = job.run_dir / "bundle"
-    if old is not None and bundle.is_dir():  # evaluated with other settings: evaluate again
-        train_seconds = old.get("train_seconds")
-    else:
+    bundle, timing = job.run_dir / "bundle", job.run_dir / "train.json"
+    if not bundle.is_dir():  # the bundle is written at the end of training: it is finished
         say(f"{job.label}: training {job.cfg.train.epochs} epochs in {job.run_dir}")
+        callbacks = ([_snapshot_callback(job.run_dir,
+                                         snapshot_epochs(job.cfg.train.epochs, snapshots)[:-1])]
+                     if snapshots else None)
         t0 = time.perf_counter()
-        bundle = train(job.cfg).bundle
-        train_seconds = round(time.perf_counter() - t0, 1)
-    say(f"{job.label}: evaluating")
-    t0 = time.perf_counter()
-    res = evaluate(bundle, data, split=settings["split"], fgd_model=settings["fgd_model"],
-                   protocol="emage" if beat2.detect(Path(data)) else "ours").to_dict()
-    res.pop("codebook", None)  # per-code counts are large; kept in the run's own eval
-    res["train_seconds"] = train_seconds
-    res["eval_seconds"] = round(time.perf_counter() - t0, 1)
-    res["effective_epochs"] = effective_epochs(job.cfg)
-    res["eval_settings"] = settings
-    write_json(earlier, res)
+        train(job.cfg, callbacks=callbacks)
+        write_json(timing, {"train_seconds": round(time.perf_counter() - t0, 1)})
+    res = _finished(job, settings)
+    if res is None:
+        say(f"{job.label}: evaluating")
+        t0 = time.perf_counter()
+        with _first_evaluation(job.run_dir.parent.parent):
+            res = evaluate(bundle, data, split=settings["split"], fgd_model=settings["fgd_model"],
+                           protocol="emage" if beat2.detect(Path(data)) else "ours").to_dict()
+        res.pop("codebook", None)  # per-code counts are large; kept in the run's own eval
+        res["train_seconds"] = (json.loads(timing.read_text())["train_seconds"]
+                                if timing.is_file() else None)
+        res["eval_seconds"] = round(time.perf_counter() - t0, 1)
+        res["effective_epochs"] = effective_epochs(job.cfg)
+        res["eval_settings"] = settings
+        write_json(job.run_dir / "eval.json", res)
+    if snapshots:
+        _evaluate_snapshots(job, data, settings, snapshots, res, say)
     return res
 
 
+#: The tables whose runs keep snapshots for FGD over training (Fig. 6).
+SNAPSHOT_TABLES = ("methods",)
+
+
 def run_jobs(jobs: list[Job], data: str | Path, *, split: list[str] | None = None,
-             fgd_model: str | Path | None = None, progress: Callable[[str], None] | None = None,
+             fgd_model: str | Path | None = None, snapshots: int = 0,
+             progress: Callable[[str], None] | None = None,
              poll_s: float = 10.0) -> dict[Path, dict]:
     """Train and evaluate each distinct run folder of ``jobs`` once; the evaluations by folder.
 
     A folder another process holds is skipped and waited for at the end (polling every
-    ``poll_s`` seconds; taken over if its process dies)."""
+    ``poll_s`` seconds; taken over if its process dies). The runs of :data:`SNAPSHOT_TABLES`
+    keep ``snapshots`` evenly spaced snapshots, each evaluated after training (0: none)."""
     say = progress or (lambda m: None)
     settings = {"split": split, "fgd_model": None if fgd_model is None else str(fgd_model)}
     done: dict[Path, dict] = {}
     firsts: dict[Path, Job] = {}  # the first job of each folder, in the order of the jobs
     for job in jobs:
         firsts.setdefault(job.run_dir, job)
-    for job in jobs:
         _note_use(job)
+    snap = {j.run_dir for j in jobs if j.table in SNAPSHOT_TABLES}
 
     def attempt(job: Job) -> dict | None:
-        res = _finished(job, settings)
+        n = snapshots if job.run_dir in snap else 0
+        res = _finished(job, settings, n)
         if res is not None:
             return res
         if not claim(job.run_dir):
             return None
-        try:
-            res = _finished(job, settings)  # finished between our look and our claim
-            return res if res is not None else _train_and_evaluate(job, data, settings, say)
+        try:  # finished between our look and our claim, or ours to finish
+            return _finished(job, settings, n) or _train_and_evaluate(job, data, settings, say, n)
         finally:
             release(job.run_dir)
 
@@ -402,7 +501,7 @@ def run_jobs(jobs: list[Job], data: str | Path, *, split: list[str] | None = Non
 def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds: int = 1,
               out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
               split: list[str] | None = None, fgd_model: str | Path | None = None,
-              progress: Callable[[str], None] | None = None) -> dict:
+              snapshots: int = 0, progress: Callable[[str], None] | None = None) -> dict:
     """Train and evaluate every row × seed of ``table`` (resumable, shared); write the table.
 
     ``split``: the held-out splits evaluated (default: the config's test splits). Every row is
@@ -410,7 +509,8 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
     ``AESKConv_240_100.bin``) when the dataset is in BEAT2's layout."""
     jobs = plan_table(table, data, config=config, seeds=seeds, out=out, budget=budget,
                       overrides=overrides)
-    done = run_jobs(jobs, data, split=split, fgd_model=fgd_model, progress=progress)
+    done = run_jobs(jobs, data, split=split, fgd_model=fgd_model, snapshots=snapshots,
+                    progress=progress)
     return write_table(table, jobs, done, out=out, data=data, config=config, seeds=seeds,
                        budget=budget, overrides=overrides, split=split)
 
@@ -418,7 +518,7 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
 def run_all(data: str | Path, *, config: str = "synthetic", seeds: int = 1,
             out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
             split: list[str] | None = None, fgd_model: str | Path | None = None,
-            tables: list[str] | None = None,
+            tables: list[str] | None = None, snapshots: int = 4,
             progress: Callable[[str], None] | None = None) -> dict[str, dict]:
     """Every table (in the order of :data:`TABLES`), sharing runs: all jobs are claimed first,
     then waited for, then each table is written. The summaries by table."""
@@ -426,7 +526,7 @@ def run_all(data: str | Path, *, config: str = "synthetic", seeds: int = 1,
     kw = {"config": config, "seeds": seeds, "out": out, "budget": budget, "overrides": overrides}
     plans = {t: plan_table(t, data, **kw) for t in tables}
     done = run_jobs([j for t in tables for j in plans[t]], data, split=split,
-                    fgd_model=fgd_model, progress=progress)
+                    fgd_model=fgd_model, snapshots=snapshots, progress=progress)
     return {t: write_table(t, plans[t], done, data=data, split=split, **kw) for t in tables}
 
 
