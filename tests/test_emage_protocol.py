@@ -211,3 +211,19 @@ def test_exact_joints_of_a_model_file_built_on_our_skeleton_equal_the_approximat
     poses = np.random.default_rng(2).normal(scale=0.3, size=(8, 165))
     exact = EP.protocol_positions(poses, np.ones(10), load_smplx_model(path))
     np.testing.assert_allclose(exact, EP.protocol_positions(poses, None), atol=1e-12)
+
+
+@pytest.mark.parametrize("fgd, row", [(None, "| ground truth | – | 0.7500 (7.500) | 13.53 |"),
+                                      (1.5, "| ground truth | 0 (definition) | 0.7500 (7.500) | "
+                                            "13.53 |")])
+def test_emage_table_gives_the_ground_truths_fgd_only_where_the_fgd_was_computed(fgd, row):
+    from eggesture.evaluation.results import emage_markdown
+
+    e = {"fgd_generated": fgd, "bc_generated": 0.1, "l1div_generated": 2.0,
+         "bc_ground_truth": 0.75, "l1div_ground_truth": 13.53,
+         "fgd_ground_truth_filled": None if fgd is None else 0.2, "positions": "approximate",
+         "fill": "the model generates 43", "mean_speed_source": "weights",
+         "fgd_missing": "no AESKConv_240_100.bin" if fgd is None else None}
+    lines = emage_markdown({"eggesture": {"emage_protocol": e}})
+    assert row in lines
+    assert ("FGD not computed: no AESKConv_240_100.bin." in lines) == (fgd is None)

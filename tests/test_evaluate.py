@@ -102,3 +102,125 @@ def test_evaluate_without_eval_nets_and_no_train_is_one_error(tmp_path, capsys, 
     assert rc == 2 and [line for line in err if line.startswith("error: ")] == [err[-1]]
     assert "autoencoder" in err[-1]
     assert not (tmp_path / "e.json").exists()
+
+
+# --- a bundle trained on one corpus, evaluated on a folder without its training split --------
+
+@pytest.fixture(scope="module")
+def other_corpus_run(tmp_path_factory):
+    """A 1-epoch tiny bundle trained on a one-sequence BEAT2-layout corpus (its own cache, as
+    the per-test cache fixture is not there yet at module scope)."""
+    from beat2_folder import write_folder
+
+    tmp = tmp_path_factory.mktemp("other_corpus")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EGGESTURE_CACHE", str(tmp / "cache"))
+        root = write_folder(tmp / "corpus", {"1_x_0_1_1": "train"}, seconds=8)
+        return _tiny_run(root, tmp / "run", "data.val_splits=[]", "train.epochs=1")[1]
+
+
+def _test_only_folder(root, mean_speeds: bool):
+    """One test sequence and no training split, as BEAT2's test set alone (or its sample)."""
+    from beat2_folder import write_folder
+
+    write_folder(root, {"2_y_0_1_1": "test"}, seconds=8)
+    if mean_speeds:  # BEAT2 ships them: the EMAGE protocol then needs no training split
+        (root / "weights").mkdir()
+        np.save(root / "weights" / "mean_vel_smplxflame_30.npy", np.full(55, 0.5))
+    return root
+
+
+def test_a_folder_without_the_training_split_is_evaluated_with_the_bundles_own(
+        other_corpus_run, tmp_path, capsys, monkeypatch):
+    import eggesture.recipes.generate as G
+
+    root = _test_only_folder(tmp_path / "test_only", mean_speeds=True)
+    seen = []
+    real = G.generate_motion
+
+    def spy(bundle, wave, words, **kw):
+        seen.extend(w.text for w in words)
+        return real(bundle, wave, words, **kw)
+
+    monkeypatch.setattr(G, "generate_motion", spy)
+    js = tmp_path / "e.json"
+    rc = main(["evaluate", "--checkpoint", str(other_corpus_run.run_dir), "--data", str(root),
+               "--protocol", "emage", "--json", str(js)])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    res = json.loads(js.read_text())
+    # The words reach the model as words (the folder's vocabulary comes from the evaluated
+    # split here), not as <unk>: the bundle knows them from its own corpus.
+    assert seen and set(seen) <= {"hello", "big", "world", "one", "stop", "i"}
+    # Our FGD needs this folder's own autoencoder, which it has no training split to train:
+    # left out in one line, everything else scored.
+    assert res["fgd"] is None and res["ground_truth"]["fgd"] is None
+    assert "no sequences in the training split(s) ['train']" in res["left_out"]["fgd"]
+    assert "our FGD not computed" in out.err and "our FGD not computed" in out.out
+    assert "| ground truth | – | – |" in out.out  # not "– (definition)"
+    assert res["beat_alignment"] is not None and res["ground_truth"]["l1_diversity"] > 0
+    e = res["emage_protocol"]
+    assert 0 < e["bc_ground_truth"] <= 1 and e["l1div_ground_truth"] > 0
+    assert e["mean_speed_source"] == str(root / "weights" / "mean_vel_smplxflame_30.npy")
+    assert "EMAGE protocol" in out.out and "| ground truth | – | " in out.out
+
+
+def test_without_mean_speeds_or_training_split_bc_is_left_out(other_corpus_run, tmp_path, capsys):
+    root = _test_only_folder(tmp_path / "test_only", mean_speeds=False)
+    js = tmp_path / "e.json"
+    rc = main(["evaluate", "--checkpoint", str(other_corpus_run.run_dir), "--data", str(root),
+               "--protocol", "emage", "--json", str(js)])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    res = json.loads(js.read_text())
+    e = res["emage_protocol"]
+    assert e["bc_generated"] is None and e["bc_ground_truth"] is None
+    assert res["beat_alignment_emage"] is None and res["beat_alignment"] is not None
+    assert "mean_vel_smplxflame_30.npy" in res["left_out"]["beat_alignment_emage"]
+    assert e["l1div_ground_truth"] > 0
+
+
+def _bad_fgd_model(path):
+    import torch
+
+    torch.save({"model_state": {"module.encoder.weight": torch.zeros(2)}}, path)
+    return "not an EMAGE AESKConv_240_100 checkpoint"
+
+
+def _pickled_smplx_model(path):
+    from test_smplx_model import _model_arrays
+
+    arrays = _model_arrays()
+    arrays["J_regressor"] = np.array([arrays["J_regressor"]], dtype=object)
+    np.savez(path, **arrays)
+    return "J_regressor is a pickled object"
+
+
+@pytest.mark.parametrize("flag, write", [("--fgd-model", _bad_fgd_model),
+                                         ("--smplx-model", _pickled_smplx_model)])
+def test_a_bad_emage_file_fails_before_anything_is_generated(other_corpus_run, tmp_path, capsys,
+                                                             monkeypatch, flag, write):
+    import eggesture.data.windows as W
+    import eggesture.recipes.evaluate as E
+
+    def never(*a, **k):
+        raise AssertionError("prepared or generated before the EMAGE files were checked")
+
+    monkeypatch.setattr(E, "generate_split", never)
+    monkeypatch.setattr(W, "prepare", never)
+    root = _test_only_folder(tmp_path / "test_only", mean_speeds=True)
+    bad = tmp_path / ("AESKConv_240_100.bin" if flag == "--fgd-model" else "SMPLX_NEUTRAL_2020.npz")
+    problem = write(bad)
+    rc = main(["evaluate", "--checkpoint", str(other_corpus_run.run_dir), "--data", str(root),
+               "--protocol", "emage", flag, str(bad), "--json", str(tmp_path / "e.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err[-1].startswith(f"error: {bad}: ") and problem in err[-1]
+    assert not (tmp_path / "e.json").exists()
+
+
+def test_words_the_folders_vocabulary_lacks_are_no_text_not_unk():
+    from eggesture.recipes.evaluate import _words_from_ids
+
+    vocab = ["<pad>", "<unk>", "a", "b"]
+    words = _words_from_ids(np.array([0, 0, 2, 2, 1, 1, 3]), vocab, fps=1.0)
+    assert [(w.start, w.end, w.text) for w in words] == [(2.0, 4.0, "a"), (6.0, 7.0, "b")]

@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "diversity (eq. 14), codebook utilisation and perplexity, and semantic-gesture "
                     "recall on head and tail classes. Prints a markdown table with a ground-truth "
                     "reference row. The dataset's FGD autoencoder and gesture recogniser are "
-                    "trained on first use (or beforehand with `eggesture fgd-train`). By default "
+                    "trained on its training split on first use (or beforehand with `eggesture "
+                    "fgd-train`); in a folder without one (e.g. BEAT2's test set alone) they are "
+                    "left out, with a line saying so, and the rest is scored. By default "
                     "the bundle's test split is evaluated; the demo reports its held-out set, "
                     f"{' + '.join(EVAL_SPLITS)}: `{demo_split}` gives the same.",
     )

@@ -187,6 +187,16 @@ def _fingerprint(root: Path, settings: WindowSettings) -> str:
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
+def list_sequences(root: str | Path, settings: WindowSettings = WindowSettings()) -> list[tuple[str, str]]:
+    """``(id, split)`` of every sequence of ``root`` that :func:`prepare` reads (its speakers
+    only), from the dataset's listing alone; :class:`DataError` when there is none."""
+    speakers = list(settings.speakers) if settings.speakers else None
+    seqs = detect(root).list_sequences(Path(root), speakers=speakers)
+    if not seqs:
+        raise DataError(root, "no sequences listed" + (f" for speakers {speakers}" if speakers else ""))
+    return seqs
+
+
 def prepare(
     root: str | Path,
     settings: WindowSettings = WindowSettings(),
@@ -211,10 +221,7 @@ def prepare(
         except Exception:  # damaged in any way (the cache is disposable): rebuild below
             shutil.rmtree(folder, ignore_errors=True)
 
-    seqs = reader.list_sequences(root, speakers=list(settings.speakers) if settings.speakers else None)
-    if not seqs:
-        raise DataError(root, "no sequences listed" + (
-            f" for speakers {list(settings.speakers)}" if settings.speakers else ""))
+    seqs = list_sequences(root, settings)
     clips: list[dict] = []
     for n, (seq_id, split) in enumerate(seqs, start=1):
         clip = reader.load_clip(root, seq_id, split, settings.joint_set)

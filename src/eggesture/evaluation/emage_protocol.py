@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.poses import n_frames_for, place_joints, smplx_indices
+from ..data.poses import is_smplx, n_frames_for, place_joints, smplx_indices
 from ..data.wav import AUDIO_SR
 from ..errors import DataError
 from .results import EmageProtocolResult
@@ -54,6 +54,48 @@ EMAGE_SMPLX_LAYOUT = Path("weights") / "smplx_models" / "smplx" / "SMPLX_NEUTRAL
 #: jaw, left eye, right eye; ``motion_rep_transfer.py:105-117``).
 FPS = 30
 ZEROED_JOINTS = (0, 22, 23, 24)
+
+@dataclass
+class EmageFiles:
+    """The protocol's dataset folder and user files, checked and loaded before anything is
+    generated (:func:`load_emage_files`), so a bad file fails in seconds, not after a test set."""
+
+    root: Path
+    fgd_path: Path | None
+    """The AESKConv checkpoint; None when neither given nor at :data:`DEFAULT_FGD_MODEL`."""
+    fgd_net: object | None
+    """:class:`eggesture.evaluation.emage_fgd.AESKConv`, loaded strictly, in eval mode."""
+    smplx_path: Path | None
+    smplx: object | None
+    """:class:`eggesture.data.smplx_model.SmplxModel`; None: the approximate skeleton."""
+
+
+def load_emage_files(data_root: str | Path, joint_names: list[str], *,
+                     fgd_model: str | Path | None = None,
+                     smplx_model: str | Path | None = None) -> EmageFiles:
+    """Check that the protocol applies to ``data_root`` and a model of ``joint_names``, and load
+    its files: ``fgd_model`` / ``smplx_model``, else the default locations under ``data_root``
+    (:data:`DEFAULT_FGD_MODEL`, :data:`DEFAULT_SMPLX_MODEL`) when present. A path given but
+    missing, a checkpoint that does not load strictly and a model file that cannot be read
+    without pickle are one-line errors; a default location that is empty is not (FGD None,
+    approximate joints)."""
+    from ..data import beat2
+    from ..data.smplx_model import load_smplx_model
+    from .emage_fgd import load_emage_fgd_model
+
+    root = Path(data_root)
+    if not beat2.detect(root):
+        raise DataError(root, "the EMAGE protocol is defined on BEAT2's SMPL-X motion (30 fps "
+                              "smplxflame_30/ files); this dataset is not in that layout")
+    if not is_smplx(joint_names):
+        raise DataError(root, "the EMAGE protocol needs SMPL-X joints; the model's are not")
+    fgd_path = _resolve(fgd_model, root / DEFAULT_FGD_MODEL)
+    smplx_path = _resolve(smplx_model, root / DEFAULT_SMPLX_MODEL, root / EMAGE_SMPLX_LAYOUT)
+    return EmageFiles(root=root, fgd_path=fgd_path,
+                      fgd_net=load_emage_fgd_model(fgd_path) if fgd_path else None,
+                      smplx_path=smplx_path,
+                      smplx=load_smplx_model(smplx_path) if smplx_path else None)
+
 
 @dataclass
 class _Pair:
@@ -106,32 +148,18 @@ def _bc(pos: list[np.ndarray], waves: list[np.ndarray], mean_speed: np.ndarray) 
     return total / weight if weight else None
 
 
-def evaluate_emage(results, data, data_root: str | Path, mean_speed: np.ndarray | None,
-                   mean_speed_source: str | None, *, fgd_model: str | Path | None = None,
-                   smplx_model: str | Path | None = None, say=None) -> EmageProtocolResult:
+def evaluate_emage(results, data, files: EmageFiles, mean_speed: np.ndarray | None,
+                   mean_speed_source: str | None, *, say=None) -> EmageProtocolResult:
     """The EMAGE protocol on generated ``results`` (:class:`eggesture.recipes.evaluate.
-    SequenceResult`) of prepared BEAT2-layout ``data``.
-
-    ``fgd_model`` / ``smplx_model``: the files, else the default locations under ``data_root``
-    (:data:`DEFAULT_FGD_MODEL`, :data:`DEFAULT_SMPLX_MODEL`) when present. A path given but
-    missing is an error; a default location that is empty is not (FGD None, approximate joints).
-    """
-    from ..data import beat2
-    from ..data.smplx_model import load_smplx_model
+    SequenceResult`) of prepared BEAT2-layout ``data``, with the folder and files of
+    :func:`load_emage_files`. Without ``mean_speed`` BC is None (``mean_speed_source`` says
+    why)."""
     from ..metrics import beat as B
     from ..metrics.diversity import l1_diversity_per_sequence
     from . import emage_fgd
 
     say = say or (lambda msg: None)
-    root = Path(data_root)
-    if not beat2.detect(root):
-        raise DataError(root, "the EMAGE protocol is defined on BEAT2's SMPL-X motion (30 fps "
-                              "smplxflame_30/ files); this dataset is not in that layout")
-    if mean_speed is None:
-        raise DataError(root, "the EMAGE protocol needs SMPL-X joints; the model's are not")
-    fgd_path = _resolve(fgd_model, root / DEFAULT_FGD_MODEL)
-    smplx_path = _resolve(smplx_model, root / DEFAULT_SMPLX_MODEL, root / EMAGE_SMPLX_LAYOUT)
-    model = load_smplx_model(smplx_path) if smplx_path else None
+    root, fgd_path, smplx_path, model = files.root, files.fgd_path, files.smplx_path, files.smplx
     pairs = _pairs(results, data, root)
 
     say("EMAGE protocol: joint positions" + (f" from {smplx_path}" if model else
@@ -147,7 +175,7 @@ def evaluate_emage(results, data, data_root: str | Path, mean_speed: np.ndarray 
                    f"{root / DEFAULT_FGD_MODEL}")
     else:
         say(f"EMAGE protocol: FGD with {fgd_path}")
-        net = emage_fgd.load_emage_fgd_model(fgd_path)
+        net = files.fgd_net
         gen_aa = [p.generated.reshape(len(p.generated), -1, 3) for p in pairs]
         gt_aa = [p.ground_truth.reshape(len(p.ground_truth), -1, 3) for p in pairs]
         f_gt = emage_fgd.emage_features(net, gt_aa, fps=FPS)
@@ -160,7 +188,8 @@ def evaluate_emage(results, data, data_root: str | Path, mean_speed: np.ndarray 
 
     n_gen = len(smplx_indices(data.joint_names))
     return EmageProtocolResult(
-        bc_generated=_bc(gen_pos, waves, mean_speed), bc_ground_truth=_bc(gt_pos, waves, mean_speed),
+        bc_generated=None if mean_speed is None else _bc(gen_pos, waves, mean_speed),
+        bc_ground_truth=None if mean_speed is None else _bc(gt_pos, waves, mean_speed),
         l1div_generated=l1_diversity_per_sequence(gen_pos) if pairs else None,
         l1div_ground_truth=l1_diversity_per_sequence(gt_pos) if pairs else None,
         fgd_generated=fgd, fgd_ground_truth_filled=fgd_filled,

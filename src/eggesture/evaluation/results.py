@@ -39,9 +39,10 @@ class FGDResult:
     oracle: float | None
     """The VQ-VAE decoding the ground truth's own codes."""
     ground_truth: float | None
-    """0 by definition (the real windows against themselves); None without windows."""
-    autoencoder: str
-    folder: str
+    """0 by definition (the real windows against themselves); None when not computed."""
+    autoencoder: str | None
+    """None without the dataset's FGD autoencoder (``EvaluationResult.left_out`` says why)."""
+    folder: str | None
     stride: int
     n_windows: int
 
@@ -150,6 +151,9 @@ class EvaluationResult:
     token_accuracy: float | None = None
     emage: EmageProtocolResult | None = None
     """The EMAGE protocol's numbers, with ``protocol="emage"``."""
+    left_out: dict[str, str] = field(default_factory=dict)
+    """Metrics not computed, each with why in one line (e.g. ``fgd``: no autoencoder of this
+    dataset and no training split to train one on)."""
 
     def to_dict(self) -> dict:
         """The JSON layout (its keys are what every stored result holds)."""
@@ -186,6 +190,7 @@ class EvaluationResult:
             # The EMAGE protocol's numbers, kept apart: other units, other inputs (None unless
             # evaluated with protocol="emage").
             "emage_protocol": None if self.emage is None else self.emage.to_dict(),
+            "left_out": dict(self.left_out),
             "units": dict(UNITS),
             "protocol": {
                 "fps": self.fps, "window": self.window, "fgd_window_stride": self.fgd.stride,
@@ -244,7 +249,8 @@ def results_markdown(results: dict[str, dict], labels: dict[str, str] | None = N
                          f"{_f(orc.get('fgd'))} | – | – | – | {_f(orc.get('l1_diversity'))} | "
                          f"– | – | – | {recs(orc.get('semantic_recall'))} |")
     gt = next(iter(results.values()))["ground_truth"]
-    lines.append(f"| ground truth | {_f(gt['fgd'])} (definition) | – | "
+    gt_fgd = "–" if gt["fgd"] is None else f"{_f(gt['fgd'])} (definition)"
+    lines.append(f"| ground truth | {gt_fgd} | – | "
                  f"{_f(gt['beat_alignment'], 4)} | {_f(gt['beat_alignment_emage'], 4)} | "
                  f"{_f(gt['l1_diversity'])} | – | – | – | {recs(gt.get('semantic_recall'))} |")
     return lines
@@ -268,7 +274,9 @@ def emage_markdown(results: dict[str, dict], labels: dict[str, str] | None = Non
         lines.append(f"| {(labels or {}).get(k, k)} | {x10(e['fgd_generated'])} | "
                      f"{x10(e['bc_generated'])} | {_f(e['l1div_generated'], 2)} |")
     e = next(iter(rows.values()))
-    lines.append(f"| ground truth | 0 (definition) | {x10(e['bc_ground_truth'])} | "
+    # 0 by definition only where the FGD was computed (the ground truth against itself).
+    gt_fgd = "–" if e["fgd_generated"] is None else "0 (definition)"
+    lines.append(f"| ground truth | {gt_fgd} | {x10(e['bc_ground_truth'])} | "
                  f"{_f(e['l1div_ground_truth'], 2)} |")
     if e.get("fgd_ground_truth_filled") is not None:
         lines.append(f"| ground truth, joints the model does not generate zeroed | "

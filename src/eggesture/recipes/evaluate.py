@@ -5,7 +5,8 @@ its first ground-truth frames as the paper does, and scored against the ground t
 
 * ``fgd`` — Fréchet distance (eq. 12) between FGD-autoencoder features of real and generated
   windows (the autoencoder of :mod:`eggesture.evaluation.feature_ae`, trained on the dataset's
-  training split, ``eggesture fgd-train``; trained here on first use when missing);
+  training split, ``eggesture fgd-train``; trained here on first use when missing, left out
+  with the reason in ``left_out`` when the folder has no training split to train it on);
 * ``beat_alignment`` — eq. 13 on the approximate SMPL-X skeleton's joint positions at the model
   frame rate; ``beat_alignment_emage`` — the BEAT2/EMAGE protocol at 30 fps;
 * ``l1_diversity`` — eq. 14 over groups of 40 equal-length generated windows, and the
@@ -16,6 +17,15 @@ its first ground-truth frames as the paper does, and scored against the ground t
   dataset's gesture recogniser (when the dataset has ``sem/`` annotations).
 
 The same metrics on the ground truth itself form a reference row.
+
+Generation uses the bundle's own normalisation statistics and vocabulary. Of what
+:func:`eggesture.data.windows.prepare` takes from a training split, evaluation reads only the
+vocabulary (to read each sequence's words back as text); our FGD autoencoder, the recogniser and
+BC's fallback mean speeds need the training sequences themselves. A folder without the bundle's
+training splits (BEAT2's test set alone) is therefore prepared with the evaluated split standing
+in for them, so that its vocabulary holds every word evaluated, and those three, where missing,
+are left out with one line saying why (the EMAGE protocol trains nothing: BEAT2 ships its mean
+speeds in ``weights/``).
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from ..data.motion import axis_angle_to_6d, resample_rotations, sixd_to_axis_ang
 from ..data.poses import is_smplx, n_frames_for, place_joints, smplx_indices
 from ..data.transcript import Word
 from ..data.wav import AUDIO_SR
+from ..data.windows import PAD, UNK
 from ..errors import DataError
 from ..evaluation.results import (
     BeatResult,
@@ -63,13 +74,16 @@ class SequenceResult:
 
 
 def _words_from_ids(ids: np.ndarray, vocab: list[str], fps: float) -> list[Word]:
-    """Timed words from frame-aligned word ids (runs of one id become one word)."""
+    """Timed words from frame-aligned word ids (runs of one id become one word). A word the
+    folder's vocabulary does not hold (UNK) is no word: read back as "<unk>" the bundle would
+    take it for its own never-trained UNK id, where generation reads an unknown word as no
+    text (:meth:`eggesture.bundle.Bundle.word_ids`)."""
     words, k, n = [], 0, len(ids)
     while k < n:
         j = k
         while j + 1 < n and ids[j + 1] == ids[k]:
             j += 1
-        if ids[k] != 0:
+        if ids[k] not in (PAD, UNK):
             words.append(Word(k / fps, (j + 1) / fps, vocab[int(ids[k])]))
         k = j + 1
     return words
@@ -178,8 +192,9 @@ def quantizer_geometry(bundle: Bundle, real: list[np.ndarray]) -> dict:
             "tokens": int(z.shape[0])}
 
 
-def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray, str]:
-    """BEAT2's per-joint mean speeds if the dataset ships them, else computed on its train split."""
+def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray | None, str]:
+    """BEAT2's per-joint mean speeds if the dataset ships them, else computed on its training
+    split; without either, None and why."""
     from ..metrics.beat import joint_speeds
 
     path = Path(root) / MEAN_VEL_FILE
@@ -191,8 +206,12 @@ def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray, 
         if mean.size != 55 or not np.isfinite(mean).all() or (mean <= 0).any():
             raise DataError(path, f"expected 55 positive per-joint mean speeds, got {mean.size} values")
         return mean, str(path)
+    train = data.sequence_indices(train_splits)
+    if not train:
+        return None, (f"no {MEAN_VEL_FILE} in {root} and no sequences in the training split(s) "
+                      f"{list(train_splits)} to compute them on")
     speeds = []
-    for i in data.sequence_indices(train_splits):
+    for i in train:
         six = np.asarray(data.sequence(i)["motion"])
         speeds.append(joint_speeds(_positions(six, data.joint_names, data.settings.fps, 30), 30))
     mean = np.concatenate(speeds).mean(0)
@@ -201,40 +220,44 @@ def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray, 
 
 def _fgd(fx, real, gen, oracle, length: int) -> FGDResult:
     """FGD (eq. 12) of the generated and the oracle motion on windows of the model length,
-    half-overlapping."""
+    half-overlapping; all None without an autoencoder ``fx``."""
     from ..metrics.fgd import frechet_distance
 
     stride = max(1, length // 2)
     real_w = _windows(real, length, stride)
     fgd = gt = orc = None
-    if len(real_w) >= 2:
+    if fx is not None and len(real_w) >= 2:
         f_real = fx.features(real_w)
         fgd = frechet_distance(f_real, fx.features(_windows(gen, length, stride)))
         gt = 0.0  # the definition: the real windows against themselves
         orc = frechet_distance(f_real, fx.features(_windows(oracle, length, stride)))
-    return FGDResult(generated=fgd, oracle=orc, ground_truth=gt, autoencoder=fx.tag,
-                     folder=str(fx.folder), stride=stride, n_windows=int(len(real_w)))
+    return FGDResult(generated=fgd, oracle=orc, ground_truth=gt,
+                     autoencoder=None if fx is None else fx.tag,
+                     folder=None if fx is None else str(fx.folder), stride=stride,
+                     n_windows=int(len(real_w)))
 
 
 def _beats(results: list[SequenceResult], data, mean_speed, mean_speed_src) -> BeatResult:
-    """Beat alignment (eq. 13 at the model fps) and the EMAGE protocol (30 fps) on the
-    approximate SMPL-X skeleton; None where the joints are not SMPL-X's."""
+    """Beat alignment (eq. 13 at the model fps) and the EMAGE protocol (30 fps, only with
+    ``mean_speed``) on the approximate SMPL-X skeleton; None where the joints are not SMPL-X's."""
     from ..metrics.beat import audio_onsets, beat_alignment, beat_alignment_emage, emage_audio_onsets
 
     fps, names = data.settings.fps, data.joint_names
     ba = {"generated": [], "ground_truth": []}
     ba_e = {"generated": [], "ground_truth": []}
     protocol = protocol_e = None
-    for r in results if mean_speed is not None else []:
+    for r in results if is_smplx(names) else []:
         onsets = audio_onsets(r.wave, AUDIO_SR)
         # EMAGE cuts the audio at the motion's length (at 30 fps), not the audio's.
         onsets_e = emage_audio_onsets(r.wave, AUDIO_SR, n_frames_for(len(r.gen6d) / fps, 30) / 30)
         for key, six in (("generated", r.gen6d), ("ground_truth", r.real6d)):
             b = beat_alignment(_positions(six, names, fps, fps), onsets, fps)
             ba[key].append(b.score)
-            be = beat_alignment_emage(_positions(six, names, fps, 30), onsets_e, mean_speed)
-            ba_e[key].append((be.score, be.extra["weight"]))
-            protocol, protocol_e = b.protocol, be.protocol
+            protocol = b.protocol
+            if mean_speed is not None:
+                be = beat_alignment_emage(_positions(six, names, fps, 30), onsets_e, mean_speed)
+                ba_e[key].append((be.score, be.extra["weight"]))
+                protocol_e = be.protocol
 
     def mean(v):
         return float(np.mean(v)) if v else None
@@ -293,28 +316,65 @@ def _recall(rec, results: list[SequenceResult], oracle) -> RecallResult:
 
 def _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing: bool, say):
     """The dataset's FGD autoencoder and (with ``sem/``) gesture recogniser, trained here on
-    first use unless ``train_missing`` is False."""
+    first use unless ``train_missing`` is False, and what was left out: a net that is missing
+    where the folder has no training sequences to train it on is None, with why."""
     from ..evaluation import recognizer as R
     from ..evaluation.feature_ae import load_feature_extractor, train_feature_ae
 
     d, train_splits = cfg.data, tuple(cfg.data.train_splits)
+    # Both nets are defined on the dataset's own training split (as `eggesture fgd-train`
+    # trains them); one trained on another split or dataset would measure something else.
+    trainable = bool(data.sequence_indices(train_splits))
+    left_out = {}
+
+    def cannot_train(metric: str, what: str, missing: DataError, flag: str) -> str:
+        line = (f"{metric} not computed: no {what} of this dataset at {missing.file}, and "
+                f"{data_root} has no sequences in the training split(s) {list(train_splits)} to "
+                f"train one on (pass {flag} DIR of one trained on this dataset)")
+        say(line)
+        return line
+
+    fx = rec = None
     try:
         fx = load_feature_extractor(data_root, d.joint_set, d.fps, d.length, fgd_dir)
-    except DataError:
+    except DataError as e:
         if not train_missing:
             raise
-        say("training the FGD autoencoder (first evaluation on this dataset)")
-        fx = train_feature_ae(data, fgd_dir, train_splits=train_splits)
-    rec = None
+        if trainable:
+            say("training the FGD autoencoder (first evaluation on this dataset)")
+            fx = train_feature_ae(data, fgd_dir, train_splits=train_splits)
+        else:
+            left_out["fgd"] = cannot_train("our FGD", "FGD autoencoder", e, "--fgd-dir")
     if data.sem_classes:
         try:
             rec = R.load_recognizer(data_root, d.joint_set, d.fps, d.length, recognizer_dir)
-        except DataError:
+        except DataError as e:
             if not train_missing:
                 raise
-            say("training the gesture recogniser (first evaluation on this dataset)")
-            rec = R.train_recognizer(data, recognizer_dir, train_splits=train_splits)
-    return fx, rec
+            if trainable:
+                say("training the gesture recogniser (first evaluation on this dataset)")
+                rec = R.train_recognizer(data, recognizer_dir, train_splits=train_splits)
+            else:
+                left_out["semantic_recall"] = cannot_train("semantic recall", "gesture recogniser",
+                                                           e, "--recognizer-dir")
+    return fx, rec, left_out
+
+
+def _prepare(bundle: Bundle, data_root: str | Path, split: list[str]):
+    """``data_root`` prepared at the bundle's settings: with its training splits' statistics and
+    vocabulary, as training and ``fgd-train`` prepare it (one cache for all three), or, in a
+    folder without sequences in them, the evaluated split's: generation reads only the words
+    back from them (the bundle has its own statistics), so they must cover the split's words."""
+    from ..data.windows import WindowSettings, list_sequences, prepare
+
+    settings = WindowSettings.from_config(bundle.cfg)
+    listed = {s for _, s in list_sequences(data_root, settings)}
+    if not listed & set(split):
+        raise DataError(data_root, f"no sequences in split(s) {split}")
+    train_splits = tuple(bundle.cfg.data.train_splits)
+    if not listed & set(train_splits):
+        train_splits = tuple(split)
+    return prepare(data_root, settings, train_splits=train_splits)
 
 
 def evaluate(
@@ -330,40 +390,44 @@ def evaluate(
     (:mod:`eggesture.evaluation.emage_protocol`) as ``EvaluationResult.emage``, computed with
     the AESKConv checkpoint ``fgd_model`` and the SMPL-X model file ``smplx_model`` (each else
     its default location under ``data_root``, else without: FGD None, approximate joints).
+    Those files, the dataset and the evaluation nets are all checked before anything is
+    generated.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
-    from ..data.windows import WindowSettings, prepare
-
     say = progress or (lambda msg: None)
     bundle = checkpoint if isinstance(checkpoint, Bundle) else load_bundle(checkpoint)
     cfg = bundle.cfg
     split = list(split or cfg.data.test_splits)
-    data = prepare(data_root, WindowSettings.from_config(cfg),
-                   train_splits=tuple(cfg.data.train_splits))
+    files = None
+    if protocol == "emage":
+        from ..evaluation.emage_protocol import load_emage_files
+
+        files = load_emage_files(data_root, bundle.joint_names, fgd_model=fgd_model,
+                                 smplx_model=smplx_model)
+    data = _prepare(bundle, data_root, split)
     if list(data.joint_names) != bundle.joint_names:
         raise DataError(data_root, "the dataset's joints differ from the model's "
                                    f"({len(data.joint_names)} vs {len(bundle.joint_names)})")
-    if not data.sequence_indices(split):
-        raise DataError(data_root, f"no sequences in split(s) {split}")
     fps, length = data.settings.fps, cfg.data.length
+    fx, rec, left_out = _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing, say)
+    mean_speed, mean_speed_src = (_mean_speed(Path(data_root), data, cfg.data.train_splits)
+                                  if is_smplx(data.joint_names) else (None, None))
+    if mean_speed is None and mean_speed_src is not None:
+        left_out["beat_alignment_emage"] = f"BA (EMAGE) and BC not computed: {mean_speed_src}"
+        say(left_out["beat_alignment_emage"])
 
     say(f"generating {len(data.sequence_indices(split))} sequences of split {split}")
     results = generate_split(bundle, data, split,
                              lambda n, t, i: say(f"  generated {n}/{t} {i}"))
     gen, real = [r.gen6d for r in results], [r.real6d for r in results]
-    fx, rec = _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing, say)
     codes_gt = [oracle_codes(bundle, m) for m in real]
     oracle = [oracle_motion(bundle, m, c) for m, c in zip(real, codes_gt, strict=True)]
-    smplx = is_smplx(data.joint_names)
-    mean_speed, mean_speed_src = (_mean_speed(Path(data_root), data, cfg.data.train_splits)
-                                  if smplx else (None, None))
     emage = None
-    if protocol == "emage":
+    if files is not None:
         from ..evaluation.emage_protocol import evaluate_emage
 
-        emage = evaluate_emage(results, data, data_root, mean_speed, mean_speed_src,
-                               fgd_model=fgd_model, smplx_model=smplx_model, say=say)
+        emage = evaluate_emage(results, data, files, mean_speed, mean_speed_src, say=say)
     return EvaluationResult(
         checkpoint=str(bundle.path), data=str(data_root), split=split, method=cfg.train.method,
         n_sequences=len(results), minutes=round(sum(len(g) for g in gen) / fps / 60, 3),
@@ -375,10 +439,13 @@ def evaluate(
         recall=RecallResult() if rec is None else _recall(rec, results, oracle),
         quantizer_geometry=quantizer_geometry(bundle, real),
         token_accuracy=token_accuracy(results, codes_gt, cfg.data.seed_frames // DOWNSAMPLE),
-        emage=emage)
+        emage=emage, left_out=left_out)
 
 
 def markdown_table(results: dict) -> str:
     """One evaluation (the JSON layout) as a markdown table, with its oracle and the ground
-    truth (:func:`eggesture.evaluation.results.results_markdown`)."""
-    return "\n".join(results_markdown({results["method"]: results}, oracle_rows=True)) + "\n"
+    truth (:func:`eggesture.evaluation.results.results_markdown`), then a line for each metric
+    left out."""
+    lines = results_markdown({results["method"]: results}, oracle_rows=True)
+    lines += [f"{why}." for why in (results.get("left_out") or {}).values()]
+    return "\n".join(lines) + "\n"
