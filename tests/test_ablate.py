@@ -65,7 +65,7 @@ def test_each_table_has_its_rows_and_columns(corpus, tmp_path, table):
         assert (tmp_path / "codebook_size.png").stat().st_size > 0
     if table == "methods":
         for r in summary["rows"]:
-            snaps = json.loads((Path(r["runs"]) / "seed0" / "snapshots.json").read_text())
+            snaps = json.loads((tmp_path / r["runs"] / "seed0" / "snapshots.json").read_text())
             assert sorted(snaps["epochs"]) == ["1", "2"]
             assert snaps["epochs"]["2"]["fgd"] == r["fgd"]["mean"]
             assert snaps["epochs"]["1"]["fgd"] is not None
@@ -161,11 +161,18 @@ def test_a_row_shared_by_two_tables_is_trained_once(corpus, tmp_path, monkeypatc
     eg = {t: s["rows"][0] for t, s in summaries.items()}
     assert eg["reweight"]["runs"] == eg["methods"]["runs"]
     assert eg["reweight"]["fgd"]["mean"] == eg["methods"]["fgd"]["mean"] == 1.75
-    meta = json.loads((Path(eg["methods"]["runs"]) / "run.json").read_text())
+    meta = json.loads((tmp_path / eg["methods"]["runs"] / "run.json").read_text())
     assert meta["used_by"] == [{"table": "reweight", "row": "EGGesture"},
                                {"table": "methods", "row": "EGGesture"}]
     A.run_table("reweight", corpus, config="tiny", out=tmp_path, seeds=2)
     assert len(calls) == 6  # all done earlier
+    # run_all wrote the results page: the run, the claims (those of missing tables not
+    # measured), the tables
+    page = (tmp_path / "results.md").read_text()
+    assert "## The paper's claims" in page and "--seeds 2" in page
+    assert "**Table 4: classification reweighting helps** — **" in page
+    assert "Table 3: linear reweighting is the best strategy** — **not measured**" in page
+    assert "| EGGesture | 1.750 ±" in page
 
 
 def test_the_run_key_is_the_resolved_config_without_seed_and_folder():
@@ -262,3 +269,130 @@ def test_a_run_held_elsewhere_is_skipped_then_waited_for(tmp_path, monkeypatch):
         other.wait()
     assert order == ["w/o classification reweighting"]  # the held one was not trained here
     assert done[held]["fgd"] == 2.0
+
+
+# --- the claims: known verdicts on hand-made summaries ------------------------------------------
+
+def _cell(mean, std=0.1, n=3):
+    """A table cell over n seeds whose t interval has the half-width of that std."""
+    from scipy.stats import t as student
+
+    h = float(student.ppf(0.975, n - 1)) * std / n ** 0.5
+    return {"mean": mean, "std": std, "low": mean - h, "high": mean + h,
+            "interval": f"t over {n} seeds"}
+
+
+def _summary(table, rows, seeds=3):
+    return {"table": table, "seeds": seeds, "overrides": [],
+            "rows": [{"name": n, "overrides": [], **{k: _cell(*v) if isinstance(v, tuple) else v
+                                                      for k, v in cells.items()}}
+                     for n, cells in rows.items()]}
+
+
+@pytest.mark.parametrize(("eg", "van", "verdict"), [
+    ((5.0,), (10.0,), "agrees"), ((10.0,), (5.0,), "disagrees"),
+    ((5.0, 3.0), (6.0, 3.0), "not resolved at this budget")])
+def test_a_pair_claim_agrees_disagrees_or_is_not_resolved(eg, van, verdict):
+    from eggesture.recipes.claims import claim_methods
+
+    s = {"methods": _summary("methods", {"EGGesture": {"fgd": eg},
+                                         "vanilla VQ-VAE": {"fgd": van}})}
+    v = claim_methods(s)
+    assert v.verdict == verdict
+    assert f"FGD {eg[0]:.3f} [" in v.numbers and "3 seeds" in v.numbers and verdict in v.line()
+    assert claim_methods({}).verdict == "not measured"
+
+
+def _t3(**fgd):
+    rows = {"baseline": 10.0, "log x": 9.0, "sqrt x": 8.0, "x (linear)": 7.0, "x^2": 11.0,
+            "e^x": 12.0, "EGGesture": 5.0}
+    rows.update({k.replace("_", " "): v for k, v in fgd.items()})
+    return {"reweighting": _summary("reweighting", {n: {"fgd": (m,)} for n, m in rows.items()})}
+
+
+def test_table3_claims():
+    from eggesture.recipes.claims import claim_t3_eg, claim_t3_excess, claim_t3_linear
+
+    s = _t3()
+    assert [c(s).verdict for c in (claim_t3_linear, claim_t3_excess, claim_t3_eg)] == ["agrees"] * 3
+    s = _t3(sqrt_x=7.05)  # √x overlaps linear: linear is not resolved best
+    assert claim_t3_linear(s).verdict == "not resolved at this budget"
+    assert "sqrt x 7.050" in claim_t3_linear(s).numbers
+    s = _t3(log_x=6.0)  # log x clearly better than linear
+    assert claim_t3_linear(s).verdict == "disagrees"
+    s = _t3(**{"e^x": 9.0})  # eˣ below the baseline: excess does not hurt
+    assert claim_t3_excess(s).verdict == "disagrees"
+    s = _t3(**{"x^2": 10.05})
+    assert claim_t3_excess(s).verdict == "not resolved at this budget"
+
+
+@pytest.mark.parametrize(("learned", "frozen", "std", "verdict"), [
+    (5.1, 10.0, 0.1, "agrees"),            # fine-tuning effect 5, encoder effect 0.1
+    (10.0, 5.1, 0.1, "disagrees"),         # encoder effect 5, fine-tuning effect 0.1
+    # F = 2 ± 1.13 and E = 1 ± 1.13 (Welch): F's low end below E's largest magnitude
+    (6.0, 7.0, 0.5, "not resolved at this budget")])
+def test_table6_compares_the_fine_tuning_effect_with_the_encoder_effect(learned, frozen, std,
+                                                                        verdict):
+    from eggesture.recipes.claims import claim_t6
+
+    s = {"text-encoder": _summary("text-encoder", {
+        "learned embedding": {"fgd": (learned, std)}, "MiniLM frozen": {"fgd": (frozen, std)},
+        "MiniLM fine-tuned": {"fgd": (5.0, std)}})}
+    v = claim_t6(s)
+    assert v.verdict == verdict and v.numbers.startswith("F ")
+
+
+def test_welch_difference_known_value():
+    from eggesture.recipes.claims import welch_difference
+
+    # equal stds and n: df = 2(n − 1) = 4, se = s·√(2/n); t_{0.975,4} = 2.776
+    iv = welch_difference({"mean": 3.0, "std": 1.0}, {"mean": 1.0, "std": 1.0}, 3, 3)
+    assert iv.mean == 2.0
+    assert iv.high - 2.0 == pytest.approx(2.7764 * (2 / 3) ** 0.5, rel=1e-3)
+    assert welch_difference({"mean": 3.0, "std": None}, {"mean": 1.0, "std": 1.0}, 1, 3).low is None
+
+
+@pytest.mark.parametrize(("u10240", "verdict"), [
+    (0.005, "agrees"),          # 51 codes at K=10240, as at K=512
+    (0.05, "disagrees"),        # 512 codes: usage grows with K
+    (0.0058, "not resolved at this budget")])  # 59 codes: across the 25 % margin
+def test_fig2_plateau_of_the_vanilla_codes_in_use(u10240, verdict):
+    from eggesture.recipes.claims import claim_fig2
+
+    s = {"codebook-size": _summary("codebook-size", {
+        "vanilla K=512": {"codebook_utilization": (0.1, 0.002)},
+        "vanilla K=10240": {"codebook_utilization": (u10240, 0.0001)}})}
+    v = claim_fig2(s)
+    assert v.verdict == verdict and "K=512: 51.2" in v.numbers
+
+
+@pytest.mark.parametrize(("fgds", "verdict"), [
+    ((9.0, 7.0, 5.0), "agrees"), ((5.0, 7.0, 9.0), "disagrees"),
+    ((9.0, 7.0, 7.05), "not resolved at this budget")])
+def test_fig7_eggesture_fgd_decreasing_with_k(fgds, verdict):
+    from eggesture.recipes.claims import claim_fig7
+
+    rows = {f"EGGesture K={k}": {"fgd": (f,)} for k, f in zip((512, 2048, 10240), fgds)}
+    assert claim_fig7({"codebook-size": _summary("codebook-size", rows)}).verdict == verdict
+
+
+@pytest.mark.parametrize(("eg", "van", "verdict"), [
+    (0.8, 0.2, "agrees"), (0.2, 0.8, "disagrees"), (0.8, 0.75, "not resolved at this budget")])
+def test_fig6_utilisation_over_training_per_epoch(eg, van, verdict):
+    from eggesture.recipes.claims import claim_fig6
+
+    def curves(level):  # three seeds, 20 epochs; epoch 0 at 0.1 for both (left out)
+        return [[(e, 0.1 if e == 0 else level + d) for e in range(20)] for d in (-0.02, 0, 0.02)]
+
+    v = claim_fig6({"EGGesture": curves(eg), "vanilla VQ-VAE": curves(van)})
+    assert v.verdict == verdict and "epochs 2–19" in v.numbers
+    assert claim_fig6({}).verdict == "not measured"
+
+
+def test_every_claim_of_the_issue_has_a_line_in_the_paper_order():
+    from eggesture.recipes.claims import decide
+
+    keys = [v.key for v in decide({})]
+    assert keys == ["methods", "t3-linear", "t3-excess", "t3-eg", "t4", "t5-joint", "t5-gumbel",
+                    "t6", "t7", "fig2", "fig6", "fig7"]
+    assert all(v.verdict == "not measured" for v in decide({}))

@@ -30,10 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "  export OMP_NUM_THREADS=1\n"
                     "  eggesture ablate all --data D --seeds 3 --budget B --out OUT 2> OUT.1.log &\n"
                     "  eggesture ablate all --data D --seeds 3 --budget B --out OUT 2> OUT.2.log &\n"
-                    "  wait",
+                    "  wait\n\nThe results page (claims with verdicts, tables, plots) goes to "
+                    "OUT/results.md; `eggesture ablate page --out OUT\n--page docs/results.md` "
+                    "rewrites it from OUT alone.",
     )
-    p.add_argument("table", choices=[*TABLES, "all"])
-    p.add_argument("--data", required=True, metavar="ROOT", help="dataset folder")
+    p.add_argument("table", choices=[*TABLES, "all", "page"],
+                   help="a table, all of them (then the results page), or page: rewrite the "
+                        "results page from OUT alone")
+    p.add_argument("--data", metavar="ROOT", help="dataset folder (not for page)")
     p.add_argument("--config", default="synthetic", help="base config (default: synthetic)")
     p.add_argument("--seeds", type=int, default=1, help="seeds per row (default 1)")
     p.add_argument("--out", default="ablations", help="output folder (default: ablations)")
@@ -49,19 +53,32 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the methods table's runs keep N evenly spaced snapshots (the last one "
                         "the end of training), each evaluated for FGD over training (Fig. 6); "
                         "0: none (default 4)")
+    p.add_argument("--page", metavar="FILE", default=None,
+                   help="all, page: write the results page here too (e.g. docs/results.md; its "
+                        "plots go to images/ablation_*.png beside it); it is always written to "
+                        "OUT/results.md")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides for every row")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
     from ..recipes.ablate import run_all, run_table, table_markdown
 
+    if args.table == "page":
+        from ..recipes.results_page import write_page
+
+        print(write_page(args.out, args.page))
+        return 0
+    if not args.data:
+        raise ConfigError(None, "--data ROOT is needed (except for `eggesture ablate page`)")
     kw = {"config": args.config, "seeds": args.seeds, "out": args.out, "budget": args.budget,
           "overrides": args.overrides, "split": args.split, "fgd_model": args.fgd_model,
           "snapshots": args.snapshots,
           "progress": lambda m: print(m, file=sys.stderr, flush=True)}
     if args.table == "all":
-        summaries = run_all(args.data, **kw)
+        summaries = run_all(args.data, page=args.page,
+                            command="eggesture ablate " + " ".join(sys.argv[2:]), **kw)
         print("\n".join(table_markdown(s) for s in summaries.values()))
     else:
         print(table_markdown(run_table(args.table, args.data, **kw)))

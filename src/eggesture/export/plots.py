@@ -1,5 +1,5 @@
-"""Figures of the paper from our numbers: code usage (Fig. 1), utilisation over training
-(Fig. 6), utilisation / FGD vs codebook size (Fig. 2, 7), and per-class semantic recall.
+"""Figures of the paper from our numbers: code usage (Fig. 1), utilisation (and FGD) over
+training (Fig. 6), utilisation / FGD vs codebook size (Fig. 2, 7), and per-class semantic recall.
 
 Every function takes plain numbers (the outputs of :mod:`eggesture.metrics`), draws with
 matplotlib's object API on the Agg canvas (no pyplot state, no display needed) and writes a PNG
@@ -92,6 +92,46 @@ def plot_utilization_over_epochs(curves: Mapping[str, Sequence[tuple[int, float]
     ax.set_title(title, fontsize=11)
     if caption:
         fig.supxlabel(textwrap.fill(caption, 100), fontsize=7, x=0.01, ha="left")
+    return _save(fig, out)
+
+
+def plot_training_curves(utilization: Mapping[str, Sequence[tuple[int, float, float, float]]],
+                         out: str | Path,
+                         fgd: Mapping[str, Sequence[tuple[int, float, float, float]]] | None = None,
+                         *, title: str = "Utilisation and FGD over training (mean over seeds, "
+                                         "95 % band)",
+                         caption: str | None = None) -> Path:
+    """Paper Fig. 6 over seeds: utilisation (%) — and FGD when given — against the epoch, each
+    method's mean with its 95 % interval as a band.
+
+    ``utilization`` / ``fgd``: method name → ``[(epoch, mean, low, high), ...]`` (low and high
+    NaN where there is no interval: one seed). Utilisation in [0, 1], from the training log;
+    FGD of the snapshots on the held-out split.
+    """
+    if not utilization:
+        raise ValueError("no curves to plot")
+    panels = 2 if fgd else 1
+    fig = Figure(figsize=(5.5 * panels, 3.6), layout="constrained")
+    axes = fig.subplots(1, panels, squeeze=False)[0]
+    for ax, curves, scale, marker in ((axes[0], utilization, 100.0, "o"),
+                                      *(((axes[1], fgd, 1.0, "s"),) if fgd else ())):
+        for k, (name, pts) in enumerate(curves.items()):
+            if not pts:
+                continue
+            e, m, lo, hi = (np.asarray(c, float) for c in zip(*pts, strict=True))
+            color = _COLORS[k % len(_COLORS)]
+            ax.plot(e, scale * m, marker=marker, ms=3, color=color, label=name)
+            ax.fill_between(e, scale * lo, scale * hi, color=color, alpha=0.2, linewidth=0)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    axes[0].set_ylabel("codes used in training (% of K)")
+    axes[0].set_ylim(0, 105)
+    if fgd:
+        axes[1].set_ylabel("FGD on the held-out split (lower is better)")
+    fig.suptitle(title, fontsize=11)
+    if caption:
+        fig.supxlabel(textwrap.fill(caption, 110), fontsize=7, x=0.01, ha="left")
     return _save(fig, out)
 
 

@@ -518,16 +518,34 @@ def run_table(table: str, data: str | Path, *, config: str = "synthetic", seeds:
 def run_all(data: str | Path, *, config: str = "synthetic", seeds: int = 1,
             out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
             split: list[str] | None = None, fgd_model: str | Path | None = None,
-            tables: list[str] | None = None, snapshots: int = 4,
+            tables: list[str] | None = None, snapshots: int = 4, page: str | Path | None = None,
+            command: str | None = None,
             progress: Callable[[str], None] | None = None) -> dict[str, dict]:
     """Every table (in the order of :data:`TABLES`), sharing runs: all jobs are claimed first,
-    then waited for, then each table is written. The summaries by table."""
+    then waited for, then each table is written, then the results page (``OUT/results.md``,
+    and ``page`` when given: :func:`eggesture.recipes.results_page.write_page`). ``command``:
+    the command line, for the page's header. The summaries by table."""
+    from .results_page import record_invocation, write_page
+
     tables = list(TABLES) if tables is None else tables
     kw = {"config": config, "seeds": seeds, "out": out, "budget": budget, "overrides": overrides}
     plans = {t: plan_table(t, data, **kw) for t in tables}
+    started = time.time()
+    command = command or (f"eggesture ablate all --data {data} --config {config} --seeds {seeds} "
+                          f"--budget {budget:g} --out {out}"
+                          + "".join(f" --split {s}" for s in split or [])
+                          + "".join(f" {o}" for o in overrides))
+    info = {"command": command, "data": str(data), "seeds": seeds, "budget": budget}
+    Path(out).mkdir(parents=True, exist_ok=True)
+    record_invocation(Path(out), started=started, finished=None, **info)
     done = run_jobs([j for t in tables for j in plans[t]], data, split=split,
                     fgd_model=fgd_model, snapshots=snapshots, progress=progress)
-    return {t: write_table(t, plans[t], done, data=data, split=split, **kw) for t in tables}
+    summaries = {t: write_table(t, plans[t], done, data=data, split=split, **kw) for t in tables}
+    record_invocation(Path(out), started=started, finished=time.time(), **info)
+    written = write_page(out, page)
+    if progress:
+        progress(f"results page: {written}")
+    return summaries
 
 
 def write_table(table: str, jobs: list[Job], done: dict[Path, dict], *, out: str | Path,
@@ -537,8 +555,9 @@ def write_table(table: str, jobs: list[Job], done: dict[Path, dict], *, out: str
     title, rows = TABLES[table]
     out = Path(out)
     results = {row.name: [done[j.run_dir] for j in jobs if j.row.name == row.name] for row in rows}
-    runs = {row.name: str(next(j.run_dir.parent for j in jobs if j.row.name == row.name))
-            for row in rows}
+    # The run folder relative to OUT, so the summary reads the same from any working directory.
+    runs = {row.name: next(j.run_dir.parent for j in jobs if j.row.name == row.name)
+            .relative_to(out).as_posix() for row in rows}
     summary = {"table": table, "title": title, "data": str(data), "config": config, "seeds": seeds,
                "budget": budget, "overrides": list(overrides), "split": split, "rows": []}
     for row in rows:

@@ -1,0 +1,305 @@
+"""The results page of ``eggesture ablate all``: the run, the paper's claims, every table, the plots.
+
+:func:`write_page` reads an ablation folder (``OUT/<table>.json``, ``OUT/ablate_all.json``, the
+runs' logs, snapshots and evaluations) and writes ``OUT/results.md`` with its plots beside it;
+``page=docs/results.md`` writes the same page there, its plots in ``docs/images/ablation_*.png``.
+The page is regenerated from the files alone, so it can be rewritten at any time
+(``eggesture ablate page --out OUT [--page docs/results.md]``).
+
+Sections: a header naming the run (date, corpus command, the ``ablate all`` command, budget,
+seeds, split, machine, wall time), the claims with their verdicts
+(:mod:`eggesture.recipes.claims`), then each table (mean ± half-width of the 95 % interval over
+seeds, the paper's numbers beside), then the plots: Fig. 6 (utilisation and FGD over training,
+both methods), Figs. 2 / 7 (utilisation and FGD against K) and the per-class recall head → tail
+of the best EGGesture row and the vanilla baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from ..io import write_json, write_text
+from .ablate import TABLES, table_markdown
+from .claims import curve_intervals, decide, fig6_curves
+
+#: The plots' file names in OUT, and their names beside a page written elsewhere (docs/images/).
+PLOTS = {"fig6": "training_curves.png", "codebook": "codebook_size.png",
+         "recall": "recall_per_class.png"}
+BASELINE_ROW = ("methods", "vanilla VQ-VAE")
+
+
+def load_summaries(out: Path) -> dict[str, dict]:
+    """The tables of ``out`` that exist, in the order of :data:`TABLES`."""
+    return {t: json.loads((out / f"{t}.json").read_text()) for t in TABLES
+            if (out / f"{t}.json").is_file()}
+
+
+def _seed_dirs(out: Path, row: dict, seeds: int) -> list[Path]:
+    return [out / row["runs"] / f"seed{k}" for k in range(seeds)] if row.get("runs") else []
+
+
+def _is_eggesture(row: dict, overrides: list[str]) -> bool:
+    methods = [o.split("=", 1)[1] for o in [*overrides, *row["overrides"]]
+               if o.startswith("train.method=")]
+    return (methods[-1] if methods else "eggesture") == "eggesture"
+
+
+def best_eggesture(summaries: dict[str, dict]) -> tuple[str, dict] | None:
+    """The EGGesture row (any table; ``train.method=eggesture``) with the lowest mean FGD."""
+    best = None
+    for t, s in summaries.items():
+        for r in s["rows"]:
+            m = (r.get("fgd") or {}).get("mean")
+            if m is not None and _is_eggesture(r, s.get("overrides", [])) and (
+                    best is None or m < best[1]["fgd"]["mean"]):
+                best = (t, r)
+    return best
+
+
+def _merged_per_class(dirs: list[Path]) -> dict | None:
+    """Per-class recall pooled over seeds (events and recalled events summed)."""
+    merged: dict[str, dict] = {}
+    for d in dirs:
+        f = d / "eval.json"
+        if not f.is_file():
+            continue
+        pc = (json.loads(f.read_text()).get("semantic_recall") or {}).get("per_class") or {}
+        for c, v in pc.items():
+            m = merged.setdefault(c, {"events": 0, "recalled": 0, "train_count": v.get("train_count"),
+                                      "group": v.get("group")})
+            m["events"] += v.get("events", 0)
+            m["recalled"] += v.get("recalled", 0)
+    for m in merged.values():
+        m["recall"] = m["recalled"] / m["events"] if m["events"] else float("nan")
+    return merged or None
+
+
+def _snapshot_curves(out: Path, methods: dict) -> dict[str, list[list[tuple[int, float]]]]:
+    """Each methods-table row's FGD per snapshot epoch (one curve per seed)."""
+    curves: dict[str, list[list[tuple[int, float]]]] = {}
+    for r in methods.get("rows", []):
+        for d in _seed_dirs(out, r, int(methods.get("seeds") or 0)):
+            f = d / "snapshots.json"
+            if f.is_file():
+                eps = json.loads(f.read_text()).get("epochs", {})
+                pts = sorted((int(e) - 1, v["fgd"]) for e, v in eps.items()  # 0-based, as the log
+                             if v.get("fgd") is not None)
+                if pts:
+                    curves.setdefault(r["name"], []).append(pts)
+    return curves
+
+
+def _bands(curves: dict[str, list[list[tuple[int, float]]]]) -> dict[str, list[tuple]]:
+    nan = float("nan")
+    return {name: [(e, iv.mean, nan if iv.low is None else iv.low,
+                    nan if iv.high is None else iv.high)
+                   for e, iv in curve_intervals(c).items()] for name, c in curves.items()}
+
+
+def make_plots(out: Path, summaries: dict[str, dict], util_curves: dict) -> dict[str, Path]:
+    """Fig. 6 and the per-class recall plot in ``out`` (the codebook-size plot is the table's);
+    the plots that exist, by :data:`PLOTS` key."""
+    from ..export.plots import plot_recall_per_class, plot_training_curves
+
+    made = {}
+    if util_curves:
+        fgd = _bands(_snapshot_curves(out, summaries.get("methods", {})))
+        made["fig6"] = plot_training_curves(
+            _bands(util_curves), out / PLOTS["fig6"], fgd=fgd or None,
+            caption="Utilisation: the codes the training batches used, per epoch (training log). "
+                    "FGD: the weights kept at evenly spaced epochs, generating the held-out split. "
+                    "Epochs counted from 0.")
+    if (out / PLOTS["codebook"]).is_file():
+        made["codebook"] = out / PLOTS["codebook"]
+    best = best_eggesture(summaries)
+    base = summaries.get(BASELINE_ROW[0])
+    base_row = next((r for r in (base or {}).get("rows", []) if r["name"] == BASELINE_ROW[1]), None)
+    if best is not None and base_row is not None:
+        t, r = best
+        per_class = {f"{r['name']} ({t}; best EGGesture)": _merged_per_class(
+                         _seed_dirs(out, r, int(summaries[t].get("seeds") or 0))),
+                     "vanilla VQ-VAE": _merged_per_class(_seed_dirs(out, base_row, int(base["seeds"])))}
+        if all(per_class.values()):
+            made["recall"] = plot_recall_per_class(
+                per_class, out / PLOTS["recall"],
+                title="Semantic-gesture recall per class, head → tail (events pooled over seeds)")
+    return made
+
+
+def _corpus_command(data: str) -> str | None:
+    f = Path(data) / "corpus.json"
+    if not f.is_file():
+        return None
+    s = json.loads(f.read_text()).get("settings") or {}
+    flags = " ".join(f"--{k.replace('_', '-')} {v:g}" if isinstance(v, float) else
+                     f"--{k.replace('_', '-')} {v}" for k, v in s.items())
+    return f"eggesture corpus synth {data} {flags}".strip()
+
+
+def _held_out(out: Path, summaries: dict[str, dict]) -> str | None:
+    for s in summaries.values():
+        for r in s["rows"]:
+            for d in _seed_dirs(out, r, 1):
+                f = d / "eval.json"
+                if f.is_file():
+                    e = json.loads(f.read_text())
+                    rec = e.get("semantic_recall") or {}
+                    ev = (rec.get("outcomes") or {}).get("group")
+                    extra = (f", {len(ev)} gesture events ({sum(g == 'tail' for g in ev)} in "
+                             f"tail classes)") if ev else ""
+                    return (f"split {' + '.join(e.get('split') or [])}: {e.get('n_sequences')} "
+                            f"sequences, {e.get('minutes')} min{extra}")
+    return None
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+
+
+def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
+    """The lines naming the run."""
+    any_s = next(iter(summaries.values()), {})
+    data = info.get("data") or any_s.get("data", "?")
+    seeds, budget = info.get("seeds", any_s.get("seeds")), info.get("budget", any_s.get("budget"))
+    lines = ["# The paper's ablations, measured (`eggesture ablate all`)", "",
+             f"Regenerated {datetime.now().strftime('%Y-%m-%d')} from `{out}` by "
+             "`eggesture ablate page`. Every number below comes from that one run.", ""]
+    corpus = _corpus_command(data)
+    if corpus:
+        lines += ["```bash", corpus]
+    else:
+        lines += ["```bash", f"# corpus: {data}"]
+    cmd = info.get("command") or (
+        f"eggesture ablate all --data {data} --config {any_s.get('config')} --seeds {seeds} "
+        f"--budget {budget} --out {out}")
+    lines += [cmd + "   # run twice side by side: two processes", "```", ""]
+    epochs = next((r["effective_epochs"]["epochs"] for s in summaries.values() for r in s["rows"]
+                   if r.get("effective_epochs")), None)
+    lines.append(f"* Config `{any_s.get('config')}` × budget {budget:g}"
+                 + (f" = {epochs} epochs per run" if epochs else "") + f"; {seeds} seeds per row"
+                 + (f"; overrides {' '.join(any_s.get('overrides') or [])}"
+                    if any_s.get("overrides") else "") + ".")
+    held = _held_out(out, summaries)
+    if held:
+        lines.append(f"* Evaluation: {held}.")
+    runs = {r["runs"] for s in summaries.values() for r in s["rows"] if r.get("runs")}
+    lines.append(f"* {len(runs)} distinct trainings × {seeds} seeds serve the "
+                 f"{sum(len(s['rows']) for s in summaries.values())} rows (a row with the same "
+                 "config in several tables is trained once).")
+    if info.get("machine"):
+        lines.append(f"* Machine: {info['machine']}.")
+    done = [p for p in info.get("processes", []) if p.get("finished")]
+    if done:
+        first, last = min(p["started"] for p in done), max(p["finished"] for p in done)
+        compute = info.get("compute_seconds")
+        lines.append(f"* Wall time {_hours(wall_seconds(done))} with {len(done)} `ablate all` "
+                     f"processes ({datetime.fromtimestamp(first):%Y-%m-%d %H:%M} → "
+                     f"{datetime.fromtimestamp(last):%Y-%m-%d %H:%M})"
+                     + (f"; training + evaluation summed over the runs {_hours(compute)}"
+                        if compute else "") + ".")
+    lines += ["* Intervals: mean ± the half-width of the 95 % Student-t interval over seeds; "
+              "recall and precision: 95 % bootstrap over the held-out events and seeds. Columns "
+              "marked *paper* are the paper's numbers on BEAT2 speaker 2 — another dataset, FGD "
+              "autoencoder and scale: compare directions, not values.", ""]
+    return lines
+
+
+def write_page(out: str | Path, page: str | Path | None = None) -> Path:
+    """Write ``OUT/results.md`` (and ``page`` with its plots beside it, when given) from the
+    ablation folder ``out``; also ``OUT/claims.json``. The page written."""
+    out = Path(out)
+    summaries = load_summaries(out)
+    info_f = out / "ablate_all.json"
+    info = json.loads(info_f.read_text()) if info_f.is_file() else {}
+    curves = fig6_curves(out, summaries.get("methods"))
+    verdicts = decide(summaries, curves)
+    write_json(out / "claims.json", [v.to_dict() for v in verdicts])
+    plots = make_plots(out, summaries, curves)
+
+    def render(image_dir: str, prefix: str) -> str:
+        lines = header(out, summaries, info)
+        lines += ["## The paper's claims", "",
+                  "Each claim read as a comparison of rows, decided by whether the 95 % intervals "
+                  "separate: **agrees** (in the paper's direction), **disagrees** (in the "
+                  "opposite one), **not resolved at this budget** (they overlap). Definitions: "
+                  "`eggesture.recipes.claims`.", ""]
+        lines += [v.line() for v in verdicts] + [""]
+        for s in summaries.values():
+            lines += [table_markdown(s)]
+        captions = {"fig6": "Fig. 6: utilisation and FGD over training, both methods",
+                    "codebook": "Figs. 2 and 7: utilisation and FGD against the codebook size",
+                    "recall": "per-class recall, head → tail: best EGGesture row and the baseline"}
+        if plots:
+            lines += ["## Plots", ""]
+            for k, p in plots.items():
+                lines += [f"![{captions[k]}]({image_dir}{prefix}{p.name})", ""]
+        return "\n".join(lines).rstrip() + "\n"
+
+    write_text(out / "results.md", render("", ""))
+    if page is None:
+        return out / "results.md"
+    page = Path(page)
+    images = page.parent / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    for p in plots.values():
+        shutil.copyfile(p, images / f"ablation_{p.name}")
+    write_text(page, render("images/", "ablation_"))
+    return page
+
+
+def record_invocation(out: Path, *, started: float, finished: float | None, command: str,
+                      data: str, seeds: int, budget: float) -> None:
+    """Keep in ``OUT/ablate_all.json`` each ``ablate all`` process on ``out`` (host, pid, start,
+    finish), the command, the machine, and the training + evaluation seconds summed over the
+    runs. Called at a process's start (``finished=None``) and at its end."""
+    import os
+    import platform
+    import socket
+
+    from .ablate import _mutex
+
+    f = out / "ablate_all.json"
+    me = {"host": socket.gethostname(), "pid": os.getpid(), "started": started}
+    with _mutex(out / ".ablate_all.lock"):
+        info = json.loads(f.read_text()) if f.is_file() else {}
+        procs = info.setdefault("processes", [])
+        if finished is None:
+            procs.append(me)
+        else:
+            for p in procs:
+                if all(p.get(k) == v for k, v in me.items()):
+                    p["finished"] = finished
+        info.update(command=command, data=data, seeds=seeds, budget=budget)
+        try:
+            import torch
+            torch_v = f"torch {torch.__version__}, {torch.get_num_threads()} threads per process"
+        except ImportError:  # pragma: no cover - torch is a dependency
+            torch_v = ""
+        info["machine"] = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
+                           f"CPU cores, {platform.system()} {platform.release()}, Python "
+                           f"{platform.python_version()}, {torch_v}").rstrip(", ")
+        total = 0.0
+        for e in (out / "runs").glob("*/seed*/eval.json"):
+            r = json.loads(e.read_text())
+            total += sum(x for x in (r.get("train_seconds"), r.get("eval_seconds"))
+                         if isinstance(x, (int, float)) and math.isfinite(x))
+        info["compute_seconds"] = round(total, 1)
+        write_json(f, info)
+
+
+def wall_seconds(processes: list[dict]) -> float:
+    """Seconds during which at least one finished process ran (their intervals merged), so a
+    run resumed a day later does not count the day between."""
+    spans = sorted((p["started"], p["finished"]) for p in processes if p.get("finished"))
+    total, end = 0.0, -math.inf
+    for a, b in spans:
+        if a > end:
+            total += b - a
+        elif b > end:
+            total += b - end
+        end = max(end, b)
+    return total
