@@ -218,3 +218,21 @@ def test_real_speech_summary_over_seeds():
     stiller = real_speech.summarise([run(0.5, 0.7), run(0.45, 0.7), run(0.52, 0.72)])
     assert stiller["methods"]["eggesture"]["transcript_verdict"].endswith("stiller")
     assert "± " in real_speech.summary_report(lively)
+
+
+def test_vq_ceiling_quick(tmp_path, threads):
+    """The oracle's ratios are computed against the held-out ground truth: a VQ-VAE trained
+    one epoch moves less than the truth, and each variant's overrides reach its config."""
+    from benchmarks import vq_ceiling
+    from eggesture.data.synthetic import synthesize_corpus
+
+    root = tmp_path / "corpus"
+    synthesize_corpus(root, minutes=3, seed=2)
+    assert vq_ceiling.main(["--corpus", str(root), "--epochs", "1", "--out", str(tmp_path),
+                            "--variant", "", "--variant", "train.batch_size=32"]) == 0
+    rows = _load(tmp_path / "vq_ceiling.json")["results"]["variants"]
+    assert [r["overrides"] for r in rows] == [[], ["train.batch_size=32"]]
+    assert rows[0]["steps"] > rows[1]["steps"] > 0  # a larger batch: fewer steps per epoch
+    for r in rows:
+        assert 0 < r["speed_ratio"] < 1 and 0 < r["amplitude_ratio"] < 1
+        assert 1 <= r["codes_used"] <= r["codebook_size"]
