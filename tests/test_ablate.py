@@ -69,6 +69,15 @@ def test_each_table_has_its_rows_and_columns(corpus, tmp_path, table):
             assert sorted(snaps["epochs"]) == ["1", "2"]
             assert snaps["epochs"]["2"]["fgd"] == r["fgd"]["mean"]
             assert snaps["epochs"]["1"]["fgd"] is not None
+        # the results page from this folder alone: Fig. 6 (utilisation from the logs, FGD from
+        # the snapshots) and the per-class recall of the best EGGesture row and the baseline
+        from eggesture.recipes.results_page import write_page
+
+        page = write_page(tmp_path, tmp_path / "docs" / "results.md").read_text()
+        assert "](images/ablation_training_curves.png)" in page
+        assert "](images/ablation_recall_per_class.png)" in page
+        assert (tmp_path / "docs" / "images" / "ablation_training_curves.png").stat().st_size > 0
+        assert "**Fig. 6: the entropy loss raises code usage during training** — **" in page
 
 
 def test_paper_numbers_sit_beside_measured_ones(corpus, tmp_path):

@@ -119,6 +119,8 @@ def plot_training_curves(utilization: Mapping[str, Sequence[tuple[int, float, fl
             if not pts:
                 continue
             e, m, lo, hi = (np.asarray(c, float) for c in zip(*pts, strict=True))
+            if curves is utilization:  # a t band can pass the bounds of a fraction
+                lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
             color = _COLORS[k % len(_COLORS)]
             ax.plot(e, scale * m, marker=marker, ms=3, color=color, label=name)
             ax.fill_between(e, scale * lo, scale * hi, color=color, alpha=0.2, linewidth=0)
@@ -128,7 +130,7 @@ def plot_training_curves(utilization: Mapping[str, Sequence[tuple[int, float, fl
     axes[0].set_ylabel("codes used in training (% of K)")
     axes[0].set_ylim(0, 105)
     if fgd:
-        axes[1].set_ylabel("FGD on the held-out split (lower is better)")
+        axes[1].set_ylabel("held-out FGD ↓")
     fig.suptitle(title, fontsize=11)
     if caption:
         fig.supxlabel(textwrap.fill(caption, 110), fontsize=7, x=0.01, ha="left")

@@ -455,12 +455,14 @@ SNAPSHOT_TABLES = ("methods",)
 def run_jobs(jobs: list[Job], data: str | Path, *, split: list[str] | None = None,
              fgd_model: str | Path | None = None, snapshots: int = 0,
              progress: Callable[[str], None] | None = None,
+             after_each: Callable[[], None] | None = None,
              poll_s: float = 10.0) -> dict[Path, dict]:
     """Train and evaluate each distinct run folder of ``jobs`` once; the evaluations by folder.
 
     A folder another process holds is skipped and waited for at the end (polling every
     ``poll_s`` seconds; taken over if its process dies). The runs of :data:`SNAPSHOT_TABLES`
-    keep ``snapshots`` evenly spaced snapshots, each evaluated after training (0: none)."""
+    keep ``snapshots`` evenly spaced snapshots, each evaluated after training (0: none).
+    ``after_each`` is called after each run this process trains or evaluates."""
     say = progress or (lambda m: None)
     settings = {"split": split, "fgd_model": None if fgd_model is None else str(fgd_model)}
     done: dict[Path, dict] = {}
@@ -478,9 +480,12 @@ def run_jobs(jobs: list[Job], data: str | Path, *, split: list[str] | None = Non
         if not claim(job.run_dir):
             return None
         try:  # finished between our look and our claim, or ours to finish
-            return _finished(job, settings, n) or _train_and_evaluate(job, data, settings, say, n)
+            res = _finished(job, settings, n) or _train_and_evaluate(job, data, settings, say, n)
         finally:
             release(job.run_dir)
+        if after_each:
+            after_each()
+        return res
 
     deferred = []
     for job in firsts.values():
@@ -539,7 +544,9 @@ def run_all(data: str | Path, *, config: str = "synthetic", seeds: int = 1,
     Path(out).mkdir(parents=True, exist_ok=True)
     record_invocation(Path(out), started=started, finished=None, **info)
     done = run_jobs([j for t in tables for j in plans[t]], data, split=split,
-                    fgd_model=fgd_model, snapshots=snapshots, progress=progress)
+                    fgd_model=fgd_model, snapshots=snapshots, progress=progress,
+                    after_each=lambda: record_invocation(Path(out), started=started,
+                                                         finished=time.time(), **info))
     summaries = {t: write_table(t, plans[t], done, data=data, split=split, **kw) for t in tables}
     record_invocation(Path(out), started=started, finished=time.time(), **info)
     written = write_page(out, page)

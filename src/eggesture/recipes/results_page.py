@@ -156,6 +156,21 @@ def _held_out(out: Path, summaries: dict[str, dict]) -> str | None:
     return None
 
 
+def _compute_seconds(out: Path, summaries: dict[str, dict]) -> float:
+    """Training + evaluation seconds summed over the distinct runs of the tables."""
+    total, seen = 0.0, set()
+    for s in summaries.values():
+        for r in s["rows"]:
+            for d in _seed_dirs(out, r, int(s.get("seeds") or 0)):
+                if d in seen or not (d / "eval.json").is_file():
+                    continue
+                seen.add(d)
+                e = json.loads((d / "eval.json").read_text())
+                total += sum(x for x in (e.get("train_seconds"), e.get("eval_seconds"))
+                             if isinstance(x, (int, float)) and math.isfinite(x))
+    return total
+
+
 def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
 
@@ -166,8 +181,9 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
     data = info.get("data") or any_s.get("data", "?")
     seeds, budget = info.get("seeds", any_s.get("seeds")), info.get("budget", any_s.get("budget"))
     lines = ["# The paper's ablations, measured (`eggesture ablate all`)", "",
-             f"Regenerated {datetime.now().strftime('%Y-%m-%d')} from `{out}` by "
-             "`eggesture ablate page`. Every number below comes from that one run.", ""]
+             f"Written {datetime.now().strftime('%Y-%m-%d')} from the ablation folder `{out}` "
+             "(by `eggesture ablate all`, or `eggesture ablate page`): every number below "
+             "comes from that one run.", ""]
     corpus = _corpus_command(data)
     if corpus:
         lines += ["```bash", corpus]
@@ -195,7 +211,7 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
     done = [p for p in info.get("processes", []) if p.get("finished")]
     if done:
         first, last = min(p["started"] for p in done), max(p["finished"] for p in done)
-        compute = info.get("compute_seconds")
+        compute = _compute_seconds(out, summaries)
         lines.append(f"* Wall time {_hours(wall_seconds(done))} with {len(done)} `ablate all` "
                      f"processes ({datetime.fromtimestamp(first):%Y-%m-%d %H:%M} → "
                      f"{datetime.fromtimestamp(last):%Y-%m-%d %H:%M})"
@@ -254,8 +270,8 @@ def write_page(out: str | Path, page: str | Path | None = None) -> Path:
 def record_invocation(out: Path, *, started: float, finished: float | None, command: str,
                       data: str, seeds: int, budget: float) -> None:
     """Keep in ``OUT/ablate_all.json`` each ``ablate all`` process on ``out`` (host, pid, start,
-    finish), the command, the machine, and the training + evaluation seconds summed over the
-    runs. Called at a process's start (``finished=None``) and at its end."""
+    finish), the command and the machine. Called at a process's start (``finished=None``),
+    after each run it finishes and at its end, so a killed process counts up to its last run."""
     import os
     import platform
     import socket
@@ -282,12 +298,6 @@ def record_invocation(out: Path, *, started: float, finished: float | None, comm
         info["machine"] = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
                            f"CPU cores, {platform.system()} {platform.release()}, Python "
                            f"{platform.python_version()}, {torch_v}").rstrip(", ")
-        total = 0.0
-        for e in (out / "runs").glob("*/seed*/eval.json"):
-            r = json.loads(e.read_text())
-            total += sum(x for x in (r.get("train_seconds"), r.get("eval_seconds"))
-                         if isinstance(x, (int, float)) and math.isfinite(x))
-        info["compute_seconds"] = round(total, 1)
         write_json(f, info)
 
 
