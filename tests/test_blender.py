@@ -11,11 +11,13 @@ Checked for each file (:func:`check_in_blender`): frame count and rate, bone nam
 the world position of every joint (wrists included) at every frame against our forward
 kinematics, bone rotations equal to ours up to each bone's constant rest orientation at every
 frame, halfway between frames close to their neighbours (no joint flips while the curves
-interpolate), and the rest pose upright with the body's left on +x. The wrists' largest error
+interpolate), and the rest pose upright with the body's left on +x, its feet on the floor z = 0
+(our forward kinematics stand the motion there too: :func:`eggesture.data.skeleton.
+standing_trans`, as the writers do). The wrists' largest error
 is recorded as the property ``wrist_error_m`` (``pytest --junitxml=FILE -o
 junit_family=xunit1``). Then the GLB's skinned body against our linear blend skinning, both
-files on the skeleton of an SMPL-X model file, and the retargeting recipe and GLB → FBX
-conversion of docs/animators.md.
+files on the skeleton of an SMPL-X model file, the BEAT2 sample's first frame on the floor, and
+the retargeting recipe and GLB → FBX conversion of docs/animators.md.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from eggesture.data.motion import (
     axis_angle_to_matrix,
     matrix_to_axis_angle,
 )
-from eggesture.data.skeleton import forward_kinematics
+from eggesture.data.skeleton import forward_kinematics, standing_trans
 from eggesture.data.smplx_model import load_smplx_model
 from eggesture.export.bvh import write_smplx_bvh
 from eggesture.export.gltf import capsule_body, smplx_body, write_smplx_glb
@@ -54,6 +56,13 @@ POSITION_TOL = 1e-5
 #: Frames of the BEAT2 sample checked (10 s at 30 fps keeps the test fast).
 BEAT2_FRAMES = 300
 LEFT_WRIST, RIGHT_WRIST = SMPLX_JOINT_NAMES.index("left_wrist"), SMPLX_JOINT_NAMES.index("right_wrist")
+FEET = ("left_ankle", "right_ankle", "left_foot", "right_foot")
+#: How far the BEAT2 sample's lowest foot may be from the floor at its first frame. The rest pose
+#: is on the floor exactly; the first frame's legs are posed a little differently (measured: its
+#: lowest foot 0.3 mm up, in our forward kinematics and in Blender alike). 1 cm still fails a
+#: missing lift (0.33 m up, 0.95 m down) and the exact SMPL-X neutral leg instead of our
+#: skeleton's (0.935 m instead of 0.954 m pelvis height: 1.9 cm).
+FLOOR_TOL = 0.01
 
 
 def _spinning_motion() -> tuple[np.ndarray, np.ndarray, float]:
@@ -88,12 +97,13 @@ def motion(request) -> tuple[np.ndarray, np.ndarray | None, float]:
 
 
 def our_globals(poses: np.ndarray, trans: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Our joint positions ``(T, 55, 3)`` and global rotations ``(T, 55, 3, 3)``, in Blender's frame."""
+    """Our joint positions ``(T, 55, 3)`` and global rotations ``(T, 55, 3, 3)``, in Blender's
+    frame, the body standing on the floor as our writers stand it."""
     local = axis_angle_to_matrix(poses.reshape(len(poses), NUM_SMPLX_JOINTS, 3))
     glob = np.empty_like(local)
     for k, p in enumerate(SMPLX_PARENTS):
         glob[:, k] = local[:, k] if p < 0 else glob[:, p] @ local[:, k]
-    pos = forward_kinematics(local, root_position=trans)
+    pos = forward_kinematics(local, root_position=standing_trans(trans, len(poses)))
     return pos @ TO_BLENDER.T, TO_BLENDER @ glob @ TO_BLENDER.T
 
 
@@ -192,6 +202,7 @@ def check_in_blender(kind: str, path, poses: np.ndarray, trans: np.ndarray | Non
     assert up[2] > 0.3 and abs(up[0]) < 1e-6
     assert left[0] > 1.0 and rest["left_hip"][0] > 0 > rest["right_hip"][0]
     assert forward[1] < 0 and np.dot(np.cross(left, up), forward) > 0
+    assert min(rest[name][2] for name in FEET) == pytest.approx(0.0, abs=POSITION_TOL)  # on the floor
 
     # Every joint where our forward kinematics puts it; bone rotations ours times a constant.
     pos, rot = our_globals(poses, trans)
@@ -231,13 +242,15 @@ def test_glb_body_follows_the_skeleton_in_blender(tmp_path, mesh):
     skinning puts it (the capsules, or an SMPL-X-layout model file's mesh with its weights)."""
     poses, trans, fps = _spinning_motion()
     if mesh == "capsules":
-        body, pos = capsule_body(), forward_kinematics(axis_angle_to_matrix(
-            poses.reshape(len(poses), NUM_SMPLX_JOINTS, 3)), root_position=trans)
+        body = capsule_body()
+        pos = forward_kinematics(axis_angle_to_matrix(poses.reshape(len(poses), NUM_SMPLX_JOINTS, 3)),
+                                 root_position=standing_trans(trans, len(poses), body.ground))
     else:
         np.savez(tmp_path / "model.npz", **_model_arrays())
         betas = np.linspace(-1, 1, 10)
         body = smplx_body(tmp_path / "model.npz", betas)
-        pos = load_smplx_model(tmp_path / "model.npz").joint_positions(poses, trans, betas)
+        pos = load_smplx_model(tmp_path / "model.npz").joint_positions(
+            poses, standing_trans(trans, len(poses), body.ground), betas)
     write_smplx_glb(tmp_path / "m.glb", poses, fps, trans, body=body)
     import_file("glb", tmp_path / "m.glb", fps)
     # The importer adds an Icosphere (its bone display shape) besides our skinned mesh.
@@ -249,7 +262,8 @@ def test_glb_body_follows_the_skeleton_in_blender(tmp_path, mesh):
     from scipy.spatial import cKDTree
 
     rest = np.array([obj.matrix_world @ v.co for v in obj.data.vertices])
-    dist, index = cKDTree(body.vertices @ TO_BLENDER.T).query(rest)
+    standing = body.vertices + [0.0, -body.ground, 0.0]  # the rest body as the GLB stands it
+    dist, index = cKDTree(standing @ TO_BLENDER.T).query(rest)
     assert len(rest) == len(body.vertices) and dist.max() < 1e-6
     expected = skinned(body, poses, trans, pos)
     for k in (0, 17, 45):
@@ -273,9 +287,30 @@ def test_files_on_a_smplx_models_skeleton_in_blender(tmp_path, kind):
         write_smplx_glb(tmp_path / "m.glb", poses, fps, trans,
                         body=smplx_body(tmp_path / "model.npz", betas))
     arm, first = import_file(kind, tmp_path / f"m.{kind}", fps)
-    expected = model.joint_positions(poses, trans, betas) @ TO_BLENDER.T  # (T, 55, 3)
+    ground = smplx_body(tmp_path / "model.npz", betas).ground  # the mesh's soles on the floor
+    expected = model.joint_positions(poses, standing_trans(trans, len(poses), ground), betas)
+    expected = expected @ TO_BLENDER.T  # (T, 55, 3)
     for k in (0, 17, 45):
         np.testing.assert_allclose(posed(arm, first + k)[0], expected[k], atol=POSITION_TOL)
+
+
+@pytest.mark.parametrize("kind", ["bvh", "glb"])
+def test_beat2_sample_stands_on_the_floor_in_blender(tmp_path, beat2_sample, kind, record_property):
+    """The BEAT2 sample, whose trans (pelvis ~1.29 m up) is meant for SMPL-X's own pelvis 0.35 m
+    below its origin: in Blender its rest pose has the lowest foot at z = 0 and its first frame's
+    lowest foot is within FLOOR_TOL of the floor (it was 0.33 m above before the writers stood
+    the body on the floor)."""
+    data = read_motion(beat2_sample / "smplxflame_30" / f"{SAMPLE_ID}.npz")
+    poses, trans = data["poses"][:30].astype(np.float64), data["trans"][:30].astype(np.float64)
+    write_file(kind, tmp_path / f"m.{kind}", poses, trans, 30.0)
+    arm, first = import_file(kind, tmp_path / f"m.{kind}", 30.0)
+    world = np.array(arm.matrix_world)
+    rest = [(world @ np.append(np.array(arm.data.bones[n].head_local), 1.0))[2] for n in FEET]
+    assert min(rest) == pytest.approx(0.0, abs=POSITION_TOL)
+    heads, _ = posed(arm, first)  # (55, 3) frame 0
+    lowest = float(heads[[SMPLX_JOINT_NAMES.index(n) for n in FEET], 2].min())
+    record_property("first_frame_lowest_foot_m", lowest)
+    assert abs(lowest) < FLOOR_TOL, f"lowest foot {lowest * 100:.2f} cm from the floor"
 
 
 # The recipe of docs/animators.md, "Retargeting in Blender" (test_export_gltf checks that the

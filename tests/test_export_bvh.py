@@ -13,7 +13,7 @@ from eggesture.data.motion import (
     axis_angle_to_matrix,
     matrix_to_axis_angle,
 )
-from eggesture.data.skeleton import SMPLX_REST_OFFSETS, smplx_positions
+from eggesture.data.skeleton import PELVIS_HEIGHT, SMPLX_REST_OFFSETS, smplx_positions, standing_trans
 from eggesture.errors import DataError
 from eggesture.export.bvh import (
     skeleton_motion,
@@ -44,7 +44,7 @@ def test_smplx_bvh_positions_match_the_skeleton_via_bvhio(tmp_path, units, scale
     path = tmp_path / "m.bvh"
     write_smplx_bvh(path, poses, 30, trans, units=units)
     names, oracle = bvhio_positions(path)
-    expected = smplx_positions(poses, trans) * scale  # (T, 55, 3) in SMPL-X index order
+    expected = smplx_positions(poses, standing_trans(trans, 20)) * scale  # (T, 55, 3) SMPL-X order
     order = [SMPLX_JOINT_NAMES.index(n) for n in names]
     assert sorted(order) == list(range(55))
     np.testing.assert_allclose(oracle, expected[:, order], atol=2e-5 * scale + 1e-4)
@@ -62,6 +62,7 @@ def test_smplx_bvh_on_the_exact_skeleton_of_a_model_file(tmp_path):
     where the exact forward kinematics puts them, body shape and mean hand pose included."""
     from eggesture.data.smplx_model import load_smplx_model
     from eggesture.data.smplx_model import positions as exact_positions
+    from eggesture.export.gltf import smplx_vertices
     from test_smplx_model import _model_arrays
 
     np.savez(tmp_path / "SMPLX_NEUTRAL_2020.npz", **_model_arrays())
@@ -70,13 +71,66 @@ def test_smplx_bvh_on_the_exact_skeleton_of_a_model_file(tmp_path):
     trans = np.stack([0.1 * np.arange(12), np.zeros(12), np.ones(12)], axis=1)
     write_smplx_bvh(tmp_path / "m.bvh", poses, 30, trans, model=model, betas=betas)
     names, oracle = bvhio_positions(tmp_path / "m.bvh")
-    expected = exact_positions(poses, trans, model=model, betas=betas) * 100
+    ground = smplx_vertices(model, betas)[:, 1].min()  # the mesh's soles go on the floor
+    expected = exact_positions(poses, standing_trans(trans, 12, ground), model=model, betas=betas) * 100
     order = [SMPLX_JOINT_NAMES.index(n) for n in names]
     np.testing.assert_allclose(oracle, expected[:, order], atol=1e-3)
     b = read_bvh(tmp_path / "m.bvh")
     np.testing.assert_allclose(b.forward_kinematics(), expected[:, order], atol=1e-3)
     # Not the approximate skeleton's positions.
     assert np.abs(b.forward_kinematics() - smplx_positions(poses, trans)[:, order] * 100).max() > 1
+
+
+def rest_pose(b) -> np.ndarray:
+    """Joint positions ``(J, 3)`` of a BVH's rest pose: its OFFSETs, all rotations zero."""
+    return b.with_motion(b.rest_frame()[None]).forward_kinematics()[0]
+
+
+FEET = [SMPLX_JOINT_NAMES.index(n) for n in ("left_ankle", "right_ankle", "left_foot", "right_foot")]
+
+
+@pytest.mark.parametrize("motion", ["generated", "beat2"])
+def test_smplx_bvh_rest_pose_stands_on_the_floor(tmp_path, motion):
+    """Generated motion (trans 0) and BEAT2-like motion (the pelvis ~1.29 m up, as SMPL-X's
+    template pelvis is 0.35 m below its origin) both give a rest pose whose lowest foot joint is
+    on y = 0, and a first frame at the rest pose's height, while the npz's trans is untouched."""
+    n = 15
+    poses = random_poses(n, seed=4)
+    trans = None if motion == "generated" else np.stack(
+        [0.2 + 0.01 * np.arange(n), 1.29 - 0.002 * np.arange(n), -0.37 * np.ones(n)], axis=1)
+    write_smplx_bvh(tmp_path / "m.bvh", poses, 30, trans)
+    b = read_bvh(tmp_path / "m.bvh")
+    rest = rest_pose(b) / 100  # (55, 3) metres, file order
+    feet = [b.index(SMPLX_JOINT_NAMES[k]) for k in FEET]
+    assert rest[feet, 1].min() == pytest.approx(0.0, abs=1e-5)
+    assert rest[:, 1].min() == pytest.approx(0.0, abs=1e-5)  # the feet are the lowest joints
+    assert b.joints[0].offset[1] == pytest.approx(100 * PELVIS_HEIGHT)
+    root = b.root_positions() / 100  # (T, 3)
+    assert root[0, 1] == pytest.approx(PELVIS_HEIGHT, abs=1e-6)
+    if trans is None:
+        np.testing.assert_allclose(root, [[0.0, PELVIS_HEIGHT, 0.0]] * n, atol=1e-6)
+    else:  # the horizontal path as it is, the rise and fall from the first frame kept
+        np.testing.assert_allclose(root[:, [0, 2]], trans[:, [0, 2]], atol=1e-6)
+        np.testing.assert_allclose(root[:, 1] - root[0, 1], trans[:, 1] - trans[0, 1], atol=1e-6)
+
+
+def test_smplx_bvh_on_a_model_stands_its_meshs_soles_on_the_floor(tmp_path):
+    """With the user's SMPL-X model the floor is under the lowest vertex of its mesh shaped by
+    betas (what the GLB shows), whatever the motion's trans."""
+    from eggesture.data.smplx_model import load_smplx_model
+    from eggesture.export.gltf import smplx_vertices
+    from test_smplx_model import _model_arrays
+
+    np.savez(tmp_path / "model.npz", **_model_arrays())
+    model, betas = load_smplx_model(tmp_path / "model.npz"), np.linspace(-1, 1, 10)
+    trans = np.tile([0.1, 1.3, -0.2], (6, 1))
+    write_smplx_bvh(tmp_path / "m.bvh", random_poses(6), 30, trans, model=model, betas=betas)
+    b = read_bvh(tmp_path / "m.bvh")
+    rest = rest_pose(b) / 100
+    lift = rest[b.index("pelvis")] - model.rest_joints(betas)[0]  # the rest pelvis raised
+    assert lift[[0, 2]] == pytest.approx([0.0, 0.0], abs=1e-6)
+    assert (smplx_vertices(model, betas) + lift)[:, 1].min() == pytest.approx(0.0, abs=1e-5)
+    assert b.root_positions()[0, 1] / 100 == pytest.approx(rest[0, 1], abs=1e-6)
 
 
 def test_smplx_skeleton_structure():

@@ -1,8 +1,9 @@
 """glTF (GLB) export (export/gltf.py, ``eggesture export``, ``generate --glb``), read back with pygltflib.
 
 The oracle is our own forward kinematics (:func:`eggesture.data.skeleton.smplx_positions`, or
-:meth:`SmplxModel.joint_positions` for a model file): the GLB's node hierarchy, posed with its
-animated rotations and translation as any glTF viewer poses it, must put every joint there.
+:meth:`SmplxModel.joint_positions` for a model file) of the translation the exporters stand on
+the floor (:func:`eggesture.data.skeleton.standing_trans`): the GLB's node hierarchy, posed with
+its animated rotations and translation as any glTF viewer poses it, must put every joint there.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 import test_generate
+from conftest import SAMPLE_ID
 from eggesture.cli import main
 from eggesture.data.beat2 import read_smplx_npz
+from eggesture.data.bvh import read_bvh
 from eggesture.data.motion import NUM_SMPLX_JOINTS, SMPLX_JOINT_NAMES, SMPLX_PARENTS, axis_angle_to_matrix
 from eggesture.data.poses import n_frames_for
-from eggesture.data.skeleton import smplx_positions
+from eggesture.data.skeleton import PELVIS_HEIGHT, smplx_positions, standing_trans
 from eggesture.data.smplx_model import load_smplx_model
 from eggesture.errors import DataError
 from eggesture.export.bvh import write_smplx_bvh
@@ -36,6 +39,9 @@ from test_smplx_model import V, _model_arrays
 # The tiny bundle of test_generate's fixtures (trained once for this module).
 trained, bundle_dir, bundle = test_generate.trained, test_generate.bundle_dir, test_generate.bundle
 LEFT_WRIST, RIGHT_WRIST = SMPLX_JOINT_NAMES.index("left_wrist"), SMPLX_JOINT_NAMES.index("right_wrist")
+FEET = [SMPLX_JOINT_NAMES.index(n) for n in ("left_ankle", "right_ankle", "left_foot", "right_foot")]
+#: The rest pose of the approximate skeleton as the writers stand it: feet on y = 0.
+STANDING = np.array([0.0, PELVIS_HEIGHT, 0.0])
 _DTYPE = {gl.FLOAT: np.float32, gl.UNSIGNED_BYTE: np.uint8, gl.UNSIGNED_SHORT: np.uint16,
           gl.UNSIGNED_INT: np.uint32}
 _WIDTH = {gl.SCALAR: 1, gl.VEC3: 3, gl.VEC4: 4, gl.MAT4: 16}
@@ -98,7 +104,8 @@ def test_skeleton_nodes_names_hierarchy_and_skin(tmp_path):
     body = gltf.nodes[scene.nodes[1]]
     assert scene.nodes[0] == 0 and body.skin == 0 and body.mesh == 0  # pelvis and body are roots
     assert all(n.rotation is None for n in gltf.nodes)  # the rest pose is SMPL-X's zero pose
-    np.testing.assert_allclose(node_positions(gltf, None), approximate_rest_joints(), atol=1e-12)
+    np.testing.assert_allclose(node_positions(gltf, None), approximate_rest_joints() + STANDING,
+                               atol=1e-12)
 
 
 def test_inverse_bind_matrices_invert_the_rest_global_transforms(tmp_path):
@@ -135,7 +142,7 @@ def test_animation_is_our_rotations_at_k_over_fps(tmp_path, fps, with_trans):
     np.testing.assert_allclose(Rotation.from_quat(q.reshape(-1, 4)).as_matrix().reshape(n, -1, 3, 3),
                                axis_angle_to_matrix(poses.reshape(n, -1, 3)), atol=1e-6)
     if with_trans:
-        np.testing.assert_allclose(anim[0, "translation"][1], trans, atol=1e-6)
+        np.testing.assert_allclose(anim[0, "translation"][1], standing_trans(trans, n), atol=1e-6)
 
 
 @pytest.mark.parametrize("with_trans", [False, True])
@@ -145,7 +152,7 @@ def test_posed_nodes_reproduce_our_forward_kinematics(tmp_path, with_trans):
     trans = moving_trans(n) if with_trans else None
     write_smplx_glb(tmp_path / "m.glb", poses, 30, trans)
     gltf = gl.GLTF2.load(tmp_path / "m.glb")
-    expected = smplx_positions(poses, trans)  # (T, 55, 3)
+    expected = smplx_positions(poses, standing_trans(trans, n))  # (T, 55, 3)
     for frame in (0, 7, n - 1):
         got = node_positions(gltf, frame)
         np.testing.assert_allclose(got[[LEFT_WRIST, RIGHT_WRIST]], expected[frame, [LEFT_WRIST, RIGHT_WRIST]],
@@ -153,9 +160,68 @@ def test_posed_nodes_reproduce_our_forward_kinematics(tmp_path, with_trans):
         np.testing.assert_allclose(got, expected[frame], atol=1e-5)
 
 
-def test_zero_trans_writes_no_translation_channel(tmp_path):
-    write_smplx_glb(tmp_path / "m.glb", random_poses(4), 30, np.zeros((4, 3)))
+@pytest.mark.parametrize("height", [0.0, 1.29])
+def test_a_root_that_stays_put_writes_no_translation_channel(tmp_path, height):
+    """trans 0 (generated motion) or at one constant height (the synthetic corpus's 1.29 m):
+    the pelvis stays at its standing rest place, so only rotations are animated."""
+    write_smplx_glb(tmp_path / "m.glb", random_poses(4), 30, np.tile([0.0, height, 0.0], (4, 1)))
     assert all(path == "rotation" for _, path in channels(gl.GLTF2.load(tmp_path / "m.glb")))
+
+
+def beat2_like_trans(n: int) -> np.ndarray:
+    """A root path ``(n, 3)`` as BEAT2 stores one: the pelvis ~1.29 m up (SMPL-X's template
+    pelvis is 0.35 m below its origin), drifting a little."""
+    t = np.arange(n) / 30
+    return np.stack([0.2 + 0.05 * t, 1.29 - 0.01 * np.sin(t), -0.37 + 0.02 * t], axis=1)
+
+
+@pytest.mark.parametrize("mesh", ["capsules", "smplx"])
+@pytest.mark.parametrize("motion", ["generated", "beat2"])
+def test_rest_pose_stands_on_the_floor(tmp_path, mesh, motion, request):
+    """Whatever the trans (none, as generated; BEAT2's, 1.29 m up), the rest pose stands on
+    y = 0: the capsules on their lowest (foot) joints, the SMPL-X mesh on its lowest vertex; the
+    first frame's root is at the rest pose's height."""
+    n = 20
+    poses = random_poses(n, seed=6)
+    trans = None if motion == "generated" else beat2_like_trans(n)
+    body = capsule_body() if mesh == "capsules" else smplx_body(
+        request.getfixturevalue("model_file"), np.linspace(-1, 1, 10))
+    write_smplx_glb(tmp_path / "m.glb", poses, 30, trans, body=body)
+    gltf = gl.GLTF2.load(tmp_path / "m.glb")
+    rest = node_positions(gltf, None)  # (55, 3)
+    position = gltf.accessors[gltf.meshes[0].primitives[0].attributes.POSITION]
+    if mesh == "capsules":
+        assert rest[FEET, 1].min() == pytest.approx(0.0, abs=1e-6)
+        assert rest[:, 1].min() == pytest.approx(0.0, abs=1e-6)  # the feet are the lowest joints
+    else:
+        assert position.min[1] == pytest.approx(0.0, abs=1e-6)  # the mesh's soles
+        np.testing.assert_allclose(rest, body.rest_joints - [0.0, body.ground, 0.0], atol=1e-6)
+    np.testing.assert_allclose(node_positions(gltf, 0)[0, 1], rest[0, 1], atol=1e-6)
+    ibm = accessor(gltf, gltf.skins[0].inverseBindMatrices)  # the bind pose stands there too
+    np.testing.assert_allclose(ibm[:, :3, 3], -rest, atol=1e-6)
+
+
+def test_beat2_sample_stands_on_the_floor_in_both_files(beat2_sample, tmp_path, capsys):
+    """``eggesture export`` of the BEAT2 sample: in both files the rest pose's lowest foot joint
+    is on y = 0 and the first frame's within 1 cm of it (measured: 0.03 cm; the first frame's
+    leg pose is not quite the rest pose's); the BVH's joints are the GLB's. Over the clip the
+    lowest foot joint stays near the floor (measured: −0.07 to +6.8 cm, median 2.2 cm), where
+    BEAT2's own trans left it 0.33-0.40 m up on this skeleton."""
+    src = beat2_sample / "smplxflame_30" / f"{SAMPLE_ID}.npz"
+    rc, _, err = run_export(capsys, src, "--glb", tmp_path / "m.glb", "--bvh", tmp_path / "m.bvh")
+    assert rc == 0, err
+    gltf, b = gl.GLTF2.load(tmp_path / "m.glb"), read_bvh(tmp_path / "m.bvh")
+    order = [b.index(name) for name in SMPLX_JOINT_NAMES]  # SMPL-X order from file order
+    bvh_rest = b.with_motion(b.rest_frame()[None]).forward_kinematics()[0, order] / 100
+    bvh_first = b.with_motion(b.motion[:1]).forward_kinematics()[0, order] / 100
+    for rest, first in ((node_positions(gltf, None), node_positions(gltf, 0)), (bvh_rest, bvh_first)):
+        assert rest[FEET, 1].min() == pytest.approx(0.0, abs=1e-5)
+        assert abs(first[FEET, 1].min()) < 0.01
+    np.testing.assert_allclose(bvh_first, node_positions(gltf, 0), atol=1e-5)
+    data = read_smplx_npz(src, fps=None)
+    feet = smplx_positions(data["poses"], standing_trans(data["trans"], len(data["trans"])))
+    low = feet[:, FEET, 1].min(1)  # (T,) the lowest foot joint of each frame
+    assert -0.01 < low.min() and 0 < np.median(low) < 0.03 and low.max() < 0.1
 
 
 def test_duration_is_the_speech_and_must_match_the_frames(tmp_path):
@@ -237,7 +303,8 @@ def test_smplx_mesh_has_the_models_vertices_top4_weights_and_exact_joints(tmp_pa
     assert gltf.accessors[prim.attributes.POSITION].count == V
     np.testing.assert_allclose(accessor(gltf, prim.attributes.WEIGHTS_0).sum(1), 1.0, atol=1e-6)
     np.testing.assert_array_equal(accessor(gltf, prim.indices), arrays["f"].reshape(-1))
-    expected = model.joint_positions(poses, trans, betas)  # with the file's mean hand pose
+    standing = standing_trans(trans, n, body.ground)  # the mesh's soles on the floor
+    expected = model.joint_positions(poses, standing, betas)  # with the file's mean hand pose
     for frame in (0, n - 1):
         np.testing.assert_allclose(node_positions(gltf, frame), expected[frame], atol=1e-5)
 
@@ -303,8 +370,12 @@ def test_cli_export_bvh_is_on_the_smplx_models_skeleton(tmp_path, capsys, model_
     write_smplx_bvh(tmp_path / "ref.bvh", poses, 30, trans, model=model, betas=betas)
     assert (tmp_path / "m.bvh").read_text() == (tmp_path / "ref.bvh").read_text()
     gltf = gl.GLTF2.load(tmp_path / "m.glb")
-    np.testing.assert_allclose(node_positions(gltf, 7), model.joint_positions(poses, trans, betas)[7],
-                               atol=1e-5)  # the two files on the same skeleton
+    standing = standing_trans(trans, 20, smplx_body(model_file, betas).ground)
+    np.testing.assert_allclose(node_positions(gltf, 7), model.joint_positions(poses, standing, betas)[7],
+                               atol=1e-5)
+    b = read_bvh(tmp_path / "m.bvh")  # the two files on the same skeleton, standing at one height
+    bvh = b.forward_kinematics()[7, [b.index(name) for name in SMPLX_JOINT_NAMES]] / 100
+    np.testing.assert_allclose(bvh, node_positions(gltf, 7), atol=1e-5)
 
 
 @pytest.mark.parametrize("make, args, match", [
@@ -342,8 +413,10 @@ def test_generate_glb_is_the_npz_motion_for_the_speech(bundle_dir, tmp_path, cap
     gltf = gl.GLTF2.load(tmp_path / "a.glb")
     assert gltf.scenes[0].extras == {"fps": 30.0, "frames": 75, "duration": 2.5}
     with np.load(tmp_path / "a.npz") as d:
-        poses = d["poses"]
-    np.testing.assert_allclose(node_positions(gltf, 40), smplx_positions(poses[40:41])[0], atol=1e-5)
+        poses, trans = d["poses"], d["trans"]
+    assert not trans.any()  # BEAT2's layout: the generator writes no root translation
+    np.testing.assert_allclose(node_positions(gltf, 40), smplx_positions(poses[40:41])[0] + STANDING,
+                               atol=1e-5)  # standing on the floor
 
     (tmp_path / "in").mkdir()
     write_wav(tmp_path / "in" / "b.wav", 1.0)

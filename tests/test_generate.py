@@ -379,6 +379,32 @@ def test_video_and_bvh_outputs(bundle_dir, tmp_path, capsys):
     assert n_frames > 0 and seconds == pytest.approx(1.5, abs=0.1)
 
 
+def test_bvh_and_glb_stand_on_the_floor_while_the_npz_keeps_trans_zero(bundle_dir, tmp_path, capsys):
+    """Generated motion has no root translation (BEAT2's trans = 0 in the npz, which would put
+    the pelvis at the origin and the feet 0.95 m under the floor); the BVH and GLB stand the
+    rest pose on y = 0 and keep the pelvis at that height on every frame."""
+    import pygltflib as gl
+
+    from eggesture.data.motion import SMPLX_JOINT_NAMES
+    from eggesture.data.skeleton import PELVIS_HEIGHT
+    from test_export_gltf import channels, node_positions
+
+    wav = write_wav(tmp_path / "a.wav", 1.0)
+    rc, _, err = run_cli(capsys, "--checkpoint", bundle_dir, "--audio", wav, "--out",
+                         tmp_path / "a.npz", "--bvh", tmp_path / "a.bvh", "--glb", tmp_path / "a.glb")
+    assert rc == 0, err
+    assert not read_motion(tmp_path / "a.npz")["trans"].any()
+    b = read_bvh(tmp_path / "a.bvh")
+    rest = b.with_motion(b.rest_frame()[None]).forward_kinematics()[0] / 100  # (55, 3) metres
+    assert rest[:, 1].min() == pytest.approx(0.0, abs=1e-6)
+    assert rest[b.index("left_foot"), 1] == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(b.root_positions() / 100, [[0.0, PELVIS_HEIGHT, 0.0]] * 30, atol=1e-6)
+    gltf = gl.GLTF2.load(tmp_path / "a.glb")
+    rest = node_positions(gltf, None)
+    assert rest[SMPLX_JOINT_NAMES.index("right_foot"), 1] == pytest.approx(0.0, abs=1e-6)
+    assert rest[0, 1] == pytest.approx(PELVIS_HEIGHT) and (0, "translation") not in channels(gltf)
+
+
 # --- bad inputs: one line, exit 2, nothing written --------------------------------------------
 
 def _bad_audio(tmp_path, kind):

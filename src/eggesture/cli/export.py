@@ -3,7 +3,10 @@
 MOTION is a ``.npz`` in BEAT2's layout (``eggesture generate``'s output, or BEAT2's own
 ``smplxflame_30`` files), at any frame rate. The GLB (glTF 2.0, :mod:`eggesture.export.gltf`)
 is for Blender, Unity, Unreal and the web; the BVH (:mod:`eggesture.export.bvh`) for Blender and
-mocap tools. Both files are written, or neither.
+mocap tools. Both files are written, or neither. Both stand the body on the floor y = 0 (its rest
+pose's lowest point: the foot joints, or with ``--smplx-model`` the mesh's soles), the root
+following the motion's ``trans`` from the first frame on
+(:func:`eggesture.data.skeleton.standing_trans`); MOTION itself is not changed.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "glTF 2.0 (.glb: the SMPL-X skeleton as a skin with the animation and a "
                     "simple body, or the SMPL-X mesh with --smplx-model) and/or a BVH (in "
                     "centimetres) on the approximate SMPL-X skeleton, or on the model's exact one "
-                    "with --smplx-model. Both use the motion's trans (root translation). See "
-                    "docs/animators.md for each tool's import settings.",
+                    "with --smplx-model. Both stand the body on the floor (y up, y = 0 under the "
+                    "rest pose's feet) and move its root as the motion's trans does from the "
+                    "first frame on. See docs/animators.md for each tool's import settings.",
     )
     p.add_argument("motion", metavar="MOTION", help="motion file (.npz, BEAT2 layout)")
     p.add_argument("--glb", metavar="OUT", help="write a binary glTF 2.0 file here (.glb)")

@@ -5,6 +5,13 @@ The exact joint positions of SMPL-X come from its (licensed) model files, which 
 metres, in SMPL-X's frame (y up, the body facing +z, +x the body's left), close enough for
 stick-figure previews, BVH export and position-based metrics. Users with the model files get the
 exact skeleton through the optional ``smplx`` package.
+
+Where exported motion stands (:func:`standing_trans`): SMPL-X puts the posed pelvis at
+``J_pelvis(β) + trans`` (Pavlakos et al., CVPR 2019, Eq. 1-4; ``smplx/lbs.py``), and its template's
+pelvis ``J_pelvis`` is not at the origin but ~0.35 m below it, so BEAT2's ``trans`` (y ≈ 1.29 m)
+stands the real body on the floor y = 0, while this skeleton's pelvis is at the origin (BEAT2's
+``trans`` floats it 0.33-0.40 m up) and generated motion has ``trans`` = 0 (its feet 0.95 m below
+the floor). The BVH and GLB writers therefore stand the rest pose on y = 0 themselves.
 """
 
 from __future__ import annotations
@@ -49,8 +56,6 @@ _OFFSETS = _mirror({
 from .motion import SMPLX_JOINT_NAMES  # noqa: E402
 
 SMPLX_REST_OFFSETS = np.array([_OFFSETS[n] for n in SMPLX_JOINT_NAMES], dtype=np.float64)  # (55, 3)
-#: Pelvis height above the floor for the approximate neutral body, in metres.
-PELVIS_HEIGHT = 0.95
 
 
 def forward_kinematics(
@@ -85,3 +90,32 @@ def smplx_positions(poses: np.ndarray, trans: np.ndarray | None = None) -> np.nd
     """Joint positions ``(T, 55, 3)`` of BEAT2 ``poses (T, 165)`` on the approximate skeleton."""
     poses = np.asarray(poses).reshape(len(poses), NUM_SMPLX_JOINTS, 3)
     return forward_kinematics(poses, root_position=trans)
+
+
+#: Rest-pose joints ``(55, 3)`` of the approximate skeleton (all rotations zero), pelvis at the origin.
+SMPLX_REST_JOINTS = forward_kinematics(np.zeros((1, NUM_SMPLX_JOINTS, 3)))[0]
+SMPLX_REST_JOINTS.setflags(write=False)
+#: Pelvis height above the floor for the approximate neutral body, in metres: above its lowest
+#: joints, the ``foot`` joints at the base of the toes (0.954 m; SMPL-X 2020's neutral template
+#: has 0.935 m from its pelvis to its lowest foot joint).
+PELVIS_HEIGHT = float(-SMPLX_REST_JOINTS[:, 1].min())
+
+
+def standing_trans(trans: np.ndarray | None, n_frames: int, ground: float = -PELVIS_HEIGHT
+                   ) -> np.ndarray:
+    """The root translation ``(T, 3)`` our BVH and GLB carry instead of ``trans``: the body on the floor.
+
+    ``trans (T, 3)`` is BEAT2's (None: zeros, as generated motion has); ``ground`` is the height y
+    of the rest body's lowest point while its pelvis is at its rest place (the approximate
+    skeleton: its foot joints, ``−PELVIS_HEIGHT``; an SMPL-X model: the lowest vertex of its
+    shaped mesh). The result is ``trans`` raised by one constant, ``−ground − trans[0, y]``: the
+    rest pose at the first frame's root has its lowest point on y = 0, and the motion keeps its
+    horizontal path and its rise and fall from the first frame. Posed joints are then
+    :func:`smplx_positions` (or the model's) of this translation.
+    """
+    out = np.zeros((n_frames, 3)) if trans is None else np.array(trans, dtype=np.float64)
+    if out.shape != (n_frames, 3):
+        raise ValueError(f"trans must be ({n_frames}, 3), got {out.shape}")
+    if n_frames:
+        out[:, 1] = (out[:, 1] - out[0, 1]) - ground  # exactly −ground wherever y is the first y
+    return out

@@ -5,7 +5,10 @@
   centimetres (``units="m"`` for metres), y up and the body facing +z as in SMPL-X, the root
   ``pelvis`` with six channels (``Xposition Yposition Zposition Zrotation Xrotation
   Yrotation``) and every other joint with ``Zrotation Xrotation Yrotation``. Leaf joints (feet,
-  jaw, eyes, finger tips) end in an End Site half their own bone long, along the same bone.
+  jaw, eyes, finger tips) end in an End Site half their own bone long, along the same bone. The
+  rest pose stands on the floor: the pelvis's OFFSET is its standing height, and its position
+  channels are :func:`~eggesture.data.skeleton.standing_trans` of the motion's ``trans``, as
+  the GLB writer has them.
 * :func:`write_skeleton_bvh` writes rotations of named joints on a dataset's skeleton template
   (e.g. :func:`eggesture.data.trinity.skeleton_template`), keeping its hierarchy, offsets and
   channels; joints that were not generated keep the template's rest values.
@@ -29,7 +32,7 @@ from ..data.motion import (
     axis_angle_to_matrix,
     matrix_to_euler,
 )
-from ..data.skeleton import SMPLX_REST_OFFSETS
+from ..data.skeleton import PELVIS_HEIGHT, SMPLX_REST_OFFSETS, standing_trans
 from ..errors import DataError
 
 #: Channel order of every exported joint (the one of CMU, Trinity/GENEA and most mocap BVH).
@@ -82,29 +85,33 @@ def write_smplx_bvh(
     on the exact skeleton of the user's SMPL-X ``model`` (:class:`eggesture.data.smplx_model.
     SmplxModel`) for body shape ``betas``.
 
-    ``trans (T, 3)`` in metres places the pelvis (default: the origin), exactly as
-    :func:`eggesture.data.skeleton.smplx_positions` does, so the file's joint positions are that
-    function's times 100 (``units="cm"``) or equal to them (``units="m"``). With a ``model`` they
-    are :func:`eggesture.data.smplx_model.positions`' (the model's mean hand pose written into
-    the hand rotations; the pelvis at the model's rest pelvis plus ``trans``).
+    ``trans (T, 3)`` is BEAT2's root translation in metres (default: zeros, as generated motion
+    has). The body stands on the floor: the pelvis follows
+    :func:`eggesture.data.skeleton.standing_trans` of ``trans``, whose ``ground`` is the
+    approximate skeleton's lowest joint, or with a ``model`` the lowest vertex of its mesh shaped
+    by ``betas`` (as :func:`eggesture.export.gltf.smplx_body` stands the GLB's mesh). The
+    file's joint positions are :func:`eggesture.data.skeleton.smplx_positions` of that
+    translation times 100 (``units="cm"``) or equal to them (``units="m"``); with a ``model``
+    :func:`eggesture.data.smplx_model.positions`' (the model's mean hand pose written into the
+    hand rotations). The rest pose (the OFFSETs, all rotations zero) has its lowest point on
+    y = 0, and so has the first frame's root with all rotations zero.
     """
     poses = np.asarray(poses, dtype=np.float64)
     if poses.ndim != 2 or poses.shape[1] != 3 * NUM_SMPLX_JOINTS:
         raise ValueError(f"poses must be (T, {3 * NUM_SMPLX_JOINTS}), got {poses.shape}")
     t = poses.shape[0]
-    offsets = None
-    if model is not None:
-        offsets = model.rest_offsets(betas)
+    if model is None:
+        offsets, ground = SMPLX_REST_OFFSETS.copy(), -PELVIS_HEIGHT
+    else:
+        from .gltf import smplx_vertices
+
+        offsets, ground = model.rest_offsets(betas), float(smplx_vertices(model, betas)[:, 1].min())
         poses = model.with_hand_mean(poses)
+    root = offsets[0] + standing_trans(trans, t, ground)  # (T, 3) metres
+    offsets[0] += (0.0, -ground, 0.0)  # the rest pose standing on y = 0
     template = smplx_skeleton(units, offsets)
-    root = None
-    if trans is not None:
-        trans = np.asarray(trans, dtype=np.float64)
-        if trans.shape != (t, 3):
-            raise ValueError(f"trans must be ({t}, 3), got {trans.shape}")
-        root = (trans if offsets is None else offsets[0] + trans) * UNITS[units]
     write_skeleton_bvh(path, template, poses.reshape(t, NUM_SMPLX_JOINTS, 3),
-                       list(SMPLX_JOINT_NAMES), fps, root_positions=root)
+                       list(SMPLX_JOINT_NAMES), fps, root_positions=root * UNITS[units])
 
 
 def skeleton_motion(

@@ -9,16 +9,20 @@ Blender all read. :func:`write_smplx_glb` writes BEAT2 ``poses (T, 165)`` as one
 * **Skeleton.** Node ``k`` is SMPL-X joint ``k`` under its name
   (:data:`~eggesture.data.motion.SMPLX_JOINT_NAMES`), child of node ``SMPLX_PARENTS[k]``, with
   its rest offset from the parent as translation and no rest rotation (SMPL-X's zero pose, a
-  T-pose). The 55 nodes are the joints of one skin; the rest global transforms are pure
-  translations to the rest joints, so inverse bind matrix ``k`` is the translation by
-  ``−rest_joints[k]`` (spec §3.7.3 "Skins").
+  T-pose). The rest body stands on the floor: everything (joints, mesh) is raised by
+  ``−ground``, the height of its lowest point (:attr:`SkinnedBody.ground`), so the rest pose's
+  lowest point is at y = 0. The 55 nodes are the joints of one skin; the rest global transforms
+  are pure translations to the standing rest joints ``J``, so inverse bind matrix ``k`` is the
+  translation by ``−J[k]`` (spec §3.7.3 "Skins").
 * **Animation.** One clip; each joint has a rotation channel of unit quaternions (glTF's
   ``x, y, z, w`` order, consecutive ones in the same hemisphere) at times ``k / fps``,
-  ``k = 0 … T−1``, LINEAR (slerp); the pelvis has a translation channel when ``trans`` is given
-  and not all zero. The last keyframe is at ``(T−1) / fps``: ``T = round(duration × fps)``
-  frames shown at ``fps`` last ``T / fps`` s, the speech's duration to half a frame. glTF has
-  no frame rate, so ``fps``, ``frames`` and ``duration`` (seconds) are in the scene's
-  ``extras`` (Blender imports them as the scene's custom properties).
+  ``k = 0 … T−1``, LINEAR (slerp); the pelvis has a translation channel when the motion moves
+  it from its rest place: by :func:`~eggesture.data.skeleton.standing_trans` of ``trans``, on
+  the floor at the first frame, then following ``trans``. The last keyframe is at
+  ``(T−1) / fps``: ``T = round(duration × fps)`` frames shown at ``fps`` last ``T / fps`` s,
+  the speech's duration to half a frame. glTF has no frame rate, so ``fps``, ``frames`` and
+  ``duration`` (seconds) are in the scene's ``extras`` (Blender imports them as the scene's
+  custom properties).
 * **Body.** By default, low-poly capsules along the bones of the approximate skeleton of
   :mod:`eggesture.data.skeleton` (each rigidly skinned to the joint it turns with). With the
   user's SMPL-X ``.npz`` model (:func:`smplx_body`), the SMPL-X mesh shaped by ``betas``, its
@@ -45,8 +49,8 @@ import torch
 
 from ..data.motion import JOINT_SETS, NUM_SMPLX_JOINTS, SMPLX_JOINT_NAMES, SMPLX_PARENTS
 from ..data.poses import POSES_DIM, n_frames_for
-from ..data.skeleton import forward_kinematics
-from ..data.smplx_model import load_smplx_model
+from ..data.skeleton import SMPLX_REST_JOINTS, standing_trans
+from ..data.smplx_model import SmplxModel, load_smplx_model
 from ..errors import DataError
 from ..io import write_bytes
 
@@ -79,6 +83,10 @@ class SkinnedBody:
     name: str = "body"
     """Name of the mesh, its node and its material (Blender's object name; the armature is
     ``smplx``, after the skin)."""
+    ground: float | None = None
+    """Height y of the floor under the rest body, in metres: its lowest point, which the GLB puts
+    at y = 0. None (the default): its lowest rest joint, as for the capsules, a stick figure
+    standing on its foot joints; :func:`smplx_body` gives the SMPL-X mesh's lowest vertex."""
 
     def __post_init__(self):
         rest = np.asarray(self.rest_joints, dtype=np.float64)
@@ -107,16 +115,20 @@ class SkinnedBody:
             hand = np.asarray(hand, dtype=np.float64)
             if hand.shape != (len(_HANDS), 3):
                 raise ValueError(f"hand_mean must be ({len(_HANDS)}, 3), got {hand.shape}")
+        ground = float(rest[:, 1].min() if self.ground is None else self.ground)
+        if not np.isfinite(ground):
+            raise ValueError(f"ground must be finite, got {ground}")
         for name, value in [("rest_joints", rest), ("vertices", v), ("faces", f.astype(np.uint32)),
                             ("joints", j.astype(np.uint8)), ("weights", w), ("hand_mean", hand)]:
             if value is not None:
                 value.setflags(write=False)
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "ground", ground)
 
 
 def approximate_rest_joints() -> np.ndarray:
     """Rest joints ``(55, 3)`` of :mod:`eggesture.data.skeleton`'s skeleton, pelvis at the origin."""
-    return forward_kinematics(np.zeros((1, NUM_SMPLX_JOINTS, 3)))[0]
+    return SMPLX_REST_JOINTS.copy()
 
 
 def capsule_body(rest_joints: np.ndarray | None = None, *, sides: int = CAPSULE_SIDES) -> SkinnedBody:
@@ -213,14 +225,21 @@ def smplx_body(model_path: str | Path, betas: np.ndarray | None = None, *,
     total = w.sum(axis=1, keepdims=True)
     if (total <= 0).any():
         raise DataError(path, f"vertex {int(np.argmax(total[:, 0] <= 0))} has no skin weight")
+    vertices = smplx_vertices(model, betas)
+    return SkinnedBody(rest_joints=model.rest_joints(betas), vertices=vertices, faces=faces,
+                       joints=top, weights=w / total,
+                       hand_mean=None if flat_hand_mean else model.hand_mean, name="smplx_mesh",
+                       ground=float(vertices[:, 1].min()))
+
+
+def smplx_vertices(model: SmplxModel, betas: np.ndarray | None = None) -> np.ndarray:
+    """Rest vertices ``(V, 3)`` of ``model``'s mesh shaped by ``betas (B,)`` (zero expression;
+    missing betas are zero, extra ones dropped, as :meth:`SmplxModel.rest_joints` does)."""
     coeffs = np.zeros(model.n_shape)
     if betas is not None:
         b = np.asarray(betas, dtype=np.float64).reshape(-1)[:model.n_shape]
         coeffs[:len(b)] = b
-    vertices = model.v_template + model.shapedirs[:, :, :model.n_shape] @ coeffs  # (V, 3)
-    return SkinnedBody(rest_joints=model.rest_joints(betas), vertices=vertices, faces=faces,
-                       joints=top, weights=w / total,
-                       hand_mean=None if flat_hand_mean else model.hand_mean, name="smplx_mesh")
+    return model.v_template + model.shapedirs[:, :, :model.n_shape] @ coeffs  # (V, 3)
 
 
 class _Buffer:
@@ -287,7 +306,8 @@ def smplx_gltf(
         raise ValueError(f"duration {duration:g} s is {n_frames_for(duration, fps)} frames at "
                          f"{fps:g} fps, the motion has {t}")
     body = capsule_body() if body is None else body
-    rest = body.rest_joints
+    lift = np.array([0.0, -body.ground, 0.0])
+    rest = body.rest_joints + lift  # (55, 3) the bind pose, standing on y = 0
     rotvec = poses.reshape(t, NUM_SMPLX_JOINTS, 3)
     if body.hand_mean is not None:
         rotvec = rotvec.copy()
@@ -310,7 +330,8 @@ def smplx_gltf(
     gltf.materials.append(gl.Material(name=body.name, pbrMetallicRoughness=gl.PbrMetallicRoughness(
         baseColorFactor=[0.72, 0.74, 0.78, 1.0], metallicFactor=0.0, roughnessFactor=0.8)))
     attributes = gl.Attributes(
-        POSITION=buf.add(body.vertices, target=gl.ARRAY_BUFFER, bounds=True),
+        POSITION=buf.add((body.vertices + lift).astype(np.float32), target=gl.ARRAY_BUFFER,
+                         bounds=True),
         JOINTS_0=buf.add(body.joints, target=gl.ARRAY_BUFFER),
         WEIGHTS_0=buf.add(body.weights, target=gl.ARRAY_BUFFER))
     indices = buf.add(body.faces.reshape(-1), target=gl.ELEMENT_ARRAY_BUFFER)
@@ -326,9 +347,9 @@ def smplx_gltf(
                                             interpolation=gl.ANIM_LINEAR))
         channels.append(gl.AnimationChannel(sampler=k, target=gl.AnimationChannelTarget(
             node=k, path=gl.ROTATION)))
-    if trans is not None and np.any(trans != 0):
-        root = (rest[0] + trans).astype(np.float32)  # the pelvis at its rest place plus trans
-        samplers.append(gl.AnimationSampler(input=times, output=buf.add(root),
+    root = body.rest_joints[0] + standing_trans(trans, t, body.ground)  # (T, 3)
+    if np.any(root != rest[0]):
+        samplers.append(gl.AnimationSampler(input=times, output=buf.add(root.astype(np.float32)),
                                             interpolation=gl.ANIM_LINEAR))
         channels.append(gl.AnimationChannel(sampler=len(samplers) - 1,
                                             target=gl.AnimationChannelTarget(node=0,
@@ -352,9 +373,11 @@ def write_smplx_glb(
 ) -> None:
     """Write SMPL-X ``poses (T, 165)`` axis-angle at ``fps`` as a skinned, animated GLB, atomically.
 
-    ``trans (T, 3)`` in metres moves the pelvis from its rest place (default: it stays there, at
-    the origin for the approximate skeleton, as :func:`~eggesture.data.skeleton.smplx_positions`
-    places it). ``body`` is the visible body and its rest skeleton (default:
+    ``trans (T, 3)`` is BEAT2's root translation in metres (default: zeros, as generated motion
+    has); the pelvis follows :func:`~eggesture.data.skeleton.standing_trans` of it, so the rest
+    pose stands on the floor y = 0 at the first frame and the joints are
+    :func:`~eggesture.data.skeleton.smplx_positions` (or the model's ``joint_positions``) of that
+    translation. ``body`` is the visible body and its rest skeleton (default:
     :func:`capsule_body`; :func:`smplx_body` for the SMPL-X mesh). ``duration`` (seconds), the
     speech's, must give ``T`` frames at ``fps`` (``round(duration × fps)``) and is stored in the
     scene's extras.

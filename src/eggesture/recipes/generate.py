@@ -272,8 +272,10 @@ def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path 
     mocap_frame_rate); for models on another skeleton, ``rotations (T, J, 3)`` axis-angle,
     ``joint_names`` and ``mocap_frame_rate``. ``bvh``: on the approximate SMPL-X skeleton, or on
     the dataset's own skeleton. ``glb``: binary glTF 2.0 on the approximate SMPL-X skeleton
-    (SMPL-X models only), its clip as long as the speech. ``video``: a stick-figure preview with
-    the speech. Every file is
+    (SMPL-X models only), its clip as long as the speech. On the SMPL-X skeleton both stand the
+    body on the floor (pelvis 0.954 m up, :func:`~eggesture.data.skeleton.standing_trans`) while
+    the npz keeps BEAT2's ``trans`` = 0. ``video``: a stick-figure preview with the speech. Every
+    file is
     written to a temporary name beside its target and renamed only when all of them succeeded,
     so an error (e.g. in the video) leaves none of them behind.
     """
