@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import common, demo, inference, quantizer, report, training  # noqa: E402
+from benchmarks import common, demo, inference, quantizer, report, training, vq_ceiling  # noqa: E402
 
 
 @pytest.fixture
@@ -223,7 +223,6 @@ def test_real_speech_summary_over_seeds():
 def test_vq_ceiling_quick(tmp_path, threads):
     """The oracle's ratios are computed against the held-out ground truth: a VQ-VAE trained
     one epoch moves less than the truth, and each variant's overrides reach its config."""
-    from benchmarks import vq_ceiling
     from eggesture.data.synthetic import synthesize_corpus
 
     root = tmp_path / "corpus"
