@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import torch
 
 from eggesture.cli import main
 from eggesture.recipes.demo import METHODS, DemoSettings, run_demo
@@ -94,6 +96,20 @@ def test_a_missing_emage_file_is_refused_before_any_training(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "x"), "--fgd-model", str(tmp_path / "no.bin")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].endswith("no.bin: does not exist")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("option", ["--fgd-model", "--smplx-model"])
+def test_an_emage_file_of_the_wrong_kind_is_refused_before_any_training(tmp_path, capsys, option):
+    """Not only a missing file: one that does not load as evaluation loads it fails up front."""
+    bad = tmp_path / ("bad.bin" if option == "--fgd-model" else "bad.npz")
+    if option == "--fgd-model":
+        torch.save({"model_state": {"module.fc_mu.weight": torch.zeros(3, 3)}}, bad)
+    else:
+        np.savez(bad, J_regressor=np.array([{"a": 1}], dtype=object))  # needs pickle
+    assert main(["demo", "--out", str(tmp_path / "x"), option, str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(bad) in err[0]
     assert not (tmp_path / "x").exists()
 
 

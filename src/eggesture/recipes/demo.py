@@ -98,6 +98,16 @@ class DemoSettings:
                 setattr(self, name, Path(path))
                 if not Path(path).is_file():
                     raise ValueError(f"--{name.replace('_', '-')} {path}: does not exist")
+        # Loaded once now as evaluation loads them (strict checkpoint, no pickle), so a file of
+        # the wrong kind fails in seconds with its one-line error, not after the training.
+        if self.fgd_model is not None:
+            from ..evaluation.emage_fgd import load_emage_fgd_model
+
+            load_emage_fgd_model(self.fgd_model)
+        if self.smplx_model is not None:
+            from ..data.smplx_model import load_smplx_model
+
+            load_smplx_model(self.smplx_model)
 
 
 class Progress:
