@@ -189,54 +189,41 @@ def claim_methods(s: dict) -> Verdict:
 REWEIGHT_ONLY = ("log x", "sqrt x", "x (linear)", "x^2", "e^x")
 
 
-def _against_all(key: str, claim: str, s: dict, best: str, others: Sequence[str],
-                 reading: str) -> Verdict:
-    """``best``'s FGD below each of ``others``' (table ``reweighting``)."""
-    b = _row(s, "reweighting", best)
+def _below_each(key: str, claim: str, reading: str, s: dict, ref: str,
+                others: Sequence[str]) -> Verdict:
+    """Row ``ref``'s FGD below each of ``others``' (table ``reweighting``): agrees when every
+    pair separates that way, disagrees when one separates the other way."""
+    base = _row(s, "reweighting", ref)
     rows = [(o, _row(s, "reweighting", o)) for o in others]
-    if b is None or any(r is None for _, r in rows):
-        return Verdict(key, claim, reading, NOT_MEASURED, "table 'reweighting' not in the run")
-    ib = interval(b["fgd"])
-    verdicts = [ordered(ib, interval(r["fgd"])) for _, r in rows]
-    verdict = (AGREES if all(v == AGREES for v in verdicts)
-               else DISAGREES if DISAGREES in verdicts else UNRESOLVED)
-    numbers = (f"FGD {best} {fmt(ib)}; " + ", ".join(
-        f"{o} {fmt(interval(r['fgd']))} ({v})" for (o, r), v in zip(rows, verdicts, strict=True))
-        + f" ({_seeds(s, 'reweighting')} seeds); tail recall {best} "
-        + fmt(interval(b.get("tail_recall"))))
-    return Verdict(key, claim, reading, verdict, numbers)
-
-
-def claim_t3_linear(s: dict) -> Verdict:
-    others = [r for r in REWEIGHT_ONLY if r != "x (linear)"]
-    return _against_all("t3-linear", "Table 3: linear reweighting is the best strategy", s,
-                        "x (linear)", others,
-                        "FGD of reweighting by x below each other reweighting-only row's "
-                        "(table `reweighting`)")
-
-
-def claim_t3_excess(s: dict) -> Verdict:
-    key, claim = "t3-excess", "Table 3: excessive reweighting (x², eˣ) hurts"
-    reading = "FGD of x² and of eˣ each above the vanilla baseline's (table `reweighting`)"
-    base = _row(s, "reweighting", "baseline")
-    rows = [(n, _row(s, "reweighting", n)) for n in ("x^2", "e^x")]
     if base is None or any(r is None for _, r in rows):
         return Verdict(key, claim, reading, NOT_MEASURED, "table 'reweighting' not in the run")
     ib = interval(base["fgd"])
     verdicts = [ordered(ib, interval(r["fgd"])) for _, r in rows]
     verdict = (AGREES if all(v == AGREES for v in verdicts)
                else DISAGREES if DISAGREES in verdicts else UNRESOLVED)
-    numbers = (f"FGD baseline {fmt(ib)}; " + ", ".join(
-        f"{n} {fmt(interval(r['fgd']))} ({v})" for (n, r), v in zip(rows, verdicts, strict=True))
-        + f" ({_seeds(s, 'reweighting')} seeds); "
-        + _secondary([("baseline", base), *rows]))
+    numbers = (f"FGD {ref} {fmt(ib)}; " + ", ".join(
+        f"{o} {fmt(interval(r['fgd']))} ({v})" for (o, r), v in zip(rows, verdicts, strict=True))
+        + f" ({_seeds(s, 'reweighting')} seeds); " + _secondary([(ref, base), *rows]))
     return Verdict(key, claim, reading, verdict, numbers)
 
 
+def claim_t3_linear(s: dict) -> Verdict:
+    return _below_each("t3-linear", "Table 3: linear reweighting is the best strategy",
+                       "FGD of reweighting by x below each other reweighting-only row's "
+                       "(table `reweighting`)", s, "x (linear)",
+                       [r for r in REWEIGHT_ONLY if r != "x (linear)"])
+
+
+def claim_t3_excess(s: dict) -> Verdict:
+    return _below_each("t3-excess", "Table 3: excessive reweighting (x², eˣ) hurts",
+                       "FGD of x² and of eˣ each above the vanilla baseline's (table "
+                       "`reweighting`)", s, "baseline", ["x^2", "e^x"])
+
+
 def claim_t3_eg(s: dict) -> Verdict:
-    return _against_all("t3-eg", "Table 3: EGGesture beats every reweighting-only method", s,
-                        "EGGesture", REWEIGHT_ONLY,
-                        "EGGesture's FGD below each reweighting-only row's (table `reweighting`)")
+    return _below_each("t3-eg", "Table 3: EGGesture beats every reweighting-only method",
+                       "EGGesture's FGD below each reweighting-only row's (table `reweighting`)",
+                       s, "EGGesture", REWEIGHT_ONLY)
 
 
 def claim_t4(s: dict) -> Verdict:
