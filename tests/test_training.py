@@ -236,6 +236,21 @@ def test_a_bundle_stores_what_auto_resolved_to(small_corpus, tmp_path):
     assert bundle.vqvae.quantizer.distance == "euclidean" and bundle.classifier.tied_head
 
 
+@pytest.mark.parametrize("distance, t", [("euclidean", 1.0), ("cosine", 0.1)])
+def test_tied_head_starts_at_the_quantizers_soft_assignment_scale(distance, t):
+    """s₀ = 1/t: in the Euclidean geometry a fixed s = 10 made the first logits ~100 apart."""
+    from eggesture.features.audio import N_FEATURES
+    from eggesture.models.builders import build_classifier
+
+    cfg = load_config("synthetic", ["data.root=x", "train.method=eggesture",
+                                    f"model.distance={distance}"])
+    clf = build_classifier(cfg, ["<pad>", "<unk>", "a"], N_FEATURES)
+    assert clf.tied_head and clf.logit_scale.exp().item() == pytest.approx(1 / t)
+    with pytest.raises(ValueError, match="logit_scale"):
+        type(clf)(codebook_size=4, n_tokens=4, seed_tokens=1, audio_encoder=clf.audio_encoder,
+                  text_encoder=None, tied_head=True, code_dim=8, logit_scale=0.0)
+
+
 def test_word_dropout_hides_whole_words_and_whole_transcripts():
     from eggesture.models.classifier import drop_words
 

@@ -84,4 +84,5 @@ def build_classifier(cfg: Config, vocab: list[str], n_audio_features: int) -> In
         layers=m.decoder_layers, dropout=m.dropout, text_dropout=m.text_dropout,
         word_dropout=m.word_dropout, arch=m.classifier,
         tied_head=tied_head(cfg), code_dim=m.code_dim, distance=quantizer_distance(cfg),
+        logit_scale=1.0 / sim_temperature(cfg),
     )

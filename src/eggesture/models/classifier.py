@@ -11,7 +11,12 @@ With a **tied head** (``tied_head=True``) the last layer predicts a vector in th
 and the logits are its similarities to the codebook in the quantizer's geometry
 (``cos(h, e_k)·s`` or ``−‖h − e_k‖²·s``, s a learned scale), so the prediction stays
 meaningful while the codes move during joint training — one reading of the paper's "jointly
-differentiable optimization" (Fig. 3). The codes are passed in, detached, at every call.
+differentiable optimization" (Fig. 3). The codes are passed in, detached, at every call. The
+builder starts s at 1/t, the quantizer's own similarity temperature (10 for cosine, 1 for
+Euclidean): then the head's first logits have the scale of the quantizer's soft assignment. A
+fixed s = 10 in the Euclidean geometry, where codes lie ~3 units apart, made the first logits
+differ by ~100: the classifier's loss rose to 2.5× that of a uniform guess while the codebook
+trained, and whether it ever fitted depended on the seed (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ class IndexClassifier(nn.Module):
                  audio_encoder: AudioEncoder, text_encoder: LearnedTextEncoder | None,
                  d_model: int = 256, heads: int = 4, layers: int = 4, dropout: float = 0.1,
                  text_dropout: float = 0.1, word_dropout: float = 0.0, arch: str = "transformer",
-                 tied_head: bool = False, code_dim: int | None = None, distance: str = "cosine"):
+                 tied_head: bool = False, code_dim: int | None = None, distance: str = "cosine",
+                 logit_scale: float = 10.0):
         super().__init__()
         if not 0 <= seed_tokens < n_tokens:
             raise ValueError(f"seed_tokens must be in [0, n_tokens), got {seed_tokens}")
@@ -60,8 +66,10 @@ class IndexClassifier(nn.Module):
         if tied_head:
             if code_dim is None:
                 raise ValueError("a tied head needs code_dim")
+            if not logit_scale > 0:
+                raise ValueError(f"logit_scale must be positive, got {logit_scale}")
             self.head = nn.Sequential(nn.LayerNorm(d_model), nn.Linear(d_model, code_dim))
-            self.logit_scale = nn.Parameter(torch.tensor(math.log(10.0)))  # s = 10 at the start
+            self.logit_scale = nn.Parameter(torch.tensor(math.log(logit_scale)))  # learned, log s
         else:
             self.head = nn.Sequential(nn.LayerNorm(d_model), nn.Linear(d_model, codebook_size))
 
