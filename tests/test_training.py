@@ -267,3 +267,54 @@ def test_word_dropout_hides_whole_words_and_whole_transcripts():
     assert (drop_words(words, 0.0, 1.0) == 0).all() and (drop_words(words, 1.0, 0.0) == 0).all()
     whole = drop_words(words, 0.0, 0.5)
     assert set((whole != 0).any(dim=1).tolist()) == {True, False}  # some windows lose all text
+
+
+def _killed_runs_log(logs) -> None:
+    """A log as a run killed after epoch 1 leaves it: training and validation columns."""
+    import csv
+
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / "metrics.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["epoch", "step", "train/loss", "val/rec"])
+        w.writeheader()
+        for e in (0, 1):
+            w.writerow({"epoch": e, "step": 10 * e + 9, "val/rec": 0.5 - 0.1 * e})
+            w.writerow({"epoch": e, "step": 10 * e + 9, "train/loss": 2.0 - e})  # 2.0, 1.0
+
+
+def _resumed_epoch(logs) -> None:
+    """What a resumed Lightning run logs first: validation, then the training metrics."""
+    from lightning.pytorch.loggers import CSVLogger
+
+    logger = CSVLogger(logs, name="", version="")
+    logger.log_metrics({"epoch": 2, "val/rec": 0.25}, step=29)
+    logger.save()
+    logger.log_metrics({"epoch": 2, "train/loss": 0.5, "lr-Adam": 1e-3}, step=29)
+    logger.save()
+
+
+def test_a_resumed_run_keeps_its_log(tmp_path):
+    from eggesture.training.log import BEFORE_RESUME, prepare_log, read_log, restore_after_resume
+
+    # Lightning's CSV logger alone, on the killed run's file: the history is gone.
+    _killed_runs_log(tmp_path / "alone")
+    _resumed_epoch(tmp_path / "alone")
+    assert [r["epoch"] for r in read_log(tmp_path / "alone" / "metrics.csv")] == ["2", "2"]
+
+    logs = tmp_path / "logs"
+    _killed_runs_log(logs)
+    prepare_log(logs, resume=True)
+    assert not (logs / "metrics.csv").exists() and (logs / BEFORE_RESUME).is_file()
+    _resumed_epoch(logs)
+    restore_after_resume(logs)
+    rows = read_log(logs / "metrics.csv")
+    assert [(r["epoch"], r["train/loss"] or None) for r in rows] == [
+        ("0", None), ("0", "2.0"), ("1", None), ("1", "1.0"), ("2", None), ("2", "0.5")]
+    assert "lr-Adam" in rows[0] and not (logs / BEFORE_RESUME).exists()
+
+    # A resume that dies again before logging keeps the rows; a fresh start drops both files.
+    prepare_log(logs, resume=True)
+    prepare_log(logs, resume=True)
+    assert len(read_log(logs / BEFORE_RESUME)) == 6
+    prepare_log(logs, resume=False)
+    assert not (logs / BEFORE_RESUME).exists() and not (logs / "metrics.csv").exists()

@@ -83,7 +83,7 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
     import torch
 
     from ..training.data import WindowDataset, make_loader
-    from ..training.log import merge_log, read_log
+    from ..training.log import prepare_log, restore_after_resume
     from ..training.module import EGGestureModule
 
     t = cfg.train
@@ -121,10 +121,9 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
         ckpt_path = str(run_dir / "checkpoints" / "last.ckpt") if resume else None
         if ckpt_path and t.progress:
             print(f"resuming from {ckpt_path}", flush=True)
-        earlier = read_log(logs / "metrics.csv") if resume else []
+        prepare_log(logs, resume=resume)  # the epochs before a kill wait aside
         trainer.fit(module, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
-        if earlier:  # Lightning's CSV logger starts a new file on resume: keep the history
-            merge_log(logs / "metrics.csv", earlier)
+        restore_after_resume(logs)
 
     bundle = run_dir / "bundle"
     if trainer.is_global_zero:

@@ -20,18 +20,52 @@ def read_log(path: str | Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def merge_log(path: Path, earlier: list[dict]) -> None:
-    """Rows of the epochs before a resume, then the resumed run's rows, in one metrics.csv
-    (Lightning's CSV logger starts a new file on resume)."""
-    new = read_log(path)
+#: Where the log of the epochs before a resume waits while the resumed run writes its own.
+BEFORE_RESUME = "metrics.before-resume.csv"
+
+
+def _merged(earlier: list[dict], new: list[dict]) -> list[dict]:
+    """``earlier`` rows of the epochs before the first of ``new``, then ``new``."""
     first = min((int(float(r["epoch"])) for r in new if r.get("epoch")), default=None)
-    kept = [r for r in earlier if first is None or (r.get("epoch") and int(float(r["epoch"])) < first)]
-    columns = list(dict.fromkeys([k for r in kept + new for k in r]))
+    return [r for r in earlier
+            if first is None or (r.get("epoch") and int(float(r["epoch"])) < first)] + new
+
+
+def _write_log(path: Path, rows: list[dict]) -> None:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns)
+    writer = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
     writer.writeheader()
-    writer.writerows(kept + new)
+    writer.writerows(rows)
     write_text(path, buf.getvalue())
+
+
+def prepare_log(logs: str | Path, *, resume: bool) -> None:
+    """Before training logs anything: on a resume, move ``logs/metrics.csv`` aside (with any
+    rows an earlier resume that died set aside); on a fresh start, remove both.
+
+    Lightning's CSV logger does not continue an existing ``metrics.csv``: it replaces it, or
+    rewrites it under the header of its first save (a demo resumed over a killed run's log
+    failed there with "dict contains fields not in fieldnames", and another kept only the
+    validation columns). So it always starts from no file, and :func:`restore_after_resume`
+    puts the rows set aside back in front of the resumed run's."""
+    logs = Path(logs)
+    current, aside = logs / "metrics.csv", logs / BEFORE_RESUME
+    if resume and current.is_file():
+        _write_log(aside, _merged(read_log(aside), read_log(current)))
+    if not resume:
+        aside.unlink(missing_ok=True)
+    current.unlink(missing_ok=True)
+
+
+def restore_after_resume(logs: str | Path) -> None:
+    """One ``metrics.csv``: the rows set aside (epochs before the resume), then the resumed
+    run's rows."""
+    logs = Path(logs)
+    current, aside = logs / "metrics.csv", logs / BEFORE_RESUME
+    if not aside.is_file():
+        return
+    _write_log(current, _merged(read_log(aside), read_log(current)))
+    aside.unlink()
 
 
 def _find_column(columns: list[str], column: str | None) -> str:
