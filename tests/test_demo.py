@@ -136,9 +136,40 @@ def test_the_readme_section_is_generated_from_the_run(demo, tmp_path):
     out, summary = demo
     readme = tmp_path / "README.md"
     readme.write_text("# x\n\nbefore\n<!-- demo:begin -->\nold numbers\n<!-- demo:end -->\nafter\n")
-    write_readme(readme, json.loads((out / "results.json").read_text()), "A test run")
+    write_readme(readme, [json.loads((out / "results.json").read_text())], "A test run")
     text = readme.read_text()
     eg = summary["methods"]["eggesture"]
     assert "old numbers" not in text and text.startswith("# x\n\nbefore\n") and text.endswith("after\n")
     assert f"| EGGesture | {eg['fgd']:.3f} | {eg['oracle']['fgd']:.3f} |" in text
     assert "A test run: **" in text and "* Codebook utilisation, EGGesture vs vanilla:" in text
+    assert "Runs of other seeds" not in text  # one run: no table over seeds
+
+
+def test_the_readme_compares_the_runs_of_several_seeds(demo, tmp_path):
+    import copy
+    import sys
+    from pathlib import Path
+
+    from scipy.stats import t as student
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.demo import write_readme
+
+    out, _ = demo
+    base = json.loads((out / "results.json").read_text())
+    runs = []
+    for seed, (fe, fv) in enumerate([(5.0, 6.0), (7.0, 7.5), (4.0, 4.1)]):
+        s = copy.deepcopy(base)
+        s["settings"]["seed"] = seed
+        s["methods"]["eggesture"]["fgd"], s["methods"]["vanilla"]["fgd"] = fe, fv
+        runs.append(s)
+    runs[2]["methods"]["eggesture"]["fgd"] = None  # a run without FGD leaves the pair out
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- demo:begin -->\n<!-- demo:end -->\n")
+    write_readme(readme, runs, "A test run", "Three test runs")
+    text = readme.read_text()
+    d = [-1.0, -0.5]  # the differences of the two complete pairs
+    half = student.ppf(0.975, 1) * (0.125 ** 0.5) / 2 ** 0.5  # s = sqrt(0.125), n = 2
+    assert "Three test runs: `eggesture demo --seed N` for N = 0, 1, 2" in text
+    assert f"| FGD | 5.00 / 6.00 | 7.00 / 7.50 | – | {sum(d) / 2:.2f} ± {half:.2f} |" in text
+    assert "FGD: not resolved" in text  # -0.75 ± 3.18 contains 0

@@ -41,8 +41,9 @@ UTILIZATION_CAPTION = (
     "codebook utilisation is the VQ-VAE encoding the held-out split (val + test) in "
     "non-overlapping windows — fewer tokens, of unseen motion, so it is usually lower.")
 
-#: Rough seconds of each stage per corpus minute on 2 CPU cores (measured; used for estimates).
-STAGE_COST = {"corpus": 0.5, "train": 25.0, "evaluate": 1.8, "video": 0.7, "report": 0.1}
+#: Rough seconds of each stage per corpus minute on 2 CPU cores (measured: the seed-0 demo of
+#: 2026-12-06 on a quiet machine, 774 s for 14 minutes; used for estimates).
+STAGE_COST = {"corpus": 1.2, "train": 53.0, "evaluate": 1.0, "video": 0.4, "report": 0.1}
 STAGE_TITLES = {
     "corpus": "building the synthetic corpus",
     "train": "training EGGesture, the vanilla baseline and the evaluation nets",
