@@ -184,6 +184,41 @@ def test_a_row_shared_by_two_tables_is_trained_once(corpus, tmp_path, monkeypatc
     assert "| EGGesture | 1.750 ±" in page
 
 
+def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, monkeypatch):
+    """A long `ablate all` stopped half-way leaves its finished tables and their claims."""
+    import eggesture.recipes.ablate as A
+    import eggesture.recipes.evaluate as E
+    import eggesture.recipes.train as T
+
+    calls = []
+
+    def fake_train(cfg, **kw):
+        calls.append(cfg.train.out)
+        if len(calls) == 5:  # the first run of the second table: the session ends
+            raise KeyboardInterrupt
+        return T.TrainResult(run_dir=Path(cfg.train.out), bundle=Path(cfg.train.out) / "bundle",
+                             metrics_csv=None)
+
+    class Result:
+        def __init__(self, bundle):
+            self.fgd = 3.0 if "seed0" in str(bundle) else 4.0
+
+        def to_dict(self):
+            return {"fgd": self.fgd, "codebook_utilization": 0.5}
+
+    monkeypatch.setattr(T, "train", fake_train)
+    monkeypatch.setattr(E, "evaluate", lambda bundle, data, **kw: Result(bundle))
+    with pytest.raises(KeyboardInterrupt):
+        A.run_all(corpus, config="tiny", out=tmp_path, seeds=2, snapshots=0,
+                  tables=["reweight", "methods"])
+    assert (tmp_path / "reweight.json").is_file() and not (tmp_path / "methods.json").exists()
+    page = (tmp_path / "results.md").read_text()
+    assert "| EGGesture | 3.500 ±" in page  # the finished table, mean of its two seeds
+    assert "**Table 4: classification reweighting helps** — **not resolved" in page
+    assert "* **Not finished**: `methods`," in page
+    assert "Table 1: EGGesture beats the vanilla VQ-VAE baseline** — **not measured**" in page
+
+
 def test_the_run_key_is_the_resolved_config_without_seed_and_folder():
     from eggesture.recipes.ablate import plan_table
 

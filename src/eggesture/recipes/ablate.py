@@ -543,16 +543,42 @@ def run_all(data: str | Path, *, config: str = "synthetic", seeds: int = 1,
     info = {"command": command, "data": str(data), "seeds": seeds, "budget": budget}
     Path(out).mkdir(parents=True, exist_ok=True)
     record_invocation(Path(out), started=started, finished=None, **info)
+    settings = {"split": split, "fgd_model": None if fgd_model is None else str(fgd_model)}
+    written: set[str] = set()
+
+    def after_each() -> None:
+        # Each table as soon as all its runs are finished (by any process), and the page with
+        # it: a run stopped after hours still leaves its finished tables on the page.
+        record_invocation(Path(out), started=started, finished=time.time(), **info)
+        ready = {t: _finished_runs(plans[t], settings, snapshots) for t in tables
+                 if t not in written}
+        ready = {t: d for t, d in ready.items() if d is not None}
+        for t, d in ready.items():
+            write_table(t, plans[t], d, data=data, split=split, **kw)
+            written.add(t)
+        if ready:
+            write_page(out, page)
+
     done = run_jobs([j for t in tables for j in plans[t]], data, split=split,
                     fgd_model=fgd_model, snapshots=snapshots, progress=progress,
-                    after_each=lambda: record_invocation(Path(out), started=started,
-                                                         finished=time.time(), **info))
+                    after_each=after_each)
     summaries = {t: write_table(t, plans[t], done, data=data, split=split, **kw) for t in tables}
     record_invocation(Path(out), started=started, finished=time.time(), **info)
     written = write_page(out, page)
     if progress:
         progress(f"results page: {written}")
     return summaries
+
+
+def _finished_runs(jobs: list[Job], settings: dict, snapshots: int) -> dict[Path, dict] | None:
+    """The evaluations of ``jobs`` by run folder if every one is finished, else None."""
+    done = {}
+    for job in jobs:
+        res = _finished(job, settings, snapshots if job.table in SNAPSHOT_TABLES else 0)
+        if res is None:
+            return None
+        done[job.run_dir] = res
+    return done
 
 
 def write_table(table: str, jobs: list[Job], done: dict[Path, dict], *, out: str | Path,

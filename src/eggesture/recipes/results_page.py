@@ -199,6 +199,11 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
                  + (f" = {epochs} epochs per run" if epochs else "") + f"; {seeds} seeds per row"
                  + (f"; overrides {' '.join(any_s.get('overrides') or [])}"
                     if any_s.get("overrides") else "") + ".")
+    missing = [t for t in TABLES if t not in summaries]
+    if missing:
+        lines.append(f"* **Not finished**: {', '.join(f'`{t}`' for t in missing)} — their claims "
+                     "below read \"not measured\"; the command above continues the run (finished "
+                     "runs are kept) and rewrites this page as each table completes.")
     held = _held_out(out, summaries)
     if held:
         lines.append(f"* Evaluation: {held}.")
