@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None)
     p.add_argument("--name", default="demo")
     p.add_argument("--readme", default=None,
-                   help="rewrite this README's demo section from the first run's results.json")
+                   help="rewrite this README's demo section: the first run's table, then all "
+                        "runs side by side")
     p.add_argument("--run-label", default="One run",
                    help="how the README names the run (e.g. 'One run on a fresh clone, 2026-12-02')")
     p.add_argument("--seeds-label", default="Runs of other seeds",

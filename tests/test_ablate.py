@@ -219,6 +219,27 @@ def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, m
     assert "Table 1: EGGesture beats the vanilla VQ-VAE baseline** — **not measured**" in page
 
 
+def test_training_seconds_add_up_over_a_resume(tmp_path, monkeypatch):
+    import types
+
+    import eggesture.recipes.ablate as A
+
+    now = iter([1000.0, 1030.0, 1100.0, 2000.0, 2005.0])
+    monkeypatch.setattr(A.time, "perf_counter", lambda: next(now))
+    path, trainer = tmp_path / "train.json", types.SimpleNamespace(is_global_zero=True)
+    path.write_text(json.dumps({"train_seconds": 400.0, "finished": False}))  # stopped earlier
+    clock = A._train_clock(path)
+    clock.on_train_start(trainer, None)  # t = 1000
+    clock.on_train_epoch_end(trainer, None)  # t = 1030
+    assert json.loads(path.read_text()) == {"train_seconds": 430.0, "finished": False}
+    clock.write(finished=True)  # t = 1100
+    assert json.loads(path.read_text()) == {"train_seconds": 500.0, "finished": True}
+    again = A._train_clock(path)  # a finished run trained anew starts from zero
+    again.on_train_start(trainer, None)  # t = 2000
+    again.on_train_epoch_end(trainer, None)  # t = 2005
+    assert json.loads(path.read_text())["train_seconds"] == 5.0
+
+
 def test_the_run_key_is_the_resolved_config_without_seed_and_folder():
     from eggesture.recipes.ablate import plan_table
 

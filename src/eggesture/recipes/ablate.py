@@ -361,6 +361,34 @@ def _snapshot_callback(run_dir: Path, epochs: list[int]):
     return Snapshots()
 
 
+def _train_clock(path: Path):
+    """A Lightning callback keeping the run's training seconds in ``path`` (``train.json``)
+    after every epoch, summed over resumes: a run stopped and resumed counts the time of each
+    part up to its last finished epoch, not only the last part's."""
+    import lightning as L
+
+    before = 0.0
+    if path.is_file():
+        old = json.loads(path.read_text())
+        before = 0.0 if old.get("finished", True) else float(old.get("train_seconds") or 0)
+
+    class TrainClock(L.Callback):
+        t0: float | None = None  # set when training starts
+
+        def on_train_start(self, trainer, module):
+            self.t0 = time.perf_counter()
+
+        def on_train_epoch_end(self, trainer, module):
+            if trainer.is_global_zero:
+                self.write(finished=False)
+
+        def write(self, finished: bool) -> None:
+            spent = 0.0 if self.t0 is None else time.perf_counter() - self.t0
+            write_json(path, {"train_seconds": round(before + spent, 1), "finished": finished})
+
+    return TrainClock()
+
+
 def _missing_snapshots(job: Job, settings: dict, n: int) -> list[int]:
     path = job.run_dir / "snapshots.json"
     have = json.loads(path.read_text()) if path.is_file() else {}
@@ -423,12 +451,12 @@ def _train_and_evaluate(job: Job, data, settings: dict, say, snapshots: int = 0)
     bundle, timing = job.run_dir / "bundle", job.run_dir / "train.json"
     if not bundle.is_dir():  # the bundle is written at the end of training: it is finished
         say(f"{job.label}: training {job.cfg.train.epochs} epochs in {job.run_dir}")
-        callbacks = ([_snapshot_callback(job.run_dir,
-                                         snapshot_epochs(job.cfg.train.epochs, snapshots)[:-1])]
-                     if snapshots else None)
-        t0 = time.perf_counter()
+        clock = _train_clock(timing)
+        callbacks = [clock] + ([_snapshot_callback(
+            job.run_dir, snapshot_epochs(job.cfg.train.epochs, snapshots)[:-1])]
+            if snapshots else [])
         train(job.cfg, callbacks=callbacks)
-        write_json(timing, {"train_seconds": round(time.perf_counter() - t0, 1)})
+        clock.write(finished=True)
     res = _finished(job, settings)
     if res is None:
         say(f"{job.label}: evaluating")
