@@ -204,7 +204,8 @@ def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, m
             self.fgd = 3.0 if "seed0" in str(bundle) else 4.0
 
         def to_dict(self):
-            return {"fgd": self.fgd, "codebook_utilization": 0.5}
+            return {"fgd": self.fgd, "codebook_utilization": 0.5,
+                    "protocol": {"fgd_autoencoder": "fgd_ae:abc"}}
 
     monkeypatch.setattr(T, "train", fake_train)
     monkeypatch.setattr(E, "evaluate", lambda bundle, data, **kw: Result(bundle))
@@ -217,6 +218,19 @@ def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, m
     assert "**Table 4: classification reweighting helps** — **not resolved" in page
     assert "* **Not finished**: `methods`," in page
     assert "Table 1: EGGesture beats the vanilla VQ-VAE baseline** — **not measured**" in page
+    assert "same evaluation nets (FGD autoencoder `fgd_ae:abc`" in page
+    assert "Warning" not in page and "Training time unknown" not in page
+    # A run continued elsewhere, scored by other nets, its training time lost: the page says so.
+    from eggesture.recipes.results_page import write_page
+
+    run = sorted(tmp_path.glob("runs/*/seed1/eval.json"))[0]
+    e = json.loads(run.read_text())
+    e["protocol"]["fgd_autoencoder"], e["train_seconds"] = "fgd_ae:def", None
+    run.write_text(json.dumps(e))
+    page = write_page(tmp_path).read_text()
+    assert "**Warning: the runs were scored by 2 different FGD autoencoders** (`fgd_ae:abc`, " \
+           "`fgd_ae:def`)" in page
+    assert "Training time unknown for 1 of 4 runs" in page
 
 
 def test_training_seconds_add_up_over_a_resume(tmp_path, monkeypatch):

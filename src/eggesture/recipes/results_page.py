@@ -156,19 +156,46 @@ def _held_out(out: Path, summaries: dict[str, dict]) -> str | None:
     return None
 
 
-def _compute_seconds(out: Path, summaries: dict[str, dict]) -> float:
-    """Training + evaluation seconds summed over the distinct runs of the tables."""
-    total, seen = 0.0, set()
+def _run_evals(out: Path, summaries: dict[str, dict]) -> list[dict]:
+    """The ``eval.json`` of each distinct run (folder × seed) of the tables."""
+    evals, seen = [], set()
     for s in summaries.values():
         for r in s["rows"]:
             for d in _seed_dirs(out, r, int(s.get("seeds") or 0)):
                 if d in seen or not (d / "eval.json").is_file():
                     continue
                 seen.add(d)
-                e = json.loads((d / "eval.json").read_text())
-                total += sum(x for x in (e.get("train_seconds"), e.get("eval_seconds"))
-                             if isinstance(x, (int, float)) and math.isfinite(x))
-    return total
+                evals.append(json.loads((d / "eval.json").read_text()))
+    return evals
+
+
+def _compute_seconds(out: Path, summaries: dict[str, dict]) -> float:
+    """Training + evaluation seconds summed over the distinct runs of the tables."""
+    return sum(x for e in _run_evals(out, summaries)
+               for x in (e.get("train_seconds"), e.get("eval_seconds"))
+               if isinstance(x, (int, float)) and math.isfinite(x))
+
+
+def _evaluation_lines(out: Path, summaries: dict[str, dict]) -> list[str]:
+    """Which FGD autoencoder scored the runs (a run continued in another checkout may have
+    trained its own: then FGDs of different runs are not comparable, and the page says so),
+    and how many runs' training time is unknown."""
+    evals = _run_evals(out, summaries)
+    nets = sorted({n for e in evals if (n := (e.get("protocol") or {}).get("fgd_autoencoder"))})
+    lines = []
+    if len(nets) == 1:
+        lines.append(f"* Every run scored by the same evaluation nets (FGD autoencoder "
+                     f"`{nets[0]}`, trained once on the corpus's training split).")
+    elif nets:
+        lines.append(f"* **Warning: the runs were scored by {len(nets)} different FGD "
+                     f"autoencoders** ({', '.join(f'`{n}`' for n in nets)}): FGD of runs scored "
+                     "by different ones is not comparable.")
+    unknown = sum(e.get("train_seconds") is None for e in evals)
+    if unknown:
+        lines.append(f"* Training time unknown for {unknown} of {len(evals)} runs (resumed before "
+                     "training seconds were summed over resumes); the rows' times average the "
+                     "others.")
+    return lines
 
 
 def _hours(seconds: float) -> str:
@@ -207,6 +234,7 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
     held = _held_out(out, summaries)
     if held:
         lines.append(f"* Evaluation: {held}.")
+    lines += _evaluation_lines(out, summaries)
     runs = {r["runs"] for s in summaries.values() for r in s["rows"] if r.get("runs")}
     lines.append(f"* {len(runs)} distinct trainings × {seeds} seeds serve the "
                  f"{sum(len(s['rows']) for s in summaries.values())} rows (a row with the same "
