@@ -39,6 +39,24 @@ def test_utilization_over_epochs(tmp_path):
     _png_ok(plot_utilization_over_epochs(curves, tmp_path / "fig6.png"))
 
 
+def test_training_curve_bands_stay_within_what_the_quantities_can_be(tmp_path, monkeypatch):
+    # Three seeds' t bands pass 100 % and below 0 FGD; the plot draws them clipped.
+    from matplotlib.axes import Axes
+
+    from eggesture.export.plots import plot_training_curves
+
+    bands = []
+    real = Axes.fill_between
+    monkeypatch.setattr(Axes, "fill_between", lambda self, x, lo, hi, **kw: (
+        bands.append((np.asarray(lo), np.asarray(hi))), real(self, x, lo, hi, **kw))[1])
+    util = {"EGGesture": [(1, 0.9, 0.7, 1.2), (2, 1.0, 1.0, 1.0)]}
+    fgd = {"EGGesture": [(1, 190.0, -140.0, 520.0), (2, 40.0, 10.0, 70.0)]}
+    _png_ok(plot_training_curves(util, tmp_path / "fig6.png", fgd))
+    (u_lo, u_hi), (f_lo, f_hi) = bands
+    assert u_hi.tolist() == [100.0, 100.0] and u_lo.tolist() == [70.0, 100.0]
+    assert f_lo.tolist() == [0.0, 10.0] and f_hi.tolist() == [520.0, 70.0]
+
+
 def test_vs_codebook_size(tmp_path):
     sizes = [128, 256, 512, 1024]
     util = {"VQ-VAE": [0.6, 0.45, 0.28, 0.15], "EGGesture": [1.0, 0.98, 0.95, 0.9]}

@@ -121,6 +121,8 @@ def plot_training_curves(utilization: Mapping[str, Sequence[tuple[int, float, fl
             e, m, lo, hi = (np.asarray(c, float) for c in zip(*pts, strict=True))
             if curves is utilization:  # a t band can pass the bounds of a fraction
                 lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+            else:  # ... and below 0, which a distance cannot
+                lo = np.clip(lo, 0, None)
             color = _COLORS[k % len(_COLORS)]
             ax.plot(e, scale * m, marker=marker, ms=3, color=color, label=name)
             ax.fill_between(e, scale * lo, scale * hi, color=color, alpha=0.2, linewidth=0)
