@@ -232,6 +232,26 @@ def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, m
            "`fgd_ae:def`)" in page
     assert "Training time unknown for 1 of 4 runs" in page
 
+    # The README's summary: the same verdicts, linking the page; refused without its section.
+    from eggesture.cli import main
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- ablation:begin -->\nSTALE SUMMARY\n<!-- ablation:end -->\nafter\n")
+    assert main(["ablate", "page", "--out", str(tmp_path), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "STALE SUMMARY" not in text and text.endswith("<!-- ablation:end -->\nafter\n")
+    assert "[results.md](results.md)" in text and "2 seeds" in text
+    assert "- Table 4: classification reweighting helps — **not resolved at this budget** " \
+           "(FGD 3.500 [" in text
+    assert "- Table 1: EGGesture beats the vanilla VQ-VAE baseline — not measured yet" in text
+    assert "Tables not finished in that run: methods," in text
+    bare = tmp_path / "BARE.md"
+    bare.write_text("# no section\n")
+    before = (tmp_path / "results.md").stat().st_mtime_ns
+    assert main(["ablate", "page", "--out", str(tmp_path), "--readme", str(bare)]) == 2
+    assert bare.read_text() == "# no section\n"
+    assert (tmp_path / "results.md").stat().st_mtime_ns == before  # nothing written
+
 
 def test_training_seconds_add_up_over_a_resume(tmp_path, monkeypatch):
     import types

@@ -57,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="all, page: write the results page here too (e.g. docs/results.md; its "
                         "plots go to images/ablation_*.png beside it); it is always written to "
                         "OUT/results.md")
+    p.add_argument("--readme", metavar="FILE", default=None,
+                   help="page: also rewrite this README's summary of the claims (between "
+                        "<!-- ablation:begin --> and <!-- ablation:end -->), linking the page")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides for every row")
     p.set_defaults(handler=run)
 
@@ -66,10 +69,17 @@ def run(args: argparse.Namespace) -> int:
     from ..recipes.ablate import run_all, run_table, table_markdown
 
     if args.table == "page":
-        from ..recipes.results_page import write_page
+        from ..recipes.results_page import check_readme, write_page, write_readme_summary
 
-        print(write_page(args.out, args.page))
+        if args.readme:  # a README it cannot write into is refused before the page is written
+            check_readme(args.readme)
+        page = write_page(args.out, args.page)
+        print(page)
+        if args.readme:
+            print(write_readme_summary(args.out, page, args.readme))
         return 0
+    if args.readme:
+        raise ConfigError(None, "--readme is for `eggesture ablate page` (after the run)")
     if not args.data:
         raise ConfigError(None, "--data ROOT is needed (except for `eggesture ablate page`)")
     kw = {"config": args.config, "seeds": args.seeds, "out": args.out, "budget": args.budget,

@@ -346,3 +346,58 @@ def wall_seconds(processes: list[dict]) -> float:
             total += b - end
         end = max(end, b)
     return total
+
+
+README_BEGIN, README_END = "<!-- ablation:begin -->", "<!-- ablation:end -->"
+
+
+def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str:
+    """The README's summary of the page: each claim's verdict and its first numbers, from the
+    same verdicts as the page (``OUT/claims.json``, written by :func:`write_page`)."""
+    import os
+
+    out = Path(out)
+    verdicts = json.loads((out / "claims.json").read_text())
+    summaries = load_summaries(out)
+    info_f = out / "ablate_all.json"
+    info = json.loads(info_f.read_text()) if info_f.is_file() else {}
+    missing = [t for t in TABLES if t not in summaries]
+    link = Path(os.path.relpath(Path(page).resolve(), Path(readme).resolve().parent)).as_posix()
+    lines = [f"The paper's claims as measured by one run of `eggesture ablate all` "
+             f"({info.get('seeds', '?')} seeds, budget {info.get('budget', '?')}; every table, "
+             f"interval and plot in [{link}]({link})), decided by whether the 95 % intervals "
+             "separate:", ""]
+    def first_numbers(numbers: str) -> str:  # the compared metric's, before recall's
+        return numbers.split("; recall")[0] if "; recall" in numbers else numbers.split("; ")[0]
+
+    lines += [f"- {v['claim']} — **{v['verdict']}** ({first_numbers(v['numbers'])})"
+              if v["verdict"] != "not measured" else f"- {v['claim']} — not measured yet"
+              for v in verdicts]
+    if missing:
+        lines += ["", f"Tables not finished in that run: {', '.join(missing)}."]
+    return "\n".join(lines)
+
+
+def write_readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> Path:
+    """Replace the README's section between :data:`README_BEGIN` and :data:`README_END` with
+    :func:`readme_summary`; a README without the markers is refused in one line."""
+    readme = Path(readme)
+    head, tail = check_readme(readme)
+    block = readme_summary(out, page, readme)
+    write_text(readme, f"{head}{README_BEGIN}\n{block}\n{README_END}{tail}")
+    return readme
+
+
+def check_readme(readme: str | Path) -> tuple[str, str]:
+    """The README's text before and after its summary section; one-line error without it."""
+    from ..errors import DataError
+
+    readme = Path(readme)
+    if not readme.is_file():
+        raise DataError(readme, "does not exist")
+    text = readme.read_text(encoding="utf-8")
+    if README_BEGIN not in text or README_END not in text.split(README_BEGIN, 1)[1]:
+        raise DataError(readme, f"no {README_BEGIN} … {README_END} section to write the "
+                                "ablation summary into")
+    head, rest = text.split(README_BEGIN, 1)
+    return head, rest.split(README_END, 1)[1]
