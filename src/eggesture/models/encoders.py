@@ -120,10 +120,11 @@ class PretrainedTextEncoder(LearnedTextEncoder):
         self.register_buffer("token_ids", enc["input_ids"], persistent=False)  # (V−2, S)
         self.register_buffer("token_mask", enc["attention_mask"], persistent=False)
         self.finetune = finetune
+        bert.eval()  # as from_pretrained gives it; Lightning keeps a submodule's mode, so a
+        # fine-tuned BERT trains without its own dropout (the layers above it keep theirs)
         if finetune:
             self.bert = bert
         else:
-            bert.eval()
             with torch.no_grad():
                 table = self._embed_words(bert, torch.arange(len(vocab) - 2))
             self.register_buffer("table", torch.cat([torch.zeros(2, hidden), table]))
