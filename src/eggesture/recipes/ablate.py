@@ -572,18 +572,18 @@ def run_all(data: str | Path, *, config: str = "synthetic", seeds: int = 1,
     Path(out).mkdir(parents=True, exist_ok=True)
     record_invocation(Path(out), started=started, finished=None, **info)
     settings = {"split": split, "fgd_model": None if fgd_model is None else str(fgd_model)}
-    written: set[str] = set()
+    tables_written: set[str] = set()
 
     def after_each() -> None:
         # Each table as soon as all its runs are finished (by any process), and the page with
         # it: a run stopped after hours still leaves its finished tables on the page.
         record_invocation(Path(out), started=started, finished=time.time(), **info)
         ready = {t: _finished_runs(plans[t], settings, snapshots) for t in tables
-                 if t not in written}
+                 if t not in tables_written}
         ready = {t: d for t, d in ready.items() if d is not None}
         for t, d in ready.items():
             write_table(t, plans[t], d, data=data, split=split, **kw)
-            written.add(t)
+            tables_written.add(t)
         if ready:
             write_page(out, page)
 

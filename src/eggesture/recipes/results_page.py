@@ -351,6 +351,11 @@ def wall_seconds(processes: list[dict]) -> float:
 README_BEGIN, README_END = "<!-- ablation:begin -->", "<!-- ablation:end -->"
 
 
+def _first_numbers(numbers: str) -> str:
+    """A verdict's numbers for the compared metric (those before recall's)."""
+    return numbers.split("; recall")[0] if "; recall" in numbers else numbers.split("; ")[0]
+
+
 def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str:
     """The README's summary of the page: each claim's verdict and its first numbers, from the
     same verdicts as the page (``OUT/claims.json``, written by :func:`write_page`)."""
@@ -367,10 +372,7 @@ def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str
              f"({info.get('seeds', '?')} seeds, budget {info.get('budget', '?')}; every table, "
              f"interval and plot in [{link}]({link})), decided by whether the 95 % intervals "
              "separate:", ""]
-    def first_numbers(numbers: str) -> str:  # the compared metric's, before recall's
-        return numbers.split("; recall")[0] if "; recall" in numbers else numbers.split("; ")[0]
-
-    lines += [f"- {v['claim']} — **{v['verdict']}** ({first_numbers(v['numbers'])})"
+    lines += [f"- {v['claim']} — **{v['verdict']}** ({_first_numbers(v['numbers'])})"
               if v["verdict"] != "not measured" else f"- {v['claim']} — not measured yet"
               for v in verdicts]
     if missing:
