@@ -315,10 +315,12 @@ def ratio(a: float, b: float) -> float:
 
 
 def replace_section(readme: Path, begin: str, end: str, block: str) -> None:
-    """Replace the text between the markers ``begin`` and ``end`` of ``readme`` with ``block``."""
-    text = readme.read_text(encoding="utf-8")
-    if begin not in text or end not in text:
-        raise SystemExit(f"{readme}: no {begin} … {end} section to replace")
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    readme.write_text(f"{head}{begin}\n{block}\n{end}{tail}", encoding="utf-8")
+    """Replace the text between the markers ``begin`` and ``end`` of ``readme`` with ``block``
+    (:func:`eggesture.io.replace_section`; a README without them ends the script in one line)."""
+    from eggesture.errors import DataError
+    from eggesture.io import replace_section as replace
+
+    try:
+        replace(readme, begin, end, block)
+    except DataError as e:
+        raise SystemExit(str(e)) from None

@@ -72,3 +72,25 @@ def write_text(path: str | Path, text: str) -> None:
 def write_json(path: str | Path, obj: Any) -> None:
     """Atomically write ``obj`` as indented JSON."""
     write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def split_section(path: str | Path, begin: str, end: str) -> tuple[str, str]:
+    """The text of ``path`` before its ``begin`` marker and after the ``end`` marker that
+    follows it; :class:`eggesture.errors.DataError` (one line) when it has no such section."""
+    from .errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "does not exist")
+    text = path.read_text(encoding="utf-8")
+    if begin not in text or end not in text.split(begin, 1)[1]:
+        raise DataError(path, f"no {begin} … {end} section to write into")
+    head, rest = text.split(begin, 1)
+    return head, rest.split(end, 1)[1]
+
+
+def replace_section(path: str | Path, begin: str, end: str, block: str) -> None:
+    """Atomically replace the text between the markers ``begin`` and ``end`` of ``path`` with
+    ``block`` (see :func:`split_section`)."""
+    head, tail = split_section(path, begin, end)
+    write_text(path, f"{head}{begin}\n{block}\n{end}{tail}")

@@ -22,7 +22,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from ..io import write_json, write_text
+from ..io import replace_section, split_section, write_json, write_text
 from .ablate import TABLES, table_markdown
 from .claims import curve_intervals, decide, fig6_curves
 
@@ -30,6 +30,17 @@ from .claims import curve_intervals, decide, fig6_curves
 PLOTS = {"fig6": "training_curves.png", "codebook": "codebook_size.png",
          "recall": "recall_per_class.png"}
 BASELINE_ROW = ("methods", "vanilla VQ-VAE")
+
+
+def load_info(out: Path) -> dict:
+    """What ``eggesture ablate all`` recorded of its invocations (``OUT/ablate_all.json``)."""
+    f = out / "ablate_all.json"
+    return json.loads(f.read_text()) if f.is_file() else {}
+
+
+def missing_tables(summaries: dict[str, dict]) -> list[str]:
+    """The tables of :data:`TABLES` not written yet."""
+    return [t for t in TABLES if t not in summaries]
 
 
 def load_summaries(out: Path) -> dict[str, dict]:
@@ -169,18 +180,16 @@ def _run_evals(out: Path, summaries: dict[str, dict]) -> list[dict]:
     return evals
 
 
-def _compute_seconds(out: Path, summaries: dict[str, dict]) -> float:
-    """Training + evaluation seconds summed over the distinct runs of the tables."""
-    return sum(x for e in _run_evals(out, summaries)
-               for x in (e.get("train_seconds"), e.get("eval_seconds"))
+def _compute_seconds(evals: list[dict]) -> float:
+    """Training + evaluation seconds summed over the runs' evaluations ``evals``."""
+    return sum(x for e in evals for x in (e.get("train_seconds"), e.get("eval_seconds"))
                if isinstance(x, (int, float)) and math.isfinite(x))
 
 
-def _evaluation_lines(out: Path, summaries: dict[str, dict]) -> list[str]:
+def _evaluation_lines(evals: list[dict]) -> list[str]:
     """Which FGD autoencoder scored the runs (a run continued in another checkout may have
     trained its own: then FGDs of different runs are not comparable, and the page says so),
     and how many runs' training time is unknown."""
-    evals = _run_evals(out, summaries)
     nets = sorted({n for e in evals if (n := (e.get("protocol") or {}).get("fgd_autoencoder"))})
     lines = []
     if len(nets) == 1:
@@ -226,7 +235,7 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
                  + (f" = {epochs} epochs per run" if epochs else "") + f"; {seeds} seeds per row"
                  + (f"; overrides {' '.join(any_s.get('overrides') or [])}"
                     if any_s.get("overrides") else "") + ".")
-    missing = [t for t in TABLES if t not in summaries]
+    missing = missing_tables(summaries)
     if missing:
         lines.append(f"* **Not finished**: {', '.join(f'`{t}`' for t in missing)} — their claims "
                      "below read \"not measured\"; the command above continues the run (finished "
@@ -234,7 +243,8 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
     held = _held_out(out, summaries)
     if held:
         lines.append(f"* Evaluation: {held}.")
-    lines += _evaluation_lines(out, summaries)
+    evals = _run_evals(out, summaries)
+    lines += _evaluation_lines(evals)
     runs = {r["runs"] for s in summaries.values() for r in s["rows"] if r.get("runs")}
     lines.append(f"* {len(runs)} distinct trainings × {seeds} seeds serve the "
                  f"{sum(len(s['rows']) for s in summaries.values())} rows (a row with the same "
@@ -244,7 +254,7 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
     done = [p for p in info.get("processes", []) if p.get("finished")]
     if done:
         first, last = min(p["started"] for p in done), max(p["finished"] for p in done)
-        compute = _compute_seconds(out, summaries)
+        compute = _compute_seconds(evals)
         lines.append(f"* Wall time {_hours(wall_seconds(done))} with {len(done)} `ablate all` "
                      f"processes ({datetime.fromtimestamp(first):%Y-%m-%d %H:%M} → "
                      f"{datetime.fromtimestamp(last):%Y-%m-%d %H:%M})"
@@ -262,8 +272,7 @@ def write_page(out: str | Path, page: str | Path | None = None) -> Path:
     ablation folder ``out``; also ``OUT/claims.json``. The page written."""
     out = Path(out)
     summaries = load_summaries(out)
-    info_f = out / "ablate_all.json"
-    info = json.loads(info_f.read_text()) if info_f.is_file() else {}
+    info = load_info(out)
     curves = fig6_curves(out, summaries.get("methods"))
     verdicts = decide(summaries, curves)
     write_json(out / "claims.json", [v.to_dict() for v in verdicts])
@@ -364,9 +373,8 @@ def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str
     out = Path(out)
     verdicts = json.loads((out / "claims.json").read_text())
     summaries = load_summaries(out)
-    info_f = out / "ablate_all.json"
-    info = json.loads(info_f.read_text()) if info_f.is_file() else {}
-    missing = [t for t in TABLES if t not in summaries]
+    info = load_info(out)
+    missing = missing_tables(summaries)
     link = Path(os.path.relpath(Path(page).resolve(), Path(readme).resolve().parent)).as_posix()
     lines = [f"The paper's claims as measured by one run of `eggesture ablate all` "
              f"({info.get('seeds', '?')} seeds, budget {info.get('budget', '?')}; every table, "
@@ -383,23 +391,10 @@ def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str
 def write_readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> Path:
     """Replace the README's section between :data:`README_BEGIN` and :data:`README_END` with
     :func:`readme_summary`; a README without the markers is refused in one line."""
-    readme = Path(readme)
-    head, tail = check_readme(readme)
-    block = readme_summary(out, page, readme)
-    write_text(readme, f"{head}{README_BEGIN}\n{block}\n{README_END}{tail}")
-    return readme
+    replace_section(readme, README_BEGIN, README_END, readme_summary(out, page, readme))
+    return Path(readme)
 
 
-def check_readme(readme: str | Path) -> tuple[str, str]:
-    """The README's text before and after its summary section; one-line error without it."""
-    from ..errors import DataError
-
-    readme = Path(readme)
-    if not readme.is_file():
-        raise DataError(readme, "does not exist")
-    text = readme.read_text(encoding="utf-8")
-    if README_BEGIN not in text or README_END not in text.split(README_BEGIN, 1)[1]:
-        raise DataError(readme, f"no {README_BEGIN} … {README_END} section to write the "
-                                "ablation summary into")
-    head, rest = text.split(README_BEGIN, 1)
-    return head, rest.split(README_END, 1)[1]
+def check_readme(readme: str | Path) -> None:
+    """Refuse, in one line, a README without the summary's section (before anything is written)."""
+    split_section(readme, README_BEGIN, README_END)
