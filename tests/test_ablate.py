@@ -227,7 +227,9 @@ def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, m
     e = json.loads(run.read_text())
     e["protocol"]["fgd_autoencoder"], e["train_seconds"] = "fgd_ae:def", None
     run.write_text(json.dumps(e))
+    monkeypatch.chdir(tmp_path.parent)  # the page shows the command from where it is read
     page = write_page(tmp_path).read_text()
+    assert f"--out {tmp_path.name} " in page and f"--out {tmp_path} " not in page
     assert "**Warning: the runs were scored by 2 different FGD autoencoders** (`fgd_ae:abc`, " \
            "`fgd_ae:def`)" in page
     assert "Training time unknown for 1 of 4 runs" in page

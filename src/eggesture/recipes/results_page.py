@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -211,6 +212,14 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
 
 
+def _relative(command: str) -> str:
+    """``command`` with absolute paths under the working directory written relative to it, so
+    the page shows a command a reader can run from their own checkout."""
+    here = os.getcwd().rstrip("/") + "/"
+    return " ".join("." if w == here[:-1] else w[len(here):] if w.startswith(here) else w
+                    for w in command.split(" "))
+
+
 def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
     """The lines naming the run."""
     any_s = next(iter(summaries.values()), {})
@@ -222,13 +231,13 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
              "comes from that one run.", ""]
     corpus = _corpus_command(data)
     if corpus:
-        lines += ["```bash", corpus]
+        lines += ["```bash", _relative(corpus)]
     else:
         lines += ["```bash", f"# corpus: {data}"]
     cmd = info.get("command") or (
         f"eggesture ablate all --data {data} --config {any_s.get('config')} --seeds {seeds} "
         f"--budget {budget} --out {out}")
-    lines += [cmd + "   # run twice side by side: two processes", "```", ""]
+    lines += [_relative(cmd) + "   # run twice side by side: two processes", "```", ""]
     epochs = next((r["effective_epochs"]["epochs"] for s in summaries.values() for r in s["rows"]
                    if r.get("effective_epochs")), None)
     lines.append(f"* Config `{any_s.get('config')}` × budget {budget:g}"
@@ -314,7 +323,6 @@ def record_invocation(out: Path, *, started: float, finished: float | None, comm
     """Keep in ``OUT/ablate_all.json`` each ``ablate all`` process on ``out`` (host, pid, start,
     finish), the command and the machine. Called at a process's start (``finished=None``),
     after each run it finishes and at its end, so a killed process counts up to its last run."""
-    import os
     import platform
     import socket
 
@@ -368,8 +376,6 @@ def _first_numbers(numbers: str) -> str:
 def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str:
     """The README's summary of the page: each claim's verdict and its first numbers, from the
     same verdicts as the page (``OUT/claims.json``, written by :func:`write_page`)."""
-    import os
-
     out = Path(out)
     verdicts = json.loads((out / "claims.json").read_text())
     summaries = load_summaries(out)
