@@ -44,9 +44,11 @@ from ..errors import ConfigError
 from ..io import write_json, write_text
 
 METRICS = ("fgd", "beat_alignment", "l1_diversity", "codebook_utilization", "oracle_fgd",
-           "recall", "tail_recall", "precision", "emage_fgd", "emage_bc", "emage_l1div")
+           "token_accuracy", "recall", "tail_recall", "precision", "emage_fgd", "emage_bc",
+           "emage_l1div")
 HEADERS = {"fgd": "FGD ↓", "beat_alignment": "BA ↑", "l1_diversity": "L1Div ↑",
            "codebook_utilization": "utilisation", "oracle_fgd": "oracle FGD ↓",
+           "token_accuracy": "classifier token acc. ↑",
            "recall": "recall", "tail_recall": "tail recall", "precision": "gesture precision",
            "emage_fgd": "EMAGE FGD ↓", "emage_bc": "EMAGE BC ↑", "emage_l1div": "EMAGE L1div ↑ (m)"}
 #: Rates over events: their interval is a bootstrap over the events (and seeds).
@@ -129,6 +131,9 @@ def _row_metrics(res: dict) -> dict:
             "l1_diversity": res.get("l1_diversity"),
             "codebook_utilization": res.get("codebook_utilization"),
             "oracle_fgd": (res.get("oracle") or {}).get("fgd"),
+            # The decomposition: the oracle is the VQ-VAE alone, this the classifier against
+            # the ground truth's own codes.
+            "token_accuracy": res.get("classifier_token_accuracy"),
             "recall": sr.get("all"), "tail_recall": sr.get("tail"), "precision": sr.get("precision"),
             # The EMAGE protocol (evaluation.emage_protocol), raw values; its FGD only with the
             # AESKConv checkpoint (``fgd_model``).
@@ -638,6 +643,14 @@ def write_table(table: str, jobs: list[Job], done: dict[Path, dict], *, out: str
     return summary
 
 
+def relative_paths(command: str) -> str:
+    """``command`` with absolute paths under the working directory written relative to it, so
+    the page shows a command a reader can run from their own checkout."""
+    here = os.getcwd().rstrip("/") + "/"
+    return " ".join("." if w == here[:-1] else w[len(here):] if w.startswith(here) else w
+                    for w in command.split(" "))
+
+
 def table_markdown(summary: dict) -> str:
     """The table: measured mean and 95 % interval next to the paper's numbers."""
     def cell(v: dict, digits: int) -> str:
@@ -651,11 +664,11 @@ def table_markdown(summary: dict) -> str:
         return f"{m} [{v['low']:.{digits}f}, {v['high']:.{digits}f}]"
 
     digits = {"fgd": 3, "beat_alignment": 4, "l1_diversity": 3, "codebook_utilization": 3,
-              "oracle_fgd": 3, "recall": 3, "tail_recall": 3, "precision": 3, "emage_fgd": 4,
-              "emage_bc": 4, "emage_l1div": 2}
-    # The EMAGE protocol's columns only where measured (not in tables stored before it, nor its
-    # FGD without EMAGE's checkpoint).
-    shown = [k for k in METRICS if not k.startswith("emage_")
+              "oracle_fgd": 3, "token_accuracy": 3, "recall": 3, "tail_recall": 3, "precision": 3,
+              "emage_fgd": 4, "emage_bc": 4, "emage_l1div": 2}
+    # The EMAGE protocol's columns and the token accuracy only where measured (not in tables
+    # stored before them, nor EMAGE's FGD without its checkpoint).
+    shown = [k for k in METRICS if not (k.startswith("emage_") or k == "token_accuracy")
              or any((r.get(k) or {}).get("mean") is not None for r in summary["rows"])]
     cols = ["row"]
     for k in shown:
@@ -666,7 +679,7 @@ def table_markdown(summary: dict) -> str:
     n = summary["seeds"]
     split = summary.get("split")
     lines = [f"## {summary['title']}", "",
-             f"Measured on `{summary['data']}`"
+             f"Measured on `{relative_paths(summary['data'])}`"
              + (f" (split {' + '.join(split)})" if split else "")
              + f" with config `{summary['config']}` × budget {summary['budget']:g}, "
              + (f"mean over {n} seeds ± the half-width of its 95 % t interval"

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..io import replace_section, split_section, write_json, write_text
-from .ablate import TABLES, table_markdown
+from .ablate import TABLES, relative_paths, table_markdown
 from .claims import curve_intervals, decide, fig6_curves
 
 #: The plots' file names in OUT, and their names beside a page written elsewhere (docs/images/).
@@ -212,14 +212,6 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
 
 
-def _relative(command: str) -> str:
-    """``command`` with absolute paths under the working directory written relative to it, so
-    the page shows a command a reader can run from their own checkout."""
-    here = os.getcwd().rstrip("/") + "/"
-    return " ".join("." if w == here[:-1] else w[len(here):] if w.startswith(here) else w
-                    for w in command.split(" "))
-
-
 def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
     """The lines naming the run."""
     any_s = next(iter(summaries.values()), {})
@@ -231,13 +223,13 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
              "comes from that one run.", ""]
     corpus = _corpus_command(data)
     if corpus:
-        lines += ["```bash", _relative(corpus)]
+        lines += ["```bash", relative_paths(corpus)]
     else:
         lines += ["```bash", f"# corpus: {data}"]
     cmd = info.get("command") or (
         f"eggesture ablate all --data {data} --config {any_s.get('config')} --seeds {seeds} "
         f"--budget {budget} --out {out}")
-    lines += [_relative(cmd) + "   # run twice side by side: two processes", "```", ""]
+    lines += [relative_paths(cmd) + "   # run twice side by side: two processes", "```", ""]
     epochs = next((r["effective_epochs"]["epochs"] for s in summaries.values() for r in s["rows"]
                    if r.get("effective_epochs")), None)
     lines.append(f"* Config `{any_s.get('config')}` × budget {budget:g}"
