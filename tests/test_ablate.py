@@ -502,3 +502,16 @@ def test_every_claim_of_the_issue_has_a_line_in_the_paper_order():
     assert keys == ["methods", "t3-linear", "t3-excess", "t3-eg", "t4", "t5-joint", "t5-gumbel",
                     "t6", "t7", "fig2", "fig6", "fig7"]
     assert all(v.verdict == "not measured" for v in decide({}))
+
+
+def test_the_readme_summary_keeps_a_claims_numbers_whole():
+    """The README line of a claim ends where the compared metric's numbers end: before recall's,
+    never inside a parenthesis (Fig. 7's steps are "(512→2048 …; 3 seeds)")."""
+    from eggesture.recipes.results_page import first_numbers
+
+    fig7 = ("FGD K=512: 38.2 [20.4, 55.9], K=2048: 30.8 [-0.1, 61.6] (512→2048 not resolved, "
+            "2048→10240 not resolved; 3 seeds); vanilla FGD K=512: 14.6 [9.4, 19.8]")
+    assert first_numbers(fig7) == fig7.split("; vanilla")[0]
+    t3 = "FGD x 32.6 [21.4, 43.7]; log x 29.6 [16.3, 42.8] (agrees) (3 seeds); recall 0.395 [0.3, 0.5]"
+    assert first_numbers(t3) == t3.split("; recall")[0]
+    assert first_numbers("F -4.8 [-16.5, 6.9], E -4.2") == "F -4.8 [-16.5, 6.9], E -4.2"

@@ -360,9 +360,17 @@ def wall_seconds(processes: list[dict]) -> float:
 README_BEGIN, README_END = "<!-- ablation:begin -->", "<!-- ablation:end -->"
 
 
-def _first_numbers(numbers: str) -> str:
-    """A verdict's numbers for the compared metric (those before recall's)."""
-    return numbers.split("; recall")[0] if "; recall" in numbers else numbers.split("; ")[0]
+def first_numbers(numbers: str) -> str:
+    """A verdict's numbers for the compared metric: those before recall's ("; recall"), or
+    else before the first "; " outside parentheses."""
+    if "; recall" in numbers:
+        return numbers.split("; recall")[0]
+    depth = 0
+    for i, c in enumerate(numbers):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and numbers.startswith("; ", i):
+            return numbers[:i]
+    return numbers
 
 
 def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str:
@@ -378,7 +386,7 @@ def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str
              f"({info.get('seeds', '?')} seeds, budget {info.get('budget', '?')}; every table, "
              f"interval and plot in [{link}]({link})), decided by whether the 95 % intervals "
              "separate:", ""]
-    lines += [f"- {v['claim']} — **{v['verdict']}** ({_first_numbers(v['numbers'])})"
+    lines += [f"- {v['claim']} — **{v['verdict']}** ({first_numbers(v['numbers'])})"
               if v["verdict"] != "not measured" else f"- {v['claim']} — not measured yet"
               for v in verdicts]
     if missing:
