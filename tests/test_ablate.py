@@ -482,6 +482,22 @@ def test_fig7_eggesture_fgd_decreasing_with_k(fgds, verdict):
     assert claim_fig7({"codebook-size": _summary("codebook-size", rows)}).verdict == verdict
 
 
+def test_fig7_gives_the_rows_that_tell_where_a_loss_is():
+    """Beside the verdict: the vanilla rows, and EGGesture without the classification
+    reweighting with the classifier's token accuracy, with and without it."""
+    from eggesture.recipes.claims import claim_fig7
+
+    rows = {f"EGGesture K={k}": {"fgd": (30.0,), "token_accuracy": (0.015,)}
+            for k in (512, 2048, 10240)}
+    rows.update({f"EGGesture w/o reweighting K={k}": {"fgd": (11.0,), "token_accuracy": (0.1,)}
+                 for k in (512, 2048)})
+    v = claim_fig7({"codebook-size": _summary("codebook-size", rows)})
+    assert "; w/o reweighting FGD K=512: 11.000 [" in v.numbers and "K=10240: 11" not in v.numbers
+    tail = v.numbers.split("; classifier token accuracy at K=512 ")[1]
+    assert tail.startswith("0.015 [") and " vs 0.100 [" in tail and tail.endswith("(with vs without)")
+    assert "vanilla" not in v.numbers  # no vanilla rows in this summary
+
+
 @pytest.mark.parametrize(("eg", "van", "verdict"), [
     (0.8, 0.2, "agrees"), (0.2, 0.8, "disagrees"), (0.8, 0.75, "not resolved at this budget")])
 def test_fig6_utilisation_over_training_per_epoch(eg, van, verdict):

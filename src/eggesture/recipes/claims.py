@@ -319,11 +319,21 @@ def claim_fig7(s: dict) -> Verdict:
     steps = [ordered(iv[2048], iv[512]), ordered(iv[10240], iv[2048])]
     verdict = (AGREES if all(v == AGREES for v in steps)
                else DISAGREES if DISAGREES in steps else UNRESOLVED)
-    van = {k: _row(s, "codebook-size", f"vanilla K={k}") for k in (512, 2048, 10240)}
     numbers = ("FGD " + ", ".join(f"K={k}: {fmt(v)}" for k, v in iv.items())
                + f" (512→2048 {steps[0]}, 2048→10240 {steps[1]}; "
-               f"{_seeds(s, 'codebook-size')} seeds); vanilla FGD "
-               + ", ".join(f"K={k}: {fmt(interval(r['fgd']))}" for k, r in van.items() if r))
+               f"{_seeds(s, 'codebook-size')} seeds)")
+    # Beside it, the rows that tell where a loss is: the vanilla codebook, and the same
+    # entropy-guided codebook without the classification reweighting (its FGD and the
+    # classifier's token accuracy).
+    for label, name in (("vanilla", "vanilla"), ("w/o reweighting", "EGGesture w/o reweighting")):
+        other = {k: _row(s, "codebook-size", f"{name} K={k}") for k in (512, 2048, 10240)}
+        if any(other.values()):
+            numbers += f"; {label} FGD " + ", ".join(
+                f"K={k}: {fmt(interval(r['fgd']))}" for k, r in other.items() if r)
+    acc = {n: _row(s, "codebook-size", f"{n} K=512") for n in ("EGGesture", "EGGesture w/o reweighting")}
+    if all(r and (r.get("token_accuracy") or {}).get("mean") is not None for r in acc.values()):
+        numbers += ("; classifier token accuracy at K=512 " + " vs ".join(
+            fmt(interval(r["token_accuracy"]), 3) for r in acc.values()) + " (with vs without)")
     return Verdict(key, claim, reading, verdict, numbers)
 
 

@@ -202,9 +202,8 @@ def _evaluation_lines(evals: list[dict]) -> list[str]:
                      "by different ones is not comparable.")
     unknown = sum(e.get("train_seconds") is None for e in evals)
     if unknown:
-        lines.append(f"* Training time unknown for {unknown} of {len(evals)} runs (resumed before "
-                     "training seconds were summed over resumes); the rows' times average the "
-                     "others.")
+        lines.append(f"* Training time unknown for {unknown} of {len(evals)} runs (not recorded "
+                     "by the process that trained them); the rows' times average the others.")
     return lines
 
 
