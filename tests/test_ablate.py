@@ -531,3 +531,24 @@ def test_the_readme_summary_keeps_a_claims_numbers_whole():
     t3 = "FGD x 32.6 [21.4, 43.7]; log x 29.6 [16.3, 42.8] (agrees) (3 seeds); recall 0.395 [0.3, 0.5]"
     assert first_numbers(t3) == t3.split("; recall")[0]
     assert first_numbers("F -4.8 [-16.5, 6.9], E -4.2") == "F -4.8 [-16.5, 6.9], E -4.2"
+
+
+def test_the_readme_and_the_results_page_say_what_the_committed_run_measured():
+    """README's summary and docs/results.md are regenerated from the committed ablation run
+    (`eggesture ablate page`), never edited apart from it."""
+    from eggesture.recipes.ablate import table_markdown
+    from eggesture.recipes.results_page import README_BEGIN, README_END, load_summaries, readme_summary
+
+    root = Path(__file__).resolve().parents[1]
+    out = root / "benchmarks" / "results" / "ablations"
+    if not (out / "claims.json").is_file():
+        pytest.skip("no committed ablation run")
+    readme, page = root / "README.md", root / "docs" / "results.md"
+    section = readme.read_text().split(README_BEGIN)[1].split(README_END)[0].strip("\n")
+    assert section == readme_summary(out, page, readme)
+    text = page.read_text()
+    for v in json.loads((out / "claims.json").read_text()):
+        assert f"- **{v['claim']}** — **{v['verdict']}**. {v['reading']}: {v['numbers']}." in text
+    for s in load_summaries(out).values():
+        rows = [ln for ln in table_markdown(s).splitlines() if ln.startswith("| ")]
+        assert rows and all(ln in text.splitlines() for ln in rows)
