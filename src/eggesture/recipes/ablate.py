@@ -111,7 +111,8 @@ TABLES: dict[str, tuple[str, list[Row]]] = {
             _p(7.16, 0.4089, 603.1)),
     ]),
     "codebook-size": ("Fig. 2 / Fig. 7: codebook size (paper: vanilla utilisation plateaus, 28% at "
-                      "K=512 in Fig. 1; EGGesture's FGD improves with K)", [
+                      "K=512 in Fig. 1; EGGesture's FGD improves with K; ours: the rows without "
+                      "the reweighting tell the codebook's size from eq. 10's weights)", [
         *[Row(f"vanilla K={k}", ("train.method=vanilla", f"model.codebook_size={k}"),
               {"codebook_utilization": 0.28} if k == 512 else {}) for k in (32, 128, 512, 2048, 10240)],
         *[Row(f"EGGesture K={k}", ("train.method=eggesture", f"model.codebook_size={k}"))
