@@ -521,16 +521,20 @@ def test_every_claim_of_the_issue_has_a_line_in_the_paper_order():
 
 
 def test_the_readme_summary_keeps_a_claims_numbers_whole():
-    """The README line of a claim ends where the compared metric's numbers end: before recall's,
-    never inside a parenthesis (Fig. 7's steps are "(512→2048 …; 3 seeds)")."""
-    from eggesture.recipes.results_page import first_numbers
+    """The README line of a claim quotes its headline: the compared metric's numbers, whole
+    (Fig. 7's steps "(512→2048 …; 3 seeds)" included), before recall's or another row's."""
+    from eggesture.recipes.claims import claim_fig7, claim_t3_linear, claim_t6
 
-    fig7 = ("FGD K=512: 38.2 [20.4, 55.9], K=2048: 30.8 [-0.1, 61.6] (512→2048 not resolved, "
-            "2048→10240 not resolved; 3 seeds); vanilla FGD K=512: 14.6 [9.4, 19.8]")
-    assert first_numbers(fig7) == fig7.split("; vanilla")[0]
-    t3 = "FGD x 32.6 [21.4, 43.7]; log x 29.6 [16.3, 42.8] (agrees) (3 seeds); recall 0.395 [0.3, 0.5]"
-    assert first_numbers(t3) == t3.split("; recall")[0]
-    assert first_numbers("F -4.8 [-16.5, 6.9], E -4.2") == "F -4.8 [-16.5, 6.9], E -4.2"
+    rows = {f"EGGesture K={k}": {"fgd": (f,)} for k, f in zip((512, 2048, 10240), (38.2, 30.8, 21.0))}
+    rows["vanilla K=512"] = {"fgd": (14.6,)}
+    fig7 = claim_fig7({"codebook-size": _summary("codebook-size", rows)})
+    assert fig7.headline == fig7.numbers.split("; vanilla")[0] and fig7.headline.endswith("seeds)")
+    t3 = claim_t3_linear(_t3())
+    assert t3.headline == t3.numbers.split("; recall")[0] and "log x" in t3.headline
+    t6 = claim_t6({"text-encoder": _summary("text-encoder", {
+        "learned embedding": {"fgd": (6.0,)}, "MiniLM frozen": {"fgd": (7.0,)},
+        "MiniLM fine-tuned": {"fgd": (5.0,)}})})
+    assert t6.headline.startswith("F ") and ", E " in t6.headline and "FGD" not in t6.headline
 
 
 def test_the_readme_and_the_results_page_say_what_the_committed_run_measured():

@@ -51,6 +51,9 @@ HEADERS = {"fgd": "FGD ↓", "beat_alignment": "BA ↑", "l1_diversity": "L1Div 
            "token_accuracy": "classifier token acc. ↑",
            "recall": "recall", "tail_recall": "tail recall", "precision": "gesture precision",
            "emage_fgd": "EMAGE FGD ↓", "emage_bc": "EMAGE BC ↑", "emage_l1div": "EMAGE L1div ↑ (m)"}
+#: Columns shown only where measured: absent from tables stored before them, and EMAGE's FGD
+#: without its checkpoint.
+OPTIONAL_METRICS = frozenset({"token_accuracy", "emage_fgd", "emage_bc", "emage_l1div"})
 #: Rates over events: their interval is a bootstrap over the events (and seeds).
 EVENT_RATES = {"recall": "all", "tail_recall": "tail", "precision": "precision"}
 
@@ -671,9 +674,7 @@ def table_markdown(summary: dict) -> str:
     digits = {"fgd": 3, "beat_alignment": 4, "l1_diversity": 3, "codebook_utilization": 3,
               "oracle_fgd": 3, "token_accuracy": 3, "recall": 3, "tail_recall": 3, "precision": 3,
               "emage_fgd": 4, "emage_bc": 4, "emage_l1div": 2}
-    # The EMAGE protocol's columns and the token accuracy only where measured (not in tables
-    # stored before them, nor EMAGE's FGD without its checkpoint).
-    shown = [k for k in METRICS if not (k.startswith("emage_") or k == "token_accuracy")
+    shown = [k for k in METRICS if k not in OPTIONAL_METRICS
              or any((r.get(k) or {}).get("mean") is not None for r in summary["rows"])]
     cols = ["row"]
     for k in shown:

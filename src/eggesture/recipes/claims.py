@@ -81,10 +81,18 @@ class Verdict:
     reading: str
     """What we compare (rows, metric, direction)."""
     verdict: str
-    numbers: str
+    headline: str
+    """The compared metric's numbers (what the README's summary quotes)."""
+    details: str = ""
+    """The numbers given beside them (secondary metrics, other rows)."""
+
+    @property
+    def numbers(self) -> str:
+        """Every number behind the verdict: the headline, then the details."""
+        return f"{self.headline}; {self.details}" if self.details else self.headline
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "numbers": self.numbers}
 
     def line(self) -> str:
         """The markdown line of the claim on the results page."""
@@ -172,9 +180,9 @@ def _pair(key: str, claim: str, summaries: dict, table: str, lower: str, higher:
     if a is None or b is None:
         return Verdict(key, claim, reading, NOT_MEASURED, f"table {table!r} not in the run")
     ia, ib = interval(a.get(metric)), interval(b.get(metric))
-    numbers = (f"{label} {fmt(ia)} vs {fmt(ib)} ({_seeds(summaries, table)} seeds); "
-               + _secondary([(lower, a), (higher, b)]))
-    return Verdict(key, claim, reading, ordered(ia, ib), numbers)
+    return Verdict(key, claim, reading, ordered(ia, ib),
+                   f"{label} {fmt(ia)} vs {fmt(ib)} ({_seeds(summaries, table)} seeds)",
+                   _secondary([(lower, a), (higher, b)]))
 
 
 def _table_name(table: str) -> str:
@@ -203,10 +211,10 @@ def _below_each(key: str, claim: str, reading: str, s: dict, ref: str,
     verdicts = [ordered(ib, interval(r["fgd"])) for _, r in rows]
     verdict = (AGREES if all(v == AGREES for v in verdicts)
                else DISAGREES if DISAGREES in verdicts else UNRESOLVED)
-    numbers = (f"FGD {ref} {fmt(ib)}; " + ", ".join(
+    headline = (f"FGD {ref} {fmt(ib)}; " + ", ".join(
         f"{o} {fmt(interval(r['fgd']))} ({v})" for (o, r), v in zip(rows, verdicts, strict=True))
-        + f" ({_seeds(s, 'reweighting')} seeds); " + _secondary([(ref, base), *rows]))
-    return Verdict(key, claim, reading, verdict, numbers)
+        + f" ({_seeds(s, 'reweighting')} seeds)")
+    return Verdict(key, claim, reading, verdict, headline, _secondary([(ref, base), *rows]))
 
 
 def claim_t3_linear(s: dict) -> Verdict:
@@ -265,10 +273,10 @@ def claim_t6(s: dict) -> Verdict:
         e_min = 0.0 if e.low <= 0 <= e.high else min(abs(e.low), abs(e.high))
         verdict = (AGREES if f.low > 0 and f.low > e_max
                    else DISAGREES if e_min > f.high else UNRESOLVED)
-    numbers = (f"F {fmt(f)}, E {fmt(e)}; FGD learned {fmt(interval(rows['learned embedding']['fgd']))}"
-               f", frozen {fmt(interval(rows['MiniLM frozen']['fgd']))}, fine-tuned "
-               f"{fmt(interval(ft))} ({n} seeds)")
-    return Verdict(key, claim, reading, verdict, numbers)
+    return Verdict(key, claim, reading, verdict, f"F {fmt(f)}, E {fmt(e)}",
+                   f"FGD learned {fmt(interval(rows['learned embedding']['fgd']))}, frozen "
+                   f"{fmt(interval(rows['MiniLM frozen']['fgd']))}, fine-tuned {fmt(interval(ft))} "
+                   f"({n} seeds)")
 
 
 def claim_t7(s: dict) -> Verdict:
@@ -278,8 +286,8 @@ def claim_t7(s: dict) -> Verdict:
                                                                "baseline transformer")
     if v.verdict == NOT_MEASURED or None in t:
         return v
-    return Verdict(v.key, v.claim, v.reading, v.verdict,
-                   v.numbers + f"; transformer: FGD {fmt(interval(t[0]['fgd']))} vs "
+    return Verdict(v.key, v.claim, v.reading, v.verdict, v.headline,
+                   v.details + f"; transformer: FGD {fmt(interval(t[0]['fgd']))} vs "
                                f"{fmt(interval(t[1]['fgd']))}")
 
 
@@ -321,22 +329,23 @@ def claim_fig7(s: dict) -> Verdict:
     steps = [ordered(iv[2048], iv[512]), ordered(iv[10240], iv[2048])]
     verdict = (AGREES if all(v == AGREES for v in steps)
                else DISAGREES if DISAGREES in steps else UNRESOLVED)
-    numbers = ("FGD " + ", ".join(f"K={k}: {fmt(v)}" for k, v in iv.items())
-               + f" (512→2048 {steps[0]}, 2048→10240 {steps[1]}; "
-               f"{_seeds(s, 'codebook-size')} seeds)")
+    headline = ("FGD " + ", ".join(f"K={k}: {fmt(v)}" for k, v in iv.items())
+                + f" (512→2048 {steps[0]}, 2048→10240 {steps[1]}; "
+                f"{_seeds(s, 'codebook-size')} seeds)")
     # Beside it, the rows that tell where a loss is: the vanilla codebook, and the same
     # entropy-guided codebook without the classification reweighting (its FGD and the
     # classifier's token accuracy).
+    details = []
     for label, name in (("vanilla", "vanilla"), ("w/o reweighting", "EGGesture w/o reweighting")):
         other = {k: _row(s, "codebook-size", f"{name} K={k}") for k in (512, 2048, 10240)}
         if any(other.values()):
-            numbers += f"; {label} FGD " + ", ".join(
-                f"K={k}: {fmt(interval(r['fgd']))}" for k, r in other.items() if r)
+            details.append(f"{label} FGD " + ", ".join(
+                f"K={k}: {fmt(interval(r['fgd']))}" for k, r in other.items() if r))
     acc = {n: _row(s, "codebook-size", f"{n} K=512") for n in ("EGGesture", "EGGesture w/o reweighting")}
     if all(r and (r.get("token_accuracy") or {}).get("mean") is not None for r in acc.values()):
-        numbers += ("; classifier token accuracy at K=512 " + " vs ".join(
+        details.append("classifier token accuracy at K=512 " + " vs ".join(
             fmt(interval(r["token_accuracy"]), 3) for r in acc.values()) + " (with vs without)")
-    return Verdict(key, claim, reading, verdict, numbers)
+    return Verdict(key, claim, reading, verdict, headline, "; ".join(details))
 
 
 def curve_intervals(curves: Sequence[Sequence[tuple[int, float]]]) -> dict[int, Interval]:
@@ -368,11 +377,12 @@ def claim_fig6(curves: dict[str, Sequence[Sequence[tuple[int, float]]]] | None) 
     verdict = (AGREES if all(v == AGREES for v in verdicts)
                else DISAGREES if DISAGREES in verdicts else UNRESOLVED)
     n = max(len(curves["EGGesture"]), len(curves["vanilla VQ-VAE"]))
-    numbers = (f"EGGesture above at {verdicts.count(AGREES)} of {len(counted)} epochs "
-               f"{counted[0]}–{counted[-1]}, below at {verdicts.count(DISAGREES)}; utilisation at "
-               f"epoch {counted[0]}: {fmt(eg[counted[0]])} vs {fmt(van[counted[0]])}, at epoch "
-               f"{counted[-1]}: {fmt(eg[counted[-1]])} vs {fmt(van[counted[-1]])} ({n} seeds)")
-    return Verdict(key, claim, reading, verdict, numbers)
+    return Verdict(key, claim, reading, verdict,
+                   f"EGGesture above at {verdicts.count(AGREES)} of {len(counted)} epochs "
+                   f"{counted[0]}–{counted[-1]}, below at {verdicts.count(DISAGREES)}",
+                   f"utilisation at epoch {counted[0]}: {fmt(eg[counted[0]])} vs "
+                   f"{fmt(van[counted[0]])}, at epoch {counted[-1]}: {fmt(eg[counted[-1]])} vs "
+                   f"{fmt(van[counted[-1]])} ({n} seeds)")
 
 
 #: The claims decided from the tables alone, in the page's order (Fig. 6 needs the logs too).

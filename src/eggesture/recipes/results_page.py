@@ -359,22 +359,9 @@ def wall_seconds(processes: list[dict]) -> float:
 README_BEGIN, README_END = "<!-- ablation:begin -->", "<!-- ablation:end -->"
 
 
-def first_numbers(numbers: str) -> str:
-    """A verdict's numbers for the compared metric: those before recall's ("; recall"), or
-    else before the first "; " outside parentheses."""
-    if "; recall" in numbers:
-        return numbers.split("; recall")[0]
-    depth = 0
-    for i, c in enumerate(numbers):
-        depth += (c == "(") - (c == ")")
-        if depth == 0 and numbers.startswith("; ", i):
-            return numbers[:i]
-    return numbers
-
-
 def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str:
-    """The README's summary of the page: each claim's verdict and its first numbers, from the
-    same verdicts as the page (``OUT/claims.json``, written by :func:`write_page`)."""
+    """The README's summary of the page: each claim's verdict and its headline numbers, from
+    the same verdicts as the page (``OUT/claims.json``, written by :func:`write_page`)."""
     out = Path(out)
     verdicts = json.loads((out / "claims.json").read_text())
     summaries = load_summaries(out)
@@ -385,7 +372,7 @@ def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str
              f"({info.get('seeds', '?')} seeds, budget {info.get('budget', '?')}; every table, "
              f"interval and plot in [{link}]({link})), decided by whether the 95 % intervals "
              "separate:", ""]
-    lines += [f"- {v['claim']} — **{v['verdict']}** ({first_numbers(v['numbers'])})"
+    lines += [f"- {v['claim']} — **{v['verdict']}** ({v['headline']})"
               if v["verdict"] != "not measured" else f"- {v['claim']} — not measured yet"
               for v in verdicts]
     if missing:
