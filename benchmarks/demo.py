@@ -88,6 +88,7 @@ def readme_block(summary: dict, run_label: str) -> str:
         + "; ".join(f"{LABELS.get(m, m)} {v['vqvae']:g} / {v['classifier']:g}"
                     for m, v in ee.items()) + ".", "",
         "In this run:", "", *claim_lines(summary["methods"]), "",
+        machine_line(summary.get("machine") or {}), "",
         "One seed decides nothing: see the runs of other seeds below, and `eggesture ablate "
         "methods --seeds 3` for intervals over training seeds on one corpus. The paper's numbers "
         "(Table 1, BEAT: FGD 5.74, BA 0.4117, L1Div 617.2) are on BEAT2 and not comparable with "
@@ -96,6 +97,21 @@ def readme_block(summary: dict, run_label: str) -> str:
         "![code usage](docs/images/demo_codebook_usage.png)",
     ]
     return "\n".join(lines)
+
+
+def machine_line(m: dict) -> str:
+    """What a user on another machine will see: which part of the numbers is the machine's."""
+    cpu = m.get("cpu") or m.get("processor") or "an unrecorded CPU"
+    kernels = f" ({m['cpu_capability']} kernels)" if m.get("cpu_capability") else ""
+    threads = (f", {m['threads_per_training']} thread(s) per training"
+               if m.get("threads_per_training") else "")
+    return (f"Measured on {cpu}{kernels}{threads}. On one machine the same command gives the same "
+            "numbers (the trainings' weights are bit-identical; `tests/test_training.py` and "
+            "docs/decisions.md, \"The demo's numbers and the machine\"). On a CPU with other "
+            "vector instructions (AVX2 against AVX-512) or another core count, torch runs other "
+            "kernels or splits its sums otherwise: the trained weights, and so every number in "
+            "this table, differ — by as much as the spread between seeds below. The timings "
+            "depend on the machine too.")
 
 
 #: What :func:`seeds_block` compares, EGGesture against the baseline: (label, getter, digits,

@@ -90,6 +90,15 @@ def test_evaluate_a_synthetic_corpus_with_semantic_recall(tmp_path, capsys):
     assert "gesture precision" in table.splitlines()[0]
     assert sr["precision"] is None or 0 <= sr["precision"] <= 1
     assert _is_png(plots / "codebook_usage.png") and _is_png(plots / "recall_per_class.png")
+    # The classifier against its own targets: the groups' targets add up to every scored token,
+    # the overall accuracy is their weighted mean, and the motion error is an angle.
+    tok = res["classifier_tokens"]
+    n = tok["targets_by_frequency"]
+    assert sum(n.values()) == tok["tokens"] > 0
+    assert tok["accuracy"] == pytest.approx(res["classifier_token_accuracy"])
+    assert tok["accuracy"] == pytest.approx(sum(
+        (tok["accuracy_by_frequency"][g] or 0) * n[g] for g in n) / tok["tokens"])
+    assert 0 <= tok["histogram_distance"] <= 1 and 0 <= tok["motion_error_deg"] <= 180
 
 
 def test_evaluate_without_eval_nets_and_no_train_is_one_error(tmp_path, capsys, beat2_sample):

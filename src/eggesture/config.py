@@ -47,8 +47,11 @@ METHODS = ("eggesture", "vanilla", "reweight_only", "no_reweight", "no_joint", "
 REWEIGHTS = ("none", "log", "sqrt", "linear", "square", "exp")
 #: Readings of eq. 11 (eggesture.training.schedule).
 SCHEDULES = ("settle", "lr", "cls-ramp", "loss")
-#: Where the classification weights of eq. 10 take the code probabilities from.
-WEIGHT_SOURCES = ("usage", "soft")
+#: The classification losses (eggesture.training.reweighting): eq. 10 read literally (paper), with
+#: weights from hard code frequencies (hard), and the long-tail losses.
+CLS_LOSSES = ("paper", "hard", "logit_adjusted", "balanced_softmax", "class_balanced", "none")
+#: Keys of earlier configs (bundles, run folders) and how they read today.
+LEGACY_KEYS = {("train", "weight_source"): ("cls_loss", {"usage": "hard", "soft": "paper"})}
 
 
 @dataclass
@@ -142,6 +145,9 @@ class ModelConfig:
     model never saw — padding at generation too — give the motion of the audio alone."""
     audio_encoder: str = "default"
     """default (log-mel + onset + RMS) or hf:<local wav2vec2/HuBERT dir>."""
+    posthoc_tau: float = 0.0
+    """τ′ of post-hoc logit adjustment at generation: codes are chosen by argmax f − τ′·log π
+    (π the hard code usage; Menon et al. 2021). 0 = off."""
 
     def __post_init__(self):
         if self.codebook_size < 2 or self.code_dim < 1:
@@ -175,6 +181,8 @@ class ModelConfig:
                 raise ValueError(f"model.{name} must be positive, got {getattr(self, name)}")
         if self.beta < 0:
             raise ValueError(f"model.beta must be ≥ 0, got {self.beta}")
+        if self.posthoc_tau < 0:
+            raise ValueError(f"model.posthoc_tau must be ≥ 0, got {self.posthoc_tau}")
 
 
 @dataclass
@@ -213,10 +221,15 @@ class TrainConfig:
     settle_decay: float = 0.1
     """``schedule=settle``: share of the epochs over which the VQ-VAE's rate then decays to 0
     (cosine); the VQ-VAE is frozen for the rest."""
-    weight_source: str = "usage"
-    """Code probabilities of the eq. 10 weights: ``usage`` — moving average of hard code usage
-    (the real target frequencies); ``soft`` — the entropy's soft moving average p_t (flattened
-    by the entropy loss; the earlier behaviour, kept to measure it)."""
+    cls_loss: str = "paper"
+    """The classification loss of the methods that reweight (eggesture.training.reweighting):
+    paper (eq. 10: weights f(1/p_t), p_t eq. 8's soft average), hard (weights f(1/π), π the hard
+    code usage), logit_adjusted (CE on logits + τ·log π), balanced_softmax (τ = 1),
+    class_balanced (effective-number weights), none. Methods without reweighting use plain CE."""
+    logit_tau: float = 1.0
+    """τ of cls_loss=logit_adjusted."""
+    cb_beta: float = 0.999
+    """β of cls_loss=class_balanced (effective number of samples)."""
     entropy_weight: float = 1.0
     """Extra factor on l_entropy (1 = the paper)."""
     velocity_weight: float = 0.0
@@ -258,9 +271,13 @@ class TrainConfig:
                 self.settle + self.settle_decay <= 1):
             raise ValueError(f"train.settle and train.settle_decay must be positive shares "
                              f"summing to at most 1, got {self.settle} and {self.settle_decay}")
-        if self.weight_source not in WEIGHT_SOURCES:
-            raise ValueError(f"train.weight_source must be one of {', '.join(WEIGHT_SOURCES)}, "
-                             f"got {self.weight_source!r}")
+        if self.cls_loss not in CLS_LOSSES:
+            raise ValueError(f"train.cls_loss must be one of {', '.join(CLS_LOSSES)}, "
+                             f"got {self.cls_loss!r}")
+        if self.logit_tau < 0:
+            raise ValueError(f"train.logit_tau must be ≥ 0, got {self.logit_tau}")
+        if not 0 < self.cb_beta < 1:
+            raise ValueError(f"train.cb_beta must be in (0, 1), got {self.cb_beta}")
         if self.vq_epochs is not None and not 0 < self.vq_epochs < self.epochs:
             raise ValueError(f"train.vq_epochs must be in (0, epochs), got {self.vq_epochs}")
         for name in ("max_weight", "lr_decay", "limit_train_batches"):
@@ -402,6 +419,19 @@ def _section(cls, values: dict, where: str, source):
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
 
+def _translate_legacy(d: dict) -> dict:
+    """``d`` with the keys of :data:`LEGACY_KEYS` replaced by today's (a bundle saved before
+    ``train.cls_loss`` existed loads as what it trained with)."""
+    d = {k: dict(v) if isinstance(v, dict) else v for k, v in d.items()}
+    for (section, old), (new, values) in LEGACY_KEYS.items():
+        sec = d.get(section)
+        if isinstance(sec, dict) and old in sec:
+            value = sec.pop(old)
+            if value in values:
+                sec.setdefault(new, values[value])
+    return d
+
+
 def from_dict(d: dict, source="config") -> Config:
     """Build a validated :class:`Config` from nested dicts."""
     if not isinstance(d, dict):
@@ -409,6 +439,7 @@ def from_dict(d: dict, source="config") -> Config:
     for key in d:
         if key not in SECTIONS:
             raise ConfigError(source, f"unknown section '{key}' (known: {', '.join(SECTIONS)})")
+    d = _translate_legacy(d)
     return Config(**{name: _section(cls, d.get(name) or {}, name, source)
                      for name, cls in SECTIONS.items()})
 

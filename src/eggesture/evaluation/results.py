@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ..metrics.tokens import TokenDiagnostics
+
 #: What each number is measured in (written into every result).
 UNITS = {
     "fgd": "squared distance between FGD-autoencoder feature distributions (unitless)",
@@ -25,6 +27,8 @@ UNITS = {
     "oracle": "as the generated motion's (FGD, L1 diversity, recall)",
     "classifier_token_accuracy": "fraction of generated tokens equal to the VQ-VAE's "
                                  "codes of the ground truth",
+    "classifier_tokens": "accuracies: fractions of tokens; histogram distance: total variation "
+                         "in [0, 1]; motion error: degrees",
     "quantizer_geometry": "norms of the encoder's latents and of the codes the decoder "
                           "receives; cosine between them; ‖z − ẑ‖ / ‖z‖ in the "
                           "quantizer's geometry",
@@ -148,7 +152,9 @@ class EvaluationResult:
     codebook: CodebookResult
     recall: RecallResult
     quantizer_geometry: dict = field(default_factory=dict)
-    token_accuracy: float | None = None
+    tokens: TokenDiagnostics | None = None
+    """The classifier against its own targets (accuracy, by code frequency, histogram distance,
+    motion-space error)."""
     emage: EmageProtocolResult | None = None
     """The EMAGE protocol's numbers, with ``protocol="emage"``."""
     left_out: dict[str, str] = field(default_factory=dict)
@@ -178,7 +184,8 @@ class EvaluationResult:
                                                    "intervals")),
                 "what": "ground truth encoded and decoded by the VQ-VAE (no classifier)"},
             "quantizer_geometry": self.quantizer_geometry,
-            "classifier_token_accuracy": self.token_accuracy,
+            "classifier_token_accuracy": None if self.tokens is None else self.tokens.accuracy,
+            "classifier_tokens": None if self.tokens is None else self.tokens.to_dict(),
             "ground_truth": {
                 "fgd": self.fgd.ground_truth, "beat_alignment": self.beat.ground_truth,
                 "beat_alignment_emage": self.beat.ground_truth_emage,

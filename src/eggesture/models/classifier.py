@@ -119,6 +119,23 @@ class IndexClassifier(nn.Module):
         return scale * sq
 
 
+#: The floor of a prior probability in :func:`adjust_logits`, as a share of uniform (1/K): a code
+#: that is never a target gets log(0.1/K), not −∞, so its logit stays finite.
+PRIOR_FLOOR = 0.1
+
+
+def adjust_logits(logits: torch.Tensor, prior: torch.Tensor, tau: float) -> torch.Tensor:
+    """``logits + τ·log π`` (logit adjustment, Menon et al. 2021) for ``logits (..., K)`` and a
+    prior ``π (K,)`` (renormalised, floored at :data:`PRIOR_FLOOR`/K). Training adds it with
+    τ > 0 (the loss sees the prior, so the raw logits learn the balanced part); at generation a
+    negative τ (−τ′) is the post-hoc variant."""
+    if tau == 0:
+        return logits
+    k = prior.numel()
+    p = prior.float() / prior.float().sum().clamp_min(1e-12)
+    return logits + tau * torch.log(p.clamp_min(PRIOR_FLOOR / k)).to(logits.dtype)
+
+
 def drop_words(words: torch.Tensor, word_p: float, text_p: float) -> torch.Tensor:
     """Frame-aligned word ids ``(B, T)`` with whole words (runs of one id) set to padding (0,
     "no text") with probability ``word_p``, and a window's whole transcript with ``text_p``.

@@ -40,20 +40,28 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import CLS_LOSSES
 from ..errors import ConfigError
 from ..io import write_json, write_text
 
 METRICS = ("fgd", "beat_alignment", "l1_diversity", "codebook_utilization", "oracle_fgd",
-           "token_accuracy", "recall", "tail_recall", "precision", "emage_fgd", "emage_bc",
-           "emage_l1div")
+           "token_accuracy", "token_accuracy_many", "token_accuracy_medium", "token_accuracy_few",
+           "token_histogram_distance", "token_motion_error", "recall", "tail_recall", "precision",
+           "emage_fgd", "emage_bc", "emage_l1div")
 HEADERS = {"fgd": "FGD ↓", "beat_alignment": "BA ↑", "l1_diversity": "L1Div ↑",
            "codebook_utilization": "utilisation", "oracle_fgd": "oracle FGD ↓",
            "token_accuracy": "classifier token acc. ↑",
+           "token_accuracy_many": "token acc. many ↑", "token_accuracy_medium": "token acc. medium ↑",
+           "token_accuracy_few": "token acc. few ↑",
+           "token_histogram_distance": "token histogram TV ↓",
+           "token_motion_error": "token motion error ° ↓",
            "recall": "recall", "tail_recall": "tail recall", "precision": "gesture precision",
            "emage_fgd": "EMAGE FGD ↓", "emage_bc": "EMAGE BC ↑", "emage_l1div": "EMAGE L1div ↑ (m)"}
 #: Columns shown only where measured: absent from tables stored before them, and EMAGE's FGD
 #: without its checkpoint.
-OPTIONAL_METRICS = frozenset({"token_accuracy", "emage_fgd", "emage_bc", "emage_l1div"})
+OPTIONAL_METRICS = frozenset({"token_accuracy", "token_accuracy_many", "token_accuracy_medium",
+                              "token_accuracy_few", "token_histogram_distance", "token_motion_error",
+                              "emage_fgd", "emage_bc", "emage_l1div"})
 #: Rates over events: their interval is a bootstrap over the events (and seeds).
 EVENT_RATES = {"recall": "all", "tail_recall": "tail", "precision": "precision"}
 
@@ -90,6 +98,16 @@ TABLES: dict[str, tuple[str, list[Row]]] = {
             _p(11.72, 0.3769, 531.1)),
         Row("e^x", ("train.method=reweight_only", "train.reweight=exp"), _p(13.64, 0.3319, 487.6)),
         Row("EGGesture", ("train.method=eggesture",), FULL),
+    ]),
+    "cls-loss": ("The classification loss at the paper's codebook size (K = 512; DESIGN §3): eq. 10 "
+                 "read literally (paper), weights from hard frequencies (hard) and the long-tail "
+                 "losses, against the vanilla baseline and EGGesture without reweighting", [
+        Row("vanilla VQ-VAE K=512", ("train.method=vanilla", "model.codebook_size=512")),
+        Row("EGGesture w/o reweighting K=512",
+            ("train.method=no_reweight", "model.codebook_size=512")),
+        *[Row(f"EGGesture {loss} K=512", ("train.method=eggesture", f"train.cls_loss={loss}",
+                                           "model.codebook_size=512"))
+          for loss in CLS_LOSSES if loss != "none"],
     ]),
     "reweight": ("Table 4: classification reweighting", [
         Row("EGGesture", ("train.method=eggesture",), FULL),
@@ -135,6 +153,8 @@ def _slug(name: str) -> str:
 def _row_metrics(res: dict) -> dict:
     sr = res.get("semantic_recall") or {}
     em = res.get("emage_protocol") or {}
+    tok = res.get("classifier_tokens") or {}
+    by_freq = tok.get("accuracy_by_frequency") or {}
     return {"fgd": res.get("fgd"), "beat_alignment": res.get("beat_alignment"),
             "l1_diversity": res.get("l1_diversity"),
             "codebook_utilization": res.get("codebook_utilization"),
@@ -142,6 +162,11 @@ def _row_metrics(res: dict) -> dict:
             # The decomposition: the oracle is the VQ-VAE alone, this the classifier against
             # the ground truth's own codes.
             "token_accuracy": res.get("classifier_token_accuracy"),
+            # Where a spreading classifier shows (eggesture.metrics.tokens).
+            "token_accuracy_many": by_freq.get("many"), "token_accuracy_medium": by_freq.get("medium"),
+            "token_accuracy_few": by_freq.get("few"),
+            "token_histogram_distance": tok.get("histogram_distance"),
+            "token_motion_error": tok.get("motion_error_deg"),
             "recall": sr.get("all"), "tail_recall": sr.get("tail"), "precision": sr.get("precision"),
             # The EMAGE protocol (evaluation.emage_protocol), raw values; its FGD only with the
             # AESKConv checkpoint (``fgd_model``).
@@ -672,7 +697,9 @@ def table_markdown(summary: dict) -> str:
         return f"{m} [{v['low']:.{digits}f}, {v['high']:.{digits}f}]"
 
     digits = {"fgd": 3, "beat_alignment": 4, "l1_diversity": 3, "codebook_utilization": 3,
-              "oracle_fgd": 3, "token_accuracy": 3, "recall": 3, "tail_recall": 3, "precision": 3,
+              "oracle_fgd": 3, "token_accuracy": 3, "token_accuracy_many": 3,
+              "token_accuracy_medium": 3, "token_accuracy_few": 3, "token_histogram_distance": 3,
+              "token_motion_error": 2, "recall": 3, "tail_recall": 3, "precision": 3,
               "emage_fgd": 4, "emage_bc": 4, "emage_l1div": 2}
     shown = [k for k in METRICS if k not in OPTIONAL_METRICS
              or any((r.get(k) or {}).get("mean") is not None for r in summary["rows"])]

@@ -248,8 +248,26 @@ def _ensure_corpus(corpus: Path, wanted: dict) -> dict:
 
 
 def _machine() -> dict:
+    """What the numbers depend on besides the seed: the CPU's vector instructions pick torch's
+    kernels (AVX-512 or AVX2: other rounding, other trained weights) and the threads per
+    training fix the order of its sums (docs/decisions.md, "The demo's numbers and the
+    machine")."""
+    import torch
+
     return {"python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "torch": _torch_info()}
+            "processor": platform.processor() or platform.machine(), "cpu": _cpu_model(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "threads_per_training": _parallel_threads(), "torch": _torch_info()}
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _parallel_threads() -> int | None:

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from ..bundle import Bundle, load_bundle
-from ..data.motion import axis_angle_to_6d, resample_rotations, sixd_to_axis_angle
+from ..data.motion import axis_angle_to_6d, resample_rotations, sixd_to_axis_angle, sixd_to_matrix
 from ..data.poses import is_smplx, n_frames_for, place_joints, smplx_indices
 from ..data.transcript import Word
 from ..data.wav import AUDIO_SR
@@ -53,6 +53,7 @@ from ..evaluation.results import (
     RecallResult,
     results_markdown,
 )
+from ..metrics.tokens import TokenDiagnostics, rotation_error_deg, token_diagnostics
 from ..models.vqvae import DOWNSAMPLE
 
 #: ``evaluate(protocol=...)``: our metrics only, or also the EMAGE protocol's.
@@ -154,17 +155,31 @@ def oracle_motion(bundle: Bundle, real6d: np.ndarray, codes: torch.Tensor | None
     return axis_angle_to_6d(sixd_to_axis_angle(six)).astype(np.float32)
 
 
-def token_accuracy(results: list[SequenceResult], codes: list[torch.Tensor],
-                   seed_tokens: int) -> float | None:
-    """Share of generated tokens equal to the VQ-VAE's codes of the ground truth (the
-    classifier against its own targets), the seed tokens of each sequence left out."""
-    hit = total = 0
-    for r, c in zip(results, codes, strict=True):
+def classifier_tokens(bundle: Bundle, results: list[SequenceResult], codes: list[torch.Tensor],
+                      oracle: list[np.ndarray], seed_frames: int) -> TokenDiagnostics | None:
+    """The classifier against its own targets (:mod:`eggesture.metrics.tokens`): the generated
+    tokens against the VQ-VAE's codes of the ground truth, the seed tokens of each sequence left
+    out; the motion-space error between the generated motion and ``oracle`` (the same VQ-VAE
+    decoding the target codes), the seed frames left out. Training frequencies: the quantizer's
+    moving average of hard code usage."""
+    seed_tokens = seed_frames // DOWNSAMPLE
+    pred, tgt, gen_m, tgt_m = [], [], [], []
+    for r, c, o in zip(results, codes, oracle, strict=True):
         c = c[0].cpu().numpy()
         n = min(len(c), len(r.indices))
-        hit += int((r.indices[seed_tokens:n] == c[seed_tokens:n]).sum())
-        total += max(0, n - seed_tokens)
-    return hit / total if total else None
+        pred.append(r.indices[seed_tokens:n])
+        tgt.append(c[seed_tokens:n])
+        t = min(len(r.gen6d), len(o))
+        gen_m.append(r.gen6d[seed_frames:t])
+        tgt_m.append(o[seed_frames:t])
+    pred, tgt = np.concatenate(pred), np.concatenate(tgt)
+    if not pred.size:
+        return None
+    gen_m, tgt_m = np.concatenate(gen_m), np.concatenate(tgt_m)
+    angle = (rotation_error_deg(sixd_to_matrix(gen_m.astype(np.float64)),
+                                sixd_to_matrix(tgt_m.astype(np.float64))) if len(gen_m) else None)
+    freq = bundle.vqvae.quantizer.usage_probs.detach().double().cpu().numpy()
+    return token_diagnostics(pred, tgt, freq, motion_error_deg=angle)
 
 
 @torch.no_grad()
@@ -438,7 +453,7 @@ def evaluate(
         codebook=_codebook(bundle, real, results, length),
         recall=RecallResult() if rec is None else _recall(rec, results, oracle),
         quantizer_geometry=quantizer_geometry(bundle, real),
-        token_accuracy=token_accuracy(results, codes_gt, cfg.data.seed_frames // DOWNSAMPLE),
+        tokens=classifier_tokens(bundle, results, codes_gt, oracle, cfg.data.seed_frames),
         emage=emage, left_out=left_out)
 
 

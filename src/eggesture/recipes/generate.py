@@ -34,6 +34,7 @@ from ..data.poses import is_smplx, n_frames_for, smplx_poses
 from ..data.transcript import Word, frame_words, read_transcript
 from ..data.wav import AUDIO_SR, load_audio
 from ..errors import DataError
+from ..models.classifier import adjust_logits
 from ..models.vqvae import DOWNSAMPLE, MotionVQVAE
 
 
@@ -129,6 +130,7 @@ def generate_motion(
         m[len(seed_motion):] = seed_motion[-1]
     prev_tokens = vq.encode(torch.from_numpy(m)[None].to(device))[0, :seed_tokens]
     codes = vq.quantizer.codes().detach()  # the tied head's targets (ignored otherwise)
+    posthoc_tau = bundle.cfg.model.posthoc_tau
 
     # Window k covers frames [k·step, k·step + L); its first S frames are the last S of window
     # k−1, given as seed tokens. Its new tokens continue the previous window's, so the token
@@ -142,6 +144,7 @@ def generate_motion(
         w[:n_here] = word_ids[start:start + n_here]
         logits = clf(torch.from_numpy(feats)[None].to(device), torch.from_numpy(w)[None].to(device),
                      prev_tokens[None], codes=codes)[0]  # (L/4, K)
+        logits = adjust_logits(logits, vq.quantizer.usage_probs, -posthoc_tau)  # argmax f − τ′·log π
         if temperature > 0:
             probs = torch.softmax(logits.float().cpu() / temperature, -1)
             idx = torch.multinomial(probs, 1, generator=gen)[:, 0].to(device)

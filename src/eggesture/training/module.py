@@ -25,9 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from ..config import Config, method_spec
+from ..metrics.tokens import FREQUENCY_GROUPS, frequency_groups
 from ..models.builders import build_classifier, build_vqvae
 from ..models.vqvae import DOWNSAMPLE
-from .reweighting import class_weights, weighted_nll
+from .reweighting import classification_loss
 from .schedule import lr_factors, vq_epochs_of
 
 #: Share of target tokens held by the tail codes in the tail accuracy.
@@ -45,10 +46,17 @@ class EGGestureModule(L.LightningModule):
         self.seed_tokens = cfg.data.seed_frames // DOWNSAMPLE
         self.vq_epochs = vq_epochs_of(cfg)
         k = cfg.model.codebook_size
-        self._stats = {n: torch.zeros(k, dtype=torch.long) for n in ("count", "pred", "correct", "top5")}
+        self._stats = {n: torch.zeros(k, dtype=torch.long)
+                       for n in ("count", "pred", "correct", "top5", "argmax")}
         self._soft = torch.zeros(k, dtype=torch.float64)  # Σ over batches of p̄ (soft usage)
         self._last_weights: torch.Tensor | None = None  # eq. 10's weights of the last batch
         self._pending_rng = None
+        self._epoch_tokens: float | None = None  # predicted tokens per epoch (class_balanced's N)
+
+    def on_train_start(self) -> None:
+        n_tokens = self.cfg.data.length // DOWNSAMPLE - self.seed_tokens
+        self._epoch_tokens = float(self.trainer.num_training_batches * self.cfg.train.batch_size
+                                   * n_tokens)
 
     # --- phases -----------------------------------------------------------------------------
 
@@ -83,8 +91,7 @@ class EGGestureModule(L.LightningModule):
             out["commit"] = vq.quant.losses["commit"]
             out["entropy"] = vq.quant.losses["entropy"]
             targets = vq.quant.indices.detach()
-            probs = (vq.quant.probs if self.cfg.train.weight_source == "soft"
-                     else vq.quant.usage).detach()
+            soft, hard = vq.quant.probs.detach(), vq.quant.usage
             out["perplexity_batch"] = vq.quant.perplexity
             if vq.quant.batch_soft_usage is not None:
                 out["soft_usage"] = vq.quant.batch_soft_usage
@@ -92,17 +99,20 @@ class EGGestureModule(L.LightningModule):
             with torch.no_grad():
                 targets = self.vqvae.encode(motion)
             q = self.vqvae.quantizer
-            probs = (q.ema_probs if self.cfg.train.weight_source == "soft" and hasattr(q, "ema_probs")
-                     else q.usage_probs)
+            hard = q.usage_probs
+            soft = getattr(q, "ema_probs", hard)  # the vanilla quantizer has no eq. 8 average
         out["targets"] = targets
         if phase in ("joint", "cls"):
             logits = self.classifier(batch["audio_feats"], batch["words"], targets,
                                      codes=self.vqvae.quantizer.codes())
             mask = torch.ones_like(targets, dtype=torch.bool)
             mask[:, : self.seed_tokens] = False  # seed tokens are given, not predicted
-            weights = (None if self.spec.reweight == "none" else
-                       class_weights(probs, self.spec.reweight, self.cfg.train.max_weight))
-            out["cls"] = weighted_nll(logits, targets, weights, mask)
+            t = self.cfg.train
+            out["cls"], weights = classification_loss(
+                logits, targets, mask, loss="none" if self.spec.reweight == "none" else t.cls_loss,
+                soft=soft, hard=hard, strategy=self.spec.reweight, max_weight=t.max_weight,
+                tau=t.logit_tau, beta=t.cb_beta,
+                n_tokens=self._epoch_tokens or float(mask.sum()))
             out["logits"], out["mask"] = logits.detach(), mask
             if weights is not None:
                 out["weights"] = weights
@@ -153,6 +163,7 @@ class EGGestureModule(L.LightningModule):
             self._stats["pred"] += torch.bincount(y, minlength=k)
             self._stats["correct"] += torch.bincount(y[top5[:, 0] == y], minlength=k)
             self._stats["top5"] += torch.bincount(y[(top5 == y[:, None]).any(-1)], minlength=k)
+            self._stats["argmax"] += torch.bincount(top5[:, 0], minlength=k)
 
     def on_train_epoch_end(self) -> None:
         stats = {n: self.trainer.strategy.reduce(v.double(), reduce_op="sum").cpu()
@@ -196,6 +207,16 @@ class EGGestureModule(L.LightningModule):
             logs["cls/accuracy"] = stats["correct"].sum() / pred.sum()
             logs["cls/top5"] = stats["top5"].sum() / pred.sum()
             logs["cls/tail_accuracy"] = stats["correct"][tail].sum() / pred[tail].sum().clamp_min(1)
+            # A classifier that spreads its predictions over rare codes (eggesture.metrics.tokens):
+            # accuracy by the codes' frequency this epoch, and how far the predicted codes'
+            # histogram lies from the targets'.
+            groups = torch.from_numpy(frequency_groups(count.numpy()))
+            for g, name in enumerate(FREQUENCY_GROUPS):
+                sel = groups == g
+                if pred[sel].sum() > 0:
+                    logs[f"cls/accuracy_{name}"] = stats["correct"][sel].sum() / pred[sel].sum()
+            am = stats["argmax"]
+            logs["cls/histogram_distance"] = 0.5 * (am / am.sum() - pred / pred.sum()).abs().sum()
         self.log_dict({k: float(v) for k, v in logs.items()}, on_step=False, on_epoch=True)
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
