@@ -40,7 +40,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import CLS_LOSSES
 from ..errors import ConfigError
 from ..io import write_json, write_text
 
@@ -98,16 +97,6 @@ TABLES: dict[str, tuple[str, list[Row]]] = {
             _p(11.72, 0.3769, 531.1)),
         Row("e^x", ("train.method=reweight_only", "train.reweight=exp"), _p(13.64, 0.3319, 487.6)),
         Row("EGGesture", ("train.method=eggesture",), FULL),
-    ]),
-    "cls-loss": ("The classification loss at the paper's codebook size (K = 512; DESIGN §3): eq. 10 "
-                 "read literally (paper), weights from hard frequencies (hard) and the long-tail "
-                 "losses, against the vanilla baseline and EGGesture without reweighting", [
-        Row("vanilla VQ-VAE K=512", ("train.method=vanilla", "model.codebook_size=512")),
-        Row("EGGesture w/o reweighting K=512",
-            ("train.method=no_reweight", "model.codebook_size=512")),
-        *[Row(f"EGGesture {loss} K=512", ("train.method=eggesture", f"train.cls_loss={loss}",
-                                           "model.codebook_size=512"))
-          for loss in CLS_LOSSES if loss != "none"],
     ]),
     "reweight": ("Table 4: classification reweighting", [
         Row("EGGesture", ("train.method=eggesture",), FULL),
