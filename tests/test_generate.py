@@ -240,6 +240,25 @@ def test_same_seed_same_output_and_another_seed_differs(bundle):
     np.testing.assert_array_equal(g0.rotvec, g1.rotvec)  # temperature 0: the seed plays no part
 
 
+def test_post_hoc_logit_adjustment_chooses_rarer_codes(bundle):
+    # argmax f − τ′·log π: with τ′ > 0 the chosen codes are, on average, rarer in training.
+    wave = speech(6.0)
+    q = bundle.vqvae.quantizer
+    saved = q.usage_probs.clone()
+    k = q.codebook_size
+    try:
+        q.usage_probs.copy_(torch.linspace(1.0, 1000.0, k) / torch.linspace(1.0, 1000.0, k).sum())
+        log_pi = q.usage_probs.log().numpy()
+        plain = generate_motion(bundle, wave)
+        assert np.array_equal(plain.indices, generate_motion(bundle, wave, posthoc_tau=0.0).indices)
+        adjusted = generate_motion(bundle, wave, posthoc_tau=2.0)
+        assert log_pi[adjusted.indices].mean() < log_pi[plain.indices].mean()
+        with pytest.raises(ValueError, match="posthoc_tau"):
+            generate_motion(bundle, wave, posthoc_tau=-1.0)
+    finally:
+        q.usage_probs.copy_(saved)
+
+
 def test_cli_same_seed_gives_the_same_file(bundle_dir, tmp_path, capsys):
     wav = write_wav(tmp_path / "a.wav", 4.0)
     poses = []

@@ -44,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="an SMPL-X .npz model file, e.g. SMPLX_NEUTRAL_2020.npz, for exact joint "
                         "positions (default: ROOT/weights/SMPLX_NEUTRAL_2020.npz when there; else "
                         "the approximate skeleton)")
+    p.add_argument("--posthoc-tau", type=float, default=None, metavar="T",
+                   help="generate with post-hoc logit adjustment τ′ = T (default: the model's)")
     p.add_argument("--no-train", action="store_true",
                    help="fail instead of training a missing FGD autoencoder / recogniser")
     p.set_defaults(handler=run)
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                        recognizer_dir=args.recognizer_dir, train_missing=not args.no_train,
                        progress=lambda m: print(m, file=sys.stderr, flush=True),
                        protocol=args.protocol, fgd_model=args.fgd_model,
-                       smplx_model=args.smplx_model).to_dict()
+                       smplx_model=args.smplx_model, posthoc_tau=args.posthoc_tau).to_dict()
     print(markdown_table(results))
     emage = emage_markdown({results["method"]: results})
     if emage:

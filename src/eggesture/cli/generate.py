@@ -54,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (used with --temperature)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="0: most likely codes (deterministic); >0: sample codes")
+    p.add_argument("--posthoc-tau", type=float, default=None, metavar="T",
+                   help="post-hoc logit adjustment: choose codes by logit − T·log(code usage), "
+                        "favouring rare codes (default: the model's model.posthoc_tau, usually 0)")
     p.set_defaults(handler=run)
 
 
@@ -73,7 +76,8 @@ def _one(bundle, audio: Path, text: Path | None, out: Path, bvh: Path | None, gl
     wave, words = load_speech(audio, text)
     check_duration(wave.size / AUDIO_SR, args.fps, audio)
     t0 = time.perf_counter()
-    gen = generate_motion(bundle, wave, words, seed=args.seed, temperature=args.temperature)
+    gen = generate_motion(bundle, wave, words, seed=args.seed, temperature=args.temperature,
+                          posthoc_tau=args.posthoc_tau)
     elapsed = time.perf_counter() - t0
     save_outputs(gen, bundle, out=out, bvh=bvh, glb=glb, video=video, audio_path=audio,
                  fps=args.fps)

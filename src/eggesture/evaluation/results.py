@@ -157,6 +157,8 @@ class EvaluationResult:
     motion-space error)."""
     emage: EmageProtocolResult | None = None
     """The EMAGE protocol's numbers, with ``protocol="emage"``."""
+    posthoc_tau: float = 0.0
+    """τ′ of the post-hoc logit adjustment the codes were generated with (0: none)."""
     left_out: dict[str, str] = field(default_factory=dict)
     """Metrics not computed, each with why in one line (e.g. ``fgd``: no autoencoder of this
     dataset and no training split to train one on)."""
@@ -201,7 +203,7 @@ class EvaluationResult:
             "units": dict(UNITS),
             "protocol": {
                 "fps": self.fps, "window": self.window, "fgd_window_stride": self.fgd.stride,
-                "fgd_autoencoder": self.fgd.autoencoder,
+                "fgd_autoencoder": self.fgd.autoencoder, "posthoc_tau": self.posthoc_tau,
                 "fgd_autoencoder_folder": self.fgd.folder, "n_windows": self.fgd.n_windows,
                 "beat_alignment": self.beat.protocol,
                 "beat_alignment_emage": self.beat.protocol_emage,

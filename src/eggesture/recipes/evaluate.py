@@ -397,7 +397,7 @@ def evaluate(
     fgd_dir: str | Path | None = None, recognizer_dir: str | Path | None = None,
     train_missing: bool = True, progress: Callable[[str], None] | None = None,
     protocol: str = "ours", fgd_model: str | Path | None = None,
-    smplx_model: str | Path | None = None,
+    smplx_model: str | Path | None = None, posthoc_tau: float | None = None,
 ) -> EvaluationResult:
     """Evaluate a bundle on a dataset split (see the module docstring).
 
@@ -406,12 +406,17 @@ def evaluate(
     the AESKConv checkpoint ``fgd_model`` and the SMPL-X model file ``smplx_model`` (each else
     its default location under ``data_root``, else without: FGD None, approximate joints).
     Those files, the dataset and the evaluation nets are all checked before anything is
-    generated.
+    generated. ``posthoc_tau`` overrides the bundle's ``model.posthoc_tau`` (generation's post-hoc
+    logit adjustment).
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     say = progress or (lambda msg: None)
     bundle = checkpoint if isinstance(checkpoint, Bundle) else load_bundle(checkpoint)
+    if posthoc_tau is not None:  # generation's post-hoc logit adjustment (model.posthoc_tau)
+        if posthoc_tau < 0:
+            raise ValueError(f"posthoc_tau must be ≥ 0, got {posthoc_tau}")
+        bundle.cfg.model.posthoc_tau = posthoc_tau
     cfg = bundle.cfg
     split = list(split or cfg.data.test_splits)
     files = None
@@ -454,7 +459,7 @@ def evaluate(
         recall=RecallResult() if rec is None else _recall(rec, results, oracle),
         quantizer_geometry=quantizer_geometry(bundle, real),
         tokens=classifier_tokens(bundle, results, codes_gt, oracle, cfg.data.seed_frames),
-        emage=emage, left_out=left_out)
+        emage=emage, left_out=left_out, posthoc_tau=cfg.model.posthoc_tau)
 
 
 def markdown_table(results: dict) -> str:

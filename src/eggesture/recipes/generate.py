@@ -106,12 +106,15 @@ def generate_motion(
     temperature: float = 0.0,
     seed_motion: np.ndarray | None = None,
     device: str | torch.device = "cpu",
+    posthoc_tau: float | None = None,
 ) -> Generated:
     """Generate motion for ``wave (N,)`` (16 kHz mono) and optional timed ``words``.
 
     ``temperature`` 0 takes the most likely code at each token (deterministic); above 0 codes
     are sampled with a generator seeded by ``seed``. ``seed_motion (S', D)`` (normalised 6D,
     S' ≥ 1) seeds the first window with real motion instead of the mean pose.
+    ``posthoc_tau`` τ′ ≥ 0 chooses codes by ``f − τ′·log π`` (post-hoc logit adjustment, π the
+    VQ-VAE's hard code usage); None takes the bundle's ``model.posthoc_tau``.
     """
     length, seed_frames = _token_window(bundle)
     fps = bundle.fps
@@ -130,7 +133,9 @@ def generate_motion(
         m[len(seed_motion):] = seed_motion[-1]
     prev_tokens = vq.encode(torch.from_numpy(m)[None].to(device))[0, :seed_tokens]
     codes = vq.quantizer.codes().detach()  # the tied head's targets (ignored otherwise)
-    posthoc_tau = bundle.cfg.model.posthoc_tau
+    posthoc_tau = bundle.cfg.model.posthoc_tau if posthoc_tau is None else posthoc_tau
+    if posthoc_tau < 0:
+        raise ValueError(f"posthoc_tau must be ≥ 0, got {posthoc_tau}")
 
     # Window k covers frames [k·step, k·step + L); its first S frames are the last S of window
     # k−1, given as seed tokens. Its new tokens continue the previous window's, so the token
@@ -213,7 +218,8 @@ def _wave_from_array(audio: np.ndarray, sr: int) -> np.ndarray:
 
 def generate(checkpoint: str | Path | Bundle, audio: str | Path | np.ndarray,
              text: str | Path | list[Word] | None = None, *, seed: int = 0, fps: float = 30,
-             temperature: float = 0.0, sr: int = AUDIO_SR) -> Generated:
+             temperature: float = 0.0, sr: int = AUDIO_SR,
+             posthoc_tau: float | None = None) -> Generated:
     """Generate gestures for speech: the library entry point (also ``eggesture.generate``).
 
     ``checkpoint`` is a bundle folder, a run folder or a loaded :class:`Bundle`; ``audio`` a file
@@ -233,7 +239,8 @@ def generate(checkpoint: str | Path | Bundle, audio: str | Path | np.ndarray,
     duration = wave.size / AUDIO_SR
     check_words_fit(words, duration, text_file if text_file is not None else "words")
     check_duration(duration, fps, None if isinstance(audio, np.ndarray) else audio)
-    return generate_motion(bundle, wave, words, seed=seed, temperature=temperature)
+    return generate_motion(bundle, wave, words, seed=seed, temperature=temperature,
+                           posthoc_tau=posthoc_tau)
 
 
 def to_smplx_poses(gen: Generated, fps: float = 30) -> np.ndarray:
