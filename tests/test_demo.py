@@ -85,6 +85,24 @@ def test_rerun_reuses_corpus_and_trainings(demo, capsys):
     assert {m: p.stat().st_mtime_ns for m, p in ckpts.items()} == stamps  # nothing retrained
 
 
+def test_a_second_demo_with_the_same_seed_gives_the_same_numbers(demo, tmp_path):
+    # Issue 28: on one machine the demo's numbers are the seed's alone (a fresh corpus, fresh
+    # trainings in fresh worker processes, fresh evaluation nets).
+    out, summary = demo
+    again = run_demo(DemoSettings(out=tmp_path / "d", minutes=2, epochs=2, fgd_epochs=1,
+                                  recognizer_steps=20, video_seconds=2.0, min_train_events=1,
+                                  held_out=0.2, overrides=["model.codebook_size=16", "model.width=32",
+                                                           "model.d_model=32", "model.code_dim=16",
+                                                           "model.text_dim=16"]))
+
+    def numbers(s: dict, folder) -> str:
+        return json.dumps(s["methods"], sort_keys=True).replace(str(folder), "OUT")
+
+    assert numbers(again, tmp_path / "d") == numbers(summary, out)
+    assert again["recognizer_ground_truth_recall"] == summary["recognizer_ground_truth_recall"]
+    assert again["fgd_autoencoder"] == summary["fgd_autoencoder"]
+
+
 def test_bad_minutes_is_one_error_line(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "x"), "--minutes", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
