@@ -136,3 +136,18 @@ def test_config_names_the_loss_and_reads_the_old_key():
 
     assert from_dict({"train": {"weight_source": "usage"}}).train.cls_loss == "hard"
     assert from_dict({"train": {"weight_source": "soft"}}).train.cls_loss == "paper"
+
+
+def test_a_weighting_strategy_needs_a_weighting_loss():
+    from eggesture.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="train.reweight=log is a weighting strategy"):
+        load_config("tiny", ["train.method=reweight_only", "train.reweight=log",
+                             "train.cls_loss=logit_adjusted"])
+    # Table 3's rows weight the loss whatever EGGesture's default is.
+    from eggesture.recipes.ablate import TABLES
+
+    for row in TABLES["reweighting"][1]:
+        if any(o.startswith("train.reweight=") for o in row.overrides):
+            cfg = load_config("tiny", list(row.overrides))
+            assert cfg.train.cls_loss in ("paper", "hard"), row.name

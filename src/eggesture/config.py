@@ -192,7 +192,8 @@ class TrainConfig:
     method: str = "eggesture"
     """One of the methods in this module's table."""
     reweight: str | None = None
-    """Reweighting strategy override (none, log, sqrt, linear, square, exp); None: the method's."""
+    """Reweighting strategy override (none, log, sqrt, linear, square, exp) of cls_loss paper or
+    hard (Table 3); None: the method's."""
     max_weight: float = 20.0
     """Clamp of the classification weights, so rare codes do not explode."""
     epochs: int = 120
@@ -274,6 +275,9 @@ class TrainConfig:
         if self.cls_loss not in CLS_LOSSES:
             raise ValueError(f"train.cls_loss must be one of {', '.join(CLS_LOSSES)}, "
                              f"got {self.cls_loss!r}")
+        if self.reweight not in (None, "none") and self.cls_loss not in ("paper", "hard"):
+            raise ValueError(f"train.reweight={self.reweight} is a weighting strategy of "
+                             f"train.cls_loss paper or hard, not of {self.cls_loss}")
         if self.logit_tau < 0:
             raise ValueError(f"train.logit_tau must be ≥ 0, got {self.logit_tau}")
         if not 0 < self.cb_beta < 1:
