@@ -222,11 +222,12 @@ class TrainConfig:
     settle_decay: float = 0.1
     """``schedule=settle``: share of the epochs over which the VQ-VAE's rate then decays to 0
     (cosine); the VQ-VAE is frozen for the rest."""
-    cls_loss: str = "paper"
+    cls_loss: str = "logit_adjusted"
     """The classification loss of the methods that reweight (eggesture.training.reweighting):
-    paper (eq. 10: weights f(1/p_t), p_t eq. 8's soft average), hard (weights f(1/π), π the hard
-    code usage), logit_adjusted (CE on logits + τ·log π), balanced_softmax (τ = 1),
-    class_balanced (effective-number weights), none. Methods without reweighting use plain CE."""
+    paper (the paper's eq. 10 read literally: weights f(1/p_t), p_t eq. 8's soft average), hard
+    (weights f(1/π), π the hard code usage), logit_adjusted (CE on logits + τ·log π; measured
+    best at K = 512, docs/decisions.md), balanced_softmax (τ = 1), class_balanced
+    (effective-number weights), none. Methods without reweighting use plain CE."""
     logit_tau: float = 1.0
     """τ of cls_loss=logit_adjusted."""
     cb_beta: float = 0.999
