@@ -25,21 +25,13 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
+from eggesture.recipes.demo import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
 # --- facts ----------------------------------------------------------------------------------
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 def _mem_total_gb() -> float | None:
     try:
@@ -62,7 +54,7 @@ def machine() -> dict:
 
     info = {
         "platform": platform.platform(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": _cores(),
         "torch_threads": torch.get_num_threads(),
         "memory_gb": _mem_total_gb(),
