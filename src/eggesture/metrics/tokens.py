@@ -45,13 +45,18 @@ def frequency_groups(freq: np.ndarray) -> np.ndarray:
     return groups
 
 
-def histogram_distance(predicted: np.ndarray, target: np.ndarray, codebook_size: int) -> float:
-    """Total variation distance in [0, 1] between the code histograms of two index arrays."""
-    p = np.bincount(np.asarray(predicted).reshape(-1), minlength=codebook_size).astype(np.float64)
-    q = np.bincount(np.asarray(target).reshape(-1), minlength=codebook_size).astype(np.float64)
+def total_variation(p: np.ndarray, q: np.ndarray) -> float:
+    """``½ Σ_k |p_k − q_k|`` of two count (or frequency) vectors, each normalised first."""
+    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
     if p.sum() <= 0 or q.sum() <= 0:
         raise ValueError("no code indices to compare")
     return float(0.5 * np.abs(p / p.sum() - q / q.sum()).sum())
+
+
+def histogram_distance(predicted: np.ndarray, target: np.ndarray, codebook_size: int) -> float:
+    """Total variation distance in [0, 1] between the code histograms of two index arrays."""
+    return total_variation(np.bincount(np.asarray(predicted).reshape(-1), minlength=codebook_size),
+                           np.bincount(np.asarray(target).reshape(-1), minlength=codebook_size))
 
 
 def rotation_error_deg(a: np.ndarray, b: np.ndarray) -> float:

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from ..config import Config, method_spec
-from ..metrics.tokens import FREQUENCY_GROUPS, frequency_groups
+from ..metrics.tokens import FREQUENCY_GROUPS, frequency_groups, total_variation
 from ..models.builders import build_classifier, build_vqvae
 from ..models.vqvae import DOWNSAMPLE
 from .reweighting import classification_loss
@@ -215,8 +215,7 @@ class EGGestureModule(L.LightningModule):
                 sel = groups == g
                 if pred[sel].sum() > 0:
                     logs[f"cls/accuracy_{name}"] = stats["correct"][sel].sum() / pred[sel].sum()
-            am = stats["argmax"]
-            logs["cls/histogram_distance"] = 0.5 * (am / am.sum() - pred / pred.sum()).abs().sum()
+            logs["cls/histogram_distance"] = total_variation(stats["argmax"].numpy(), pred.numpy())
         self.log_dict({k: float(v) for k, v in logs.items()}, on_step=False, on_epoch=True)
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
