@@ -92,9 +92,11 @@ def _words_from_ids(ids: np.ndarray, vocab: list[str], fps: float) -> list[Word]
 
 def generate_split(bundle: Bundle, data, split: list[str],
                    progress: Callable[[int, int, str], None] | None = None,
-                   only: list[int] | None = None) -> list[SequenceResult]:
+                   only: list[int] | None = None,
+                   posthoc_tau: float | None = None) -> list[SequenceResult]:
     """Generate every sequence of ``split`` of prepared ``data`` (ground-truth seeded), or only
-    the sequence indices ``only`` of it."""
+    the sequence indices ``only`` of it; ``posthoc_tau``: generation's post-hoc logit
+    adjustment (None: the bundle's)."""
     from .generate import generate_motion
 
     out = []
@@ -106,7 +108,8 @@ def generate_split(bundle: Bundle, data, split: list[str],
         seed = bundle.norm.normalize(real[: bundle.cfg.data.seed_frames].reshape(
             min(len(real), bundle.cfg.data.seed_frames), -1))
         wave = np.asarray(s["audio"], dtype=np.float32)
-        gen = generate_motion(bundle, wave, words, seed_motion=seed if len(seed) else None)
+        gen = generate_motion(bundle, wave, words, seed_motion=seed if len(seed) else None,
+                              posthoc_tau=posthoc_tau)
         t = min(len(real), len(gen.rotvec))
         out.append(SequenceResult(
             id=data.ids[i], gen6d=axis_angle_to_6d(gen.rotvec[:t]).astype(np.float32),
@@ -413,11 +416,10 @@ def evaluate(
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     say = progress or (lambda msg: None)
     bundle = checkpoint if isinstance(checkpoint, Bundle) else load_bundle(checkpoint)
-    if posthoc_tau is not None:  # generation's post-hoc logit adjustment (model.posthoc_tau)
-        if posthoc_tau < 0:
-            raise ValueError(f"posthoc_tau must be ≥ 0, got {posthoc_tau}")
-        bundle.cfg.model.posthoc_tau = posthoc_tau
     cfg = bundle.cfg
+    posthoc_tau = cfg.model.posthoc_tau if posthoc_tau is None else posthoc_tau
+    if posthoc_tau < 0:  # before anything is prepared or generated
+        raise ValueError(f"posthoc_tau must be ≥ 0, got {posthoc_tau}")
     split = list(split or cfg.data.test_splits)
     files = None
     if protocol == "emage":
@@ -439,7 +441,7 @@ def evaluate(
 
     say(f"generating {len(data.sequence_indices(split))} sequences of split {split}")
     results = generate_split(bundle, data, split,
-                             lambda n, t, i: say(f"  generated {n}/{t} {i}"))
+                             lambda n, t, i: say(f"  generated {n}/{t} {i}"), posthoc_tau=posthoc_tau)
     gen, real = [r.gen6d for r in results], [r.real6d for r in results]
     codes_gt = [oracle_codes(bundle, m) for m in real]
     oracle = [oracle_motion(bundle, m, c) for m, c in zip(real, codes_gt, strict=True)]
@@ -459,7 +461,7 @@ def evaluate(
         recall=RecallResult() if rec is None else _recall(rec, results, oracle),
         quantizer_geometry=quantizer_geometry(bundle, real),
         tokens=classifier_tokens(bundle, results, codes_gt, oracle, cfg.data.seed_frames),
-        emage=emage, left_out=left_out, posthoc_tau=cfg.model.posthoc_tau)
+        emage=emage, left_out=left_out, posthoc_tau=posthoc_tau)
 
 
 def markdown_table(results: dict) -> str:
