@@ -151,3 +151,27 @@ def test_a_weighting_strategy_needs_a_weighting_loss():
         if any(o.startswith("train.reweight=") for o in row.overrides):
             cfg = load_config("tiny", list(row.overrides))
             assert cfg.train.cls_loss in ("paper", "hard"), row.name
+
+
+def test_fig7_reading_across_codebook_sizes():
+    """benchmarks.cls_loss.growth: FGD per K ascending; a step agrees only when the larger K's
+    interval lies wholly below the smaller one's."""
+    from benchmarks.cls_loss import growth, table_k
+
+    def table(k, low, high):
+        row = {"name": "EGGesture logit_adjusted",
+               "overrides": ["train.method=eggesture", f"model.codebook_size={k}"],
+               "fgd": {"mean": (low + high) / 2, "low": low, "high": high, "n": 3}}
+        return {"table": f"t{k}", "rows": [row]}
+
+    tables = {table_k(t): t for t in (table(2048, 8.0, 10.0), table(512, 11.0, 14.0),
+                                       table(10240, 9.0, 12.0))}
+    g = growth(tables, "logit_adjusted")
+    assert list(g["fgd"]) == [512, 2048, 10240]
+    assert [s["verdict"] for s in g["steps"]] == ["agrees", "not resolved at this budget"]
+    assert growth({2048: table(2048, 8, 10), 512: table(512, 1, 2)},
+                  "logit_adjusted")["steps"][0]["verdict"] == "disagrees"
+    from eggesture.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="codebook_size"):
+        table_k({"table": "x", "rows": [{"overrides": ["train.method=vanilla"]}]})
