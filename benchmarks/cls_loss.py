@@ -18,7 +18,7 @@ Run::
 
 With two or more codebook sizes (``--k``, or tables measured before given with ``--with``), the
 reading of the paper's Fig. 7 per loss: EGGesture's FGD at each K, and for each step to the next
-larger K whether it fell (:func:`eggesture.recipes.claims.ordered`: the 95 % intervals must not
+larger K whether it fell (:func:`eggesture.reporting.claims.ordered`: the 95 % intervals must not
 overlap). ``--no-baselines`` leaves out the vanilla and no-reweighting rows (Fig. 7 asks about
 EGGesture alone; the criteria are then not computed)::
 
@@ -40,8 +40,9 @@ from pathlib import Path
 from eggesture.config import CLS_LOSSES, load_config
 from eggesture.errors import ConfigError
 from eggesture.io import write_json
-from eggesture.recipes.ablate import TABLES, Row, run_table
-from eggesture.recipes.claims import fmt, interval, ordered
+from eggesture.paper import TABLES, Row
+from eggesture.recipes.ablate import run_table
+from eggesture.reporting.claims import fmt, interval, ordered
 
 #: The issue's criteria: (metric, comparison row, factor, direction).
 CRITERIA = (("fgd", "vanilla", 1.0, "≤"), ("fgd", "no_reweight", 1.0, "≤"),

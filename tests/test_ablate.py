@@ -11,8 +11,10 @@ from beat2_folder import write_folder
 from eggesture.config import load_config
 from eggesture.evaluation.feature_ae import FeatureAEConfig, FeatureAETraining, train_feature_ae
 from eggesture.evaluation.recognizer import RecognizerConfig, RecognizerTraining, train_recognizer
-from eggesture.recipes.ablate import METRICS, TABLES, run_table
+from eggesture.paper import TABLES
+from eggesture.recipes.ablate import run_table
 from eggesture.recipes.train import prepare_data
+from eggesture.reporting.tables import METRICS
 
 SEQS = {"1_x_0_1_1": "train", "1_x_0_2_2": "train", "1_x_0_3_3": "val", "1_x_0_4_4": "test"}
 
@@ -71,7 +73,7 @@ def test_each_table_has_its_rows_and_columns(corpus, tmp_path, table):
             assert snaps["epochs"]["1"]["fgd"] is not None
         # the results page from this folder alone: Fig. 6 (utilisation from the logs, FGD from
         # the snapshots) and the per-class recall of the best EGGesture row and the baseline
-        from eggesture.recipes.results_page import write_page
+        from eggesture.reporting.results_page import write_page
 
         page = write_page(tmp_path, tmp_path / "docs" / "results.md").read_text()
         assert "](images/ablation_training_curves.png)" in page
@@ -102,17 +104,19 @@ def test_an_interrupted_ablation_continues(corpus, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_train(cfg, **kw)
 
-    monkeypatch.setattr(T, "train", failing_second)
+    monkeypatch.setattr(A, "train", failing_second)
     with pytest.raises(KeyboardInterrupt):
         A.run_table("joint-gumbel", corpus, config="tiny", out=tmp_path, overrides=over)
-    monkeypatch.setattr(T, "train", lambda cfg, **kw: calls.append(cfg.train.out) or real_train(cfg))
+    monkeypatch.setattr(A, "train", lambda cfg, **kw: calls.append(cfg.train.out) or real_train(cfg))
     A.run_table("joint-gumbel", corpus, config="tiny", out=tmp_path, overrides=over)
     # The first row finished before the interruption and is not trained again.
     assert calls.count(calls[0]) == 1 and len(calls) == 4
 
 
 def test_mean_and_sample_std_over_seeds_and_one_seed_without_spread():
-    from eggesture.recipes.ablate import _cell_stats, _mean_std, table_markdown
+    from eggesture.reporting.tables import cell_stats as _cell_stats
+    from eggesture.reporting.tables import mean_std as _mean_std
+    from eggesture.reporting.tables import table_markdown
 
     assert _mean_std([1.0, 3.0]) == (2.0, pytest.approx(2 ** 0.5))  # sample std (n − 1)
     assert _mean_std([5.0, None, float("nan")]) == (5.0, None)
@@ -130,7 +134,7 @@ def test_mean_and_sample_std_over_seeds_and_one_seed_without_spread():
 
 
 def test_recall_cells_are_bootstrap_intervals_over_the_events_of_every_seed():
-    from eggesture.recipes.ablate import _cell_stats
+    from eggesture.reporting.tables import cell_stats as _cell_stats
 
     runs = [{"semantic_recall": {"outcomes": {"recalled": [1, 0, 1, 1], "group": ["head", "tail",
                                                                                "tail", "head"],
@@ -144,7 +148,6 @@ def test_recall_cells_are_bootstrap_intervals_over_the_events_of_every_seed():
 def test_a_row_shared_by_two_tables_is_trained_once(corpus, tmp_path, monkeypatch):
     """Training and evaluation stubbed (the tables above train for real): only the sharing."""
     import eggesture.recipes.ablate as A
-    import eggesture.recipes.evaluate as E
     import eggesture.recipes.train as T
 
     calls = []
@@ -163,8 +166,8 @@ def test_a_row_shared_by_two_tables_is_trained_once(corpus, tmp_path, monkeypatc
             return {"fgd": self.fgd, "codebook_utilization": 0.5,
                     "classifier_token_accuracy": 0.2 + 0.2 * ("seed1" in str(self.bundle))}
 
-    monkeypatch.setattr(T, "train", fake_train)
-    monkeypatch.setattr(E, "evaluate", lambda bundle, data, **kw: Result(bundle))
+    monkeypatch.setattr(A, "train", fake_train)
+    monkeypatch.setattr(A, "evaluate", lambda bundle, data, **kw: Result(bundle))
     # Table 4 is EGGesture and w/o reweighting; the methods table adds the vanilla baseline.
     summaries = A.run_all(corpus, config="tiny", out=tmp_path, seeds=2,
                           tables=["reweight", "methods"])
@@ -191,7 +194,6 @@ def test_a_row_shared_by_two_tables_is_trained_once(corpus, tmp_path, monkeypatc
 def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, monkeypatch):
     """A long `ablate all` stopped half-way leaves its finished tables and their claims."""
     import eggesture.recipes.ablate as A
-    import eggesture.recipes.evaluate as E
     import eggesture.recipes.train as T
 
     calls = []
@@ -211,8 +213,8 @@ def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, m
             return {"fgd": self.fgd, "codebook_utilization": 0.5,
                     "protocol": {"fgd_autoencoder": "fgd_ae:abc"}}
 
-    monkeypatch.setattr(T, "train", fake_train)
-    monkeypatch.setattr(E, "evaluate", lambda bundle, data, **kw: Result(bundle))
+    monkeypatch.setattr(A, "train", fake_train)
+    monkeypatch.setattr(A, "evaluate", lambda bundle, data, **kw: Result(bundle))
     with pytest.raises(KeyboardInterrupt):
         A.run_all(corpus, config="tiny", out=tmp_path, seeds=2, snapshots=0,
                   tables=["reweight", "methods"])
@@ -226,7 +228,7 @@ def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, m
     assert "Warning" not in page and "Training time unknown" not in page
     assert "token acc." not in page  # not measured by these runs: no column
     # A run continued elsewhere, scored by other nets, its training time lost: the page says so.
-    from eggesture.recipes.results_page import write_page
+    from eggesture.reporting.results_page import write_page
 
     run = sorted(tmp_path.glob("runs/*/seed1/eval.json"))[0]
     e = json.loads(run.read_text())
@@ -263,19 +265,19 @@ def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, m
 def test_training_seconds_add_up_over_a_resume(tmp_path, monkeypatch):
     import types
 
-    import eggesture.recipes.ablate as A
+    import eggesture.training.callbacks as A
 
     now = iter([1000.0, 1030.0, 1100.0, 2000.0, 2005.0])
     monkeypatch.setattr(A.time, "perf_counter", lambda: next(now))
     path, trainer = tmp_path / "train.json", types.SimpleNamespace(is_global_zero=True)
     path.write_text(json.dumps({"train_seconds": 400.0, "finished": False}))  # stopped earlier
-    clock = A._train_clock(path)
+    clock = A.train_clock(path)
     clock.on_train_start(trainer, None)  # t = 1000
     clock.on_train_epoch_end(trainer, None)  # t = 1030
     assert json.loads(path.read_text()) == {"train_seconds": 430.0, "finished": False}
     clock.write(finished=True)  # t = 1100
     assert json.loads(path.read_text()) == {"train_seconds": 500.0, "finished": True}
-    again = A._train_clock(path)  # a finished run trained anew starts from zero
+    again = A.train_clock(path)  # a finished run trained anew starts from zero
     again.on_train_start(trainer, None)  # t = 2000
     again.on_train_epoch_end(trainer, None)  # t = 2005
     assert json.loads(path.read_text())["train_seconds"] == 5.0
@@ -310,7 +312,7 @@ def test_a_run_is_claimed_once_refused_while_held_and_a_stale_lock_is_taken_over
     import subprocess
     import sys
 
-    from eggesture.recipes.ablate import LOCK, claim, lock_held, release
+    from eggesture.runs import LOCK, claim, lock_held, release
 
     run = tmp_path / "runs" / "abc" / "seed0"
     assert claim(run) and (run / LOCK).read_text().split()[1] == str(__import__("os").getpid())
@@ -345,6 +347,7 @@ def test_a_run_held_elsewhere_is_skipped_then_waited_for(tmp_path, monkeypatch):
     import threading
 
     import eggesture.recipes.ablate as A
+    from eggesture.runs import LOCK
 
     jobs = A.plan_table("reweight", "/d", config="tiny", out=tmp_path)
     order = []
@@ -359,7 +362,7 @@ def test_a_run_held_elsewhere_is_skipped_then_waited_for(tmp_path, monkeypatch):
     held = jobs[0].run_dir
     held.mkdir(parents=True)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    (held / A.LOCK).write_text(f"{socket.gethostname()} {other.pid}\n")
+    (held / LOCK).write_text(f"{socket.gethostname()} {other.pid}\n")
 
     def other_finishes():
         A.write_json(held / "eval.json", {"fgd": 2.0, "eval_settings": {"split": None,
@@ -399,7 +402,7 @@ def _summary(table, rows, seeds=3):
     ((5.0,), (10.0,), "agrees"), ((10.0,), (5.0,), "disagrees"),
     ((5.0, 3.0), (6.0, 3.0), "not resolved at this budget")])
 def test_a_pair_claim_agrees_disagrees_or_is_not_resolved(eg, van, verdict):
-    from eggesture.recipes.claims import claim_methods
+    from eggesture.reporting.claims import claim_methods
 
     s = {"methods": _summary("methods", {"EGGesture": {"fgd": eg},
                                          "vanilla VQ-VAE": {"fgd": van}})}
@@ -417,7 +420,7 @@ def _t3(**fgd):
 
 
 def test_table3_claims():
-    from eggesture.recipes.claims import claim_t3_eg, claim_t3_excess, claim_t3_linear
+    from eggesture.reporting.claims import claim_t3_eg, claim_t3_excess, claim_t3_linear
 
     s = _t3()
     assert [c(s).verdict for c in (claim_t3_linear, claim_t3_excess, claim_t3_eg)] == ["agrees"] * 3
@@ -439,7 +442,7 @@ def test_table3_claims():
     (6.0, 7.0, 0.5, "not resolved at this budget")])
 def test_table6_compares_the_fine_tuning_effect_with_the_encoder_effect(learned, frozen, std,
                                                                         verdict):
-    from eggesture.recipes.claims import claim_t6
+    from eggesture.reporting.claims import claim_t6
 
     s = {"text-encoder": _summary("text-encoder", {
         "learned embedding": {"fgd": (learned, std)}, "MiniLM frozen": {"fgd": (frozen, std)},
@@ -449,7 +452,7 @@ def test_table6_compares_the_fine_tuning_effect_with_the_encoder_effect(learned,
 
 
 def test_welch_difference_known_value():
-    from eggesture.recipes.claims import welch_difference
+    from eggesture.reporting.claims import welch_difference
 
     # equal stds and n: df = 2(n − 1) = 4, se = s·√(2/n); t_{0.975,4} = 2.776
     iv = welch_difference({"mean": 3.0, "std": 1.0}, {"mean": 1.0, "std": 1.0}, 3, 3)
@@ -463,7 +466,7 @@ def test_welch_difference_known_value():
     (0.05, "disagrees"),        # 512 codes: usage grows with K
     (0.0058, "not resolved at this budget")])  # 59 codes: across the 25 % margin
 def test_fig2_plateau_of_the_vanilla_codes_in_use(u10240, verdict):
-    from eggesture.recipes.claims import claim_fig2
+    from eggesture.reporting.claims import claim_fig2
 
     s = {"codebook-size": _summary("codebook-size", {
         "vanilla K=512": {"codebook_utilization": (0.1, 0.002)},
@@ -476,7 +479,7 @@ def test_fig2_plateau_of_the_vanilla_codes_in_use(u10240, verdict):
     ((9.0, 7.0, 5.0), "agrees"), ((5.0, 7.0, 9.0), "disagrees"),
     ((9.0, 7.0, 7.05), "not resolved at this budget")])
 def test_fig7_eggesture_fgd_decreasing_with_k(fgds, verdict):
-    from eggesture.recipes.claims import claim_fig7
+    from eggesture.reporting.claims import claim_fig7
 
     rows = {f"EGGesture K={k}": {"fgd": (f,)} for k, f in zip((512, 2048, 10240), fgds)}
     assert claim_fig7({"codebook-size": _summary("codebook-size", rows)}).verdict == verdict
@@ -485,7 +488,7 @@ def test_fig7_eggesture_fgd_decreasing_with_k(fgds, verdict):
 def test_fig7_gives_the_rows_that_tell_where_a_loss_is():
     """Beside the verdict: the vanilla rows, and EGGesture without the classification
     reweighting with the classifier's token accuracy, with and without it."""
-    from eggesture.recipes.claims import claim_fig7
+    from eggesture.reporting.claims import claim_fig7
 
     rows = {f"EGGesture K={k}": {"fgd": (30.0,), "token_accuracy": (0.015,)}
             for k in (512, 2048, 10240)}
@@ -501,7 +504,7 @@ def test_fig7_gives_the_rows_that_tell_where_a_loss_is():
 @pytest.mark.parametrize(("eg", "van", "verdict"), [
     (0.8, 0.2, "agrees"), (0.2, 0.8, "disagrees"), (0.8, 0.75, "not resolved at this budget")])
 def test_fig6_utilisation_over_training_per_epoch(eg, van, verdict):
-    from eggesture.recipes.claims import claim_fig6
+    from eggesture.reporting.claims import claim_fig6
 
     def curves(level):  # three seeds, 20 epochs; epoch 0 at 0.1 for both (left out)
         return [[(e, 0.1 if e == 0 else level + d) for e in range(20)] for d in (-0.02, 0, 0.02)]
@@ -512,7 +515,7 @@ def test_fig6_utilisation_over_training_per_epoch(eg, van, verdict):
 
 
 def test_every_claim_of_the_issue_has_a_line_in_the_paper_order():
-    from eggesture.recipes.claims import decide
+    from eggesture.reporting.claims import decide
 
     keys = [v.key for v in decide({})]
     assert keys == ["methods", "t3-linear", "t3-excess", "t3-eg", "t4", "t5-joint", "t5-gumbel",
@@ -523,7 +526,7 @@ def test_every_claim_of_the_issue_has_a_line_in_the_paper_order():
 def test_the_readme_summary_keeps_a_claims_numbers_whole():
     """The README line of a claim quotes its headline: the compared metric's numbers, whole
     (Fig. 7's steps "(512→2048 …; 3 seeds)" included), before recall's or another row's."""
-    from eggesture.recipes.claims import claim_fig7, claim_t3_linear, claim_t6
+    from eggesture.reporting.claims import claim_fig7, claim_t3_linear, claim_t6
 
     rows = {f"EGGesture K={k}": {"fgd": (f,)} for k, f in zip((512, 2048, 10240), (38.2, 30.8, 21.0))}
     rows["vanilla K=512"] = {"fgd": (14.6,)}
@@ -540,8 +543,8 @@ def test_the_readme_summary_keeps_a_claims_numbers_whole():
 def test_the_readme_and_the_results_page_say_what_the_committed_run_measured():
     """README's summary and docs/results.md are regenerated from the committed ablation run
     (`eggesture ablate page`), never edited apart from it."""
-    from eggesture.recipes.ablate import table_markdown
-    from eggesture.recipes.results_page import README_BEGIN, README_END, load_summaries, readme_summary
+    from eggesture.reporting.results_page import README_BEGIN, README_END, load_summaries, readme_summary
+    from eggesture.reporting.tables import table_markdown
 
     root = Path(__file__).resolve().parents[1]
     out = root / "benchmarks" / "results" / "ablations"

@@ -145,7 +145,7 @@ def test_a_weighting_strategy_needs_a_weighting_loss():
         load_config("tiny", ["train.method=reweight_only", "train.reweight=log",
                              "train.cls_loss=logit_adjusted"])
     # Table 3's rows weight the loss whatever EGGesture's default is.
-    from eggesture.recipes.ablate import TABLES
+    from eggesture.paper import TABLES
 
     for row in TABLES["reweighting"][1]:
         if any(o.startswith("train.reweight=") for o in row.overrides):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..recipes.ablate import TABLES
+from ..paper import TABLES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,10 +66,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
-    from ..recipes.ablate import run_all, run_table, table_markdown
+    from ..recipes.ablate import run_all, run_table
+    from ..reporting.tables import table_markdown
 
     if args.table == "page":
-        from ..recipes.results_page import check_readme, write_page, write_readme_summary
+        from ..reporting.results_page import check_readme, write_page, write_readme_summary
 
         if args.readme:  # a README it cannot write into is refused before the page is written
             check_readme(args.readme)

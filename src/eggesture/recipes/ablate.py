@@ -30,187 +30,27 @@ the vanilla baseline alone: the benchmark of the paper's central claim.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import math
-import os
-import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from safetensors.torch import load_file
+
+from ..bundle import load_bundle
+from ..config import load_config
+from ..data import beat2
 from ..errors import ConfigError
 from ..io import write_json, write_text
-
-METRICS = ("fgd", "beat_alignment", "l1_diversity", "codebook_utilization", "oracle_fgd",
-           "token_accuracy", "token_accuracy_many", "token_accuracy_medium", "token_accuracy_few",
-           "token_histogram_distance", "token_motion_error", "recall", "tail_recall", "precision",
-           "emage_fgd", "emage_bc", "emage_l1div")
-HEADERS = {"fgd": "FGD ↓", "beat_alignment": "BA ↑", "l1_diversity": "L1Div ↑",
-           "codebook_utilization": "utilisation", "oracle_fgd": "oracle FGD ↓",
-           "token_accuracy": "classifier token acc. ↑",
-           "token_accuracy_many": "token acc. many ↑", "token_accuracy_medium": "token acc. medium ↑",
-           "token_accuracy_few": "token acc. few ↑",
-           "token_histogram_distance": "token histogram TV ↓",
-           "token_motion_error": "token motion error ° ↓",
-           "recall": "recall", "tail_recall": "tail recall", "precision": "gesture precision",
-           "emage_fgd": "EMAGE FGD ↓", "emage_bc": "EMAGE BC ↑", "emage_l1div": "EMAGE L1div ↑ (m)"}
-#: Columns shown only where measured: absent from tables stored before them, and EMAGE's FGD
-#: without its checkpoint.
-OPTIONAL_METRICS = frozenset({"token_accuracy", "token_accuracy_many", "token_accuracy_medium",
-                              "token_accuracy_few", "token_histogram_distance", "token_motion_error",
-                              "emage_fgd", "emage_bc", "emage_l1div"})
-#: Rates over events: their interval is a bootstrap over the events (and seeds).
-EVENT_RATES = {"recall": "all", "tail_recall": "tail", "precision": "precision"}
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of a table: a name, config overrides, and the paper's numbers if it has them."""
-
-    name: str
-    overrides: tuple[str, ...]
-    paper: dict = field(default_factory=dict)
-
-
-def _p(fgd, ba, l1):
-    return {"fgd": fgd, "beat_alignment": ba, "l1_diversity": l1}
-
-
-#: The paper's Table 1, BEAT column (BEAT2 speaker 2): the vanilla baseline's row and EGGesture's.
-BASELINE = _p(10.38, 0.4124, 542.9)
-FULL = _p(5.74, 0.4117, 617.2)
-
-#: Table 3's strategies weight the loss: eq. 10 as the paper writes it (on the vanilla codebook,
-#: which has no eq. 8 average, its weights come from the hard code usage).
-WEIGHTED = ("train.cls_loss=paper",)
-
-TABLES: dict[str, tuple[str, list[Row]]] = {
-    "methods": ("EGGesture against the vanilla VQ-VAE baseline (the paper's Table 1 rows)", [
-        Row("EGGesture", ("train.method=eggesture",), FULL),
-        Row("vanilla VQ-VAE", ("train.method=vanilla",), BASELINE),
-    ]),
-    "reweighting": ("Table 3: reweighting strategies on the vanilla codebook vs EGGesture", [
-        Row("baseline", ("train.method=vanilla",), BASELINE),
-        Row("log x", ("train.method=reweight_only", "train.reweight=log", *WEIGHTED),
-            _p(10.19, 0.4107, 552.4)),
-        Row("sqrt x", ("train.method=reweight_only", "train.reweight=sqrt", *WEIGHTED),
-            _p(9.82, 0.4064, 559.6)),
-        Row("x (linear)", ("train.method=reweight_only", "train.reweight=linear", *WEIGHTED),
-            _p(9.48, 0.4087, 573.4)),
-        Row("x^2", ("train.method=reweight_only", "train.reweight=square", *WEIGHTED),
-            _p(11.72, 0.3769, 531.1)),
-        Row("e^x", ("train.method=reweight_only", "train.reweight=exp", *WEIGHTED), _p(13.64, 0.3319, 487.6)),
-        Row("EGGesture", ("train.method=eggesture",), FULL),
-    ]),
-    "reweight": ("Table 4: classification reweighting", [
-        Row("EGGesture", ("train.method=eggesture",), FULL),
-        Row("w/o classification reweighting", ("train.method=no_reweight",), _p(8.11, 0.4037, 571.0)),
-    ]),
-    "joint-gumbel": ("Table 5: joint training and Gumbel softmax", [
-        Row("full EGGesture", ("train.method=eggesture",), FULL),
-        Row("w/o joint training", ("train.method=no_joint",), _p(22.64, 0.3093, 461.3)),
-        Row("w/o gumbel softmax", ("train.method=no_gumbel",), _p(7.12, 0.4130, 592.4)),
-    ]),
-    "text-encoder": ("Table 6: text encoders (ours: learned embedding ≈ the paper's custom "
-                     "encoder without pretraining; MiniLM ≈ its BERT)", [
-        Row("learned embedding", ("model.text_encoder=learned",), _p(5.77, 0.4131, 610.8)),
-        Row("MiniLM frozen", ("model.text_encoder=minilm",), _p(6.78, 0.4110, 589.9)),
-        Row("MiniLM fine-tuned", ("model.text_encoder=minilm-ft",), FULL),
-    ]),
-    "architecture": ("Table 7: transformer vs LSTM", [
-        Row("baseline transformer", ("train.method=vanilla", "model.classifier=transformer"), BASELINE),
-        Row("EGGesture transformer", ("train.method=eggesture", "model.classifier=transformer"), FULL),
-        Row("baseline LSTM", ("train.method=vanilla", "model.classifier=lstm"), _p(12.77, 0.4093, 533.3)),
-        Row("EGGesture LSTM", ("train.method=eggesture", "model.classifier=lstm"),
-            _p(7.16, 0.4089, 603.1)),
-    ]),
-    "codebook-size": ("Fig. 2 / Fig. 7: codebook size (paper: vanilla utilisation plateaus, 28% at "
-                      "K=512 in Fig. 1; EGGesture's FGD improves with K; ours: the rows without "
-                      "the reweighting tell the codebook's size from eq. 10's weights)", [
-        *[Row(f"vanilla K={k}", ("train.method=vanilla", f"model.codebook_size={k}"),
-              {"codebook_utilization": 0.28} if k == 512 else {}) for k in (32, 128, 512, 2048, 10240)],
-        *[Row(f"EGGesture K={k}", ("train.method=eggesture", f"model.codebook_size={k}"))
-          for k in (512, 2048, 10240)],
-        # The decomposition of Fig. 7: the entropy-guided codebook without the classification
-        # reweighting, to tell the codebook's size from the reweighting over its used codes.
-        *[Row(f"EGGesture w/o reweighting K={k}",
-              ("train.method=no_reweight", f"model.codebook_size={k}")) for k in (512, 2048, 10240)],
-    ]),
-}
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
-
-
-def _row_metrics(res: dict) -> dict:
-    sr = res.get("semantic_recall") or {}
-    em = res.get("emage_protocol") or {}
-    tok = res.get("classifier_tokens") or {}
-    by_freq = tok.get("accuracy_by_frequency") or {}
-    return {"fgd": res.get("fgd"), "beat_alignment": res.get("beat_alignment"),
-            "l1_diversity": res.get("l1_diversity"),
-            "codebook_utilization": res.get("codebook_utilization"),
-            "oracle_fgd": (res.get("oracle") or {}).get("fgd"),
-            # The decomposition: the oracle is the VQ-VAE alone, this the classifier against
-            # the ground truth's own codes.
-            "token_accuracy": res.get("classifier_token_accuracy"),
-            # Where a spreading classifier shows (eggesture.metrics.tokens).
-            "token_accuracy_many": by_freq.get("many"), "token_accuracy_medium": by_freq.get("medium"),
-            "token_accuracy_few": by_freq.get("few"),
-            "token_histogram_distance": tok.get("histogram_distance"),
-            "token_motion_error": tok.get("motion_error_deg"),
-            "recall": sr.get("all"), "tail_recall": sr.get("tail"), "precision": sr.get("precision"),
-            # The EMAGE protocol (evaluation.emage_protocol), raw values; its FGD only with the
-            # AESKConv checkpoint (``fgd_model``).
-            "emage_fgd": em.get("fgd_generated"), "emage_bc": em.get("bc_generated"),
-            "emage_l1div": em.get("l1div_generated")}
-
-
-def _cell_stats(metric: str, per_seed: list[dict], results: list[dict]) -> dict:
-    """Mean, sample std and 95 % interval of one metric over a row's seeds."""
-    from ..metrics.intervals import t_interval
-    from ..metrics.recall import recall_intervals
-
-    values = [m[metric] for m in per_seed]
-    mean, std = _mean_std(values)
-    outcomes = [(r.get("semantic_recall") or {}).get("outcomes") for r in results]
-    if metric in EVENT_RATES and outcomes and all(outcomes):
-        iv = recall_intervals(outcomes)[EVENT_RATES[metric]]
-    else:
-        iv = t_interval(values).to_dict()
-    return {"mean": mean, "std": std, "low": iv["low"], "high": iv["high"],
-            "interval": iv["method"]}
-
-
-def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
-    v = [x for x in values if x is not None and math.isfinite(x)]
-    if not v:
-        return None, None
-    m = sum(v) / len(v)
-    # One value has no spread: std None (shown as the mean alone), not a made-up 0.
-    return m, (math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else None)
-
-
-#: Config keys that do not change what a run computes: left out of the key of its folder.
-NOT_IN_KEY = {"train": ("seed", "out", "progress", "num_workers")}
-LOCK = ".lock"
-#: A lock file still empty this many seconds after it was made is stale (its writer died between
-#: creating it and writing its pid).
-EMPTY_LOCK_GRACE_S = 30.0
-
-
-def run_key(cfg) -> str:
-    """The short hash of a run's resolved config, less :data:`NOT_IN_KEY` (``data.root`` made
-    absolute): equal for every row, in any table, that trains the same thing."""
-    d = cfg.to_dict()
-    for section, keys in NOT_IN_KEY.items():
-        for k in keys:
-            d[section].pop(k, None)
-    d["data"]["root"] = os.path.abspath(str(d["data"]["root"]))
-    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+from ..paper import TABLES, Row
+from ..reporting.results_page import record_invocation, write_page
+from ..reporting.tables import plot_codebook_size, summarise, table_markdown
+from ..runs import claim, mutex, note_use, release, run_key
+from ..training.callbacks import snapshot_callback, train_clock
+from ..training.schedule import effective_epochs
+from .evaluate import evaluate
+from .train import train
 
 
 @dataclass
@@ -232,8 +72,6 @@ def plan_table(table: str, data: str | Path, *, config: str = "synthetic", seeds
                out: str | Path = "ablations", budget: float = 1.0,
                overrides: list[str] = ()) -> list[Job]:
     """The (row, seed) jobs of ``table``, each with its config and its shared run folder."""
-    from ..config import load_config
-
     if table not in TABLES:
         raise ConfigError(None, f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     if seeds < 1 or budget <= 0:
@@ -253,102 +91,10 @@ def plan_table(table: str, data: str | Path, *, config: str = "synthetic", seeds
     return jobs
 
 
-# --- claiming a run: one process trains it, the others wait for its eval.json -------------
-
-def _me() -> str:
-    return f"{socket.gethostname()} {os.getpid()}"
-
-
-@contextlib.contextmanager
-def _mutex(path: Path) -> Iterator[None]:
-    """An exclusive ``flock`` on ``path`` (created if missing), held for the block."""
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def _create_lock(lock: Path) -> bool:
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w") as f:
-        f.write(_me() + "\n")
-    return True
-
-
-def lock_held(run_dir: Path) -> bool:
-    """Whether another live process holds ``run_dir``'s lock. A lock whose pid is dead, or our
-    own (left over from an earlier call in this process), or still empty after
-    :data:`EMPTY_LOCK_GRACE_S`, is stale; a lock from another host is taken as held."""
-    lock = run_dir / LOCK
-    try:
-        text = lock.read_text().strip()
-        age = time.time() - lock.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    if not text:
-        return age < EMPTY_LOCK_GRACE_S
-    try:
-        host, pid = text.split()
-        pid = int(pid)
-    except ValueError:
-        return False
-    if host != socket.gethostname():
-        return True
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
-def claim(run_dir: Path) -> bool:
-    """Claim ``run_dir`` for this process: True if we now hold its lock, False if another live
-    process does. A stale lock is taken over (under a ``flock`` so two processes cannot both
-    take it over)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    lock = run_dir / LOCK
-    if _create_lock(lock):
-        return True
-    with _mutex(run_dir / ".takeover"):
-        if lock_held(run_dir):
-            return False
-        with contextlib.suppress(FileNotFoundError):
-            lock.unlink()
-        return _create_lock(lock)
-
-
-def release(run_dir: Path) -> None:
-    """Remove ``run_dir``'s lock if it is ours."""
-    lock = run_dir / LOCK
-    with contextlib.suppress(FileNotFoundError):
-        if lock.read_text().strip() == _me():
-            lock.unlink()
 
 
 # --- running jobs ----------------------------------------------------------------------------
 
-def _note_use(job: Job) -> None:
-    """Record in ``runs/<key>/run.json`` the overrides of the run and the rows that use it."""
-    path = job.run_dir.parent / "run.json"
-    use = {"table": job.table, "row": job.row.name}
-    with _mutex(job.run_dir.parent / ".run.json.lock"):
-        meta = json.loads(path.read_text()) if path.is_file() else {
-            "overrides": list(job.row.overrides), "used_by": []}
-        if use not in meta["used_by"]:
-            meta["used_by"].append(use)
-            write_json(path, meta)
 
 
 def _finished(job: Job, settings: dict, snapshots: int = 0) -> dict | None:
@@ -371,55 +117,8 @@ def snapshot_epochs(epochs: int, n: int) -> list[int]:
     return sorted({max(1, round(epochs * i / n)) for i in range(1, n + 1)}) if n else []
 
 
-def _snapshot_callback(run_dir: Path, epochs: list[int]):
-    """A Lightning callback writing the networks' weights (safetensors) to
-    ``run_dir/snapshots/epoch<e>.safetensors`` after each epoch of ``epochs`` (paper Fig. 6:
-    FGD over training). Kept outside the config so that it does not change the run's key."""
-    import lightning as L
-    from safetensors.torch import save_file
-
-    from ..io import atomic_path
-
-    class Snapshots(L.Callback):
-        def on_train_epoch_end(self, trainer, module):
-            e = trainer.current_epoch + 1
-            if e not in epochs or not trainer.is_global_zero:
-                return
-            tensors = {f"{name}.{k}": v.detach().cpu().contiguous()
-                       for name in ("vqvae", "classifier")
-                       for k, v in getattr(module, name).state_dict().items()}
-            with atomic_path(run_dir / "snapshots" / f"epoch{e:04d}.safetensors") as tmp:
-                save_file(tensors, str(tmp))
-
-    return Snapshots()
 
 
-def _train_clock(path: Path):
-    """A Lightning callback keeping the run's training seconds in ``path`` (``train.json``)
-    after every epoch, summed over resumes: a run stopped and resumed counts the time of each
-    part up to its last finished epoch, not only the last part's."""
-    import lightning as L
-
-    before = 0.0
-    if path.is_file():
-        old = json.loads(path.read_text())
-        before = 0.0 if old.get("finished", True) else float(old.get("train_seconds") or 0)
-
-    class TrainClock(L.Callback):
-        t0: float | None = None  # set when training starts
-
-        def on_train_start(self, trainer, module):
-            self.t0 = time.perf_counter()
-
-        def on_train_epoch_end(self, trainer, module):
-            if trainer.is_global_zero:
-                self.write(finished=False)
-
-        def write(self, finished: bool) -> None:
-            spent = 0.0 if self.t0 is None else time.perf_counter() - self.t0
-            write_json(path, {"train_seconds": round(before + spent, 1), "finished": finished})
-
-    return TrainClock()
 
 
 def _missing_snapshots(job: Job, settings: dict, n: int) -> list[int]:
@@ -435,11 +134,6 @@ def _missing_snapshots(job: Job, settings: dict, n: int) -> list[int]:
 def _evaluate_snapshots(job: Job, data, settings: dict, n: int, final: dict, say) -> None:
     """FGD and utilisation of each kept snapshot on the held-out split, into
     ``snapshots.json`` (the last epoch is the run's own evaluation)."""
-    from safetensors.torch import load_file
-
-    from ..bundle import load_bundle
-    from .evaluate import evaluate
-
     path = job.run_dir / "snapshots.json"
     have = json.loads(path.read_text()) if path.is_file() else {}
     if have.get("eval_settings") != settings:
@@ -469,23 +163,18 @@ def _first_evaluation(runs: Path) -> Iterator[None]:
     if ready.is_file():
         yield
         return
-    with _mutex(runs / ".evaluation-nets.lock"):
+    with mutex(runs / ".evaluation-nets.lock"):
         yield
         ready.touch()
 
 
 def _train_and_evaluate(job: Job, data, settings: dict, say, snapshots: int = 0) -> dict:
     """Train the run (unless its bundle exists), evaluate it, then its snapshots."""
-    from ..data import beat2
-    from ..training.schedule import effective_epochs
-    from .evaluate import evaluate
-    from .train import train
-
     bundle, timing = job.run_dir / "bundle", job.run_dir / "train.json"
     if not bundle.is_dir():  # the bundle is written at the end of training: it is finished
         say(f"{job.label}: training {job.cfg.train.epochs} epochs in {job.run_dir}")
-        clock = _train_clock(timing)
-        callbacks = [clock] + ([_snapshot_callback(
+        clock = train_clock(timing)
+        callbacks = [clock] + ([snapshot_callback(
             job.run_dir, snapshot_epochs(job.cfg.train.epochs, snapshots)[:-1])]
             if snapshots else [])
         train(job.cfg, callbacks=callbacks)
@@ -530,7 +219,7 @@ def run_jobs(jobs: list[Job], data: str | Path, *, split: list[str] | None = Non
     firsts: dict[Path, Job] = {}  # the first job of each folder, in the order of the jobs
     for job in jobs:
         firsts.setdefault(job.run_dir, job)
-        _note_use(job)
+        note_use(job.run_dir, job.row.overrides, {"table": job.table, "row": job.row.name})
     snap = {j.run_dir for j in jobs if j.table in SNAPSHOT_TABLES}
 
     def attempt(job: Job) -> dict | None:
@@ -589,10 +278,8 @@ def run_all(data: str | Path, *, config: str = "synthetic", seeds: int = 1,
             progress: Callable[[str], None] | None = None) -> dict[str, dict]:
     """Every table (in the order of :data:`TABLES`), sharing runs: all jobs are claimed first,
     then waited for, then each table is written, then the results page (``OUT/results.md``,
-    and ``page`` when given: :func:`eggesture.recipes.results_page.write_page`). ``command``:
+    and ``page`` when given: :func:`eggesture.reporting.results_page.write_page`). ``command``:
     the command line, for the page's header. The summaries by table."""
-    from .results_page import record_invocation, write_page
-
     tables = list(TABLES) if tables is None else tables
     kw = {"config": config, "seeds": seeds, "out": out, "budget": budget, "overrides": overrides}
     plans = {t: plan_table(t, data, **kw) for t in tables}
@@ -652,18 +339,8 @@ def write_table(table: str, jobs: list[Job], done: dict[Path, dict], *, out: str
     # The run folder relative to OUT, so the summary reads the same from any working directory.
     runs = {row.name: next(j.run_dir.parent for j in jobs if j.row.name == row.name)
             .relative_to(out).as_posix() for row in rows}
-    summary = {"table": table, "title": title, "data": str(data), "config": config, "seeds": seeds,
-               "budget": budget, "overrides": list(overrides), "split": split, "rows": []}
-    for row in rows:
-        per_seed = [_row_metrics(r) for r in results[row.name]]
-        entry = {"name": row.name, "overrides": list(row.overrides), "paper": row.paper,
-                 "runs": runs[row.name]}
-        for k in METRICS:
-            entry[k] = _cell_stats(k, per_seed, results[row.name])
-        walls = [r.get("train_seconds") for r in results[row.name] if r.get("train_seconds")]
-        entry["train_seconds"] = round(sum(walls) / len(walls), 1) if walls else None
-        entry["effective_epochs"] = results[row.name][0].get("effective_epochs")
-        summary["rows"].append(entry)
+    summary = summarise(title, rows, results, runs, table=table, data=str(data), config=config,
+                        seeds=seeds, budget=budget, overrides=list(overrides), split=split)
     write_json(out / f"{table}.json", summary)
     write_text(out / f"{table}.md", table_markdown(summary))
     if table == "codebook-size":
@@ -671,81 +348,7 @@ def write_table(table: str, jobs: list[Job], done: dict[Path, dict], *, out: str
     return summary
 
 
-def relative_paths(command: str) -> str:
-    """``command`` with absolute paths under the working directory written relative to it, so
-    the page shows a command a reader can run from their own checkout."""
-    here = os.getcwd().rstrip("/") + "/"
-    return " ".join("." if w == here[:-1] else w[len(here):] if w.startswith(here) else w
-                    for w in command.split(" "))
 
 
-def table_markdown(summary: dict) -> str:
-    """The table: measured mean and 95 % interval next to the paper's numbers."""
-    def cell(v: dict, digits: int) -> str:
-        if v["mean"] is None:
-            return "–"
-        m = f"{v['mean']:.{digits}f}"
-        if v.get("low") is None:
-            return m
-        if str(v.get("interval", "")).startswith("t"):
-            return f"{m} ± {(v['high'] - v['low']) / 2:.{digits}f}"
-        return f"{m} [{v['low']:.{digits}f}, {v['high']:.{digits}f}]"
-
-    digits = {"fgd": 3, "beat_alignment": 4, "l1_diversity": 3, "codebook_utilization": 3,
-              "oracle_fgd": 3, "token_accuracy": 3, "token_accuracy_many": 3,
-              "token_accuracy_medium": 3, "token_accuracy_few": 3, "token_histogram_distance": 3,
-              "token_motion_error": 2, "recall": 3, "tail_recall": 3, "precision": 3,
-              "emage_fgd": 4, "emage_bc": 4, "emage_l1div": 2}
-    shown = [k for k in METRICS if k not in OPTIONAL_METRICS
-             or any((r.get(k) or {}).get("mean") is not None for r in summary["rows"])]
-    cols = ["row"]
-    for k in shown:
-        cols.append(HEADERS[k])
-        if k in ("fgd", "beat_alignment", "l1_diversity"):
-            cols.append(f"paper {HEADERS[k].split()[0]}")
-    cols += ["train s", "full-rate epochs VQ-VAE / classifier"]
-    n = summary["seeds"]
-    split = summary.get("split")
-    lines = [f"## {summary['title']}", "",
-             f"Measured on `{relative_paths(summary['data'])}`"
-             + (f" (split {' + '.join(split)})" if split else "")
-             + f" with config `{summary['config']}` × budget {summary['budget']:g}, "
-             + (f"mean over {n} seeds ± the half-width of its 95 % t interval"
-                if n > 1 else "one seed (no spread over seeds can be given)")
-             + "; recall and precision: the rate and its 95 % bootstrap interval over the "
-             "held-out events" + (" and seeds" if n > 1 else "") + ". Columns marked "
-             "*paper* are the paper's numbers on BEAT2 speaker 2 (a different dataset, FGD "
-             "autoencoder and scale) — compare directions, not values.", "",
-             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for r in summary["rows"]:
-        cells = [r["name"]]
-        for k in shown:
-            cells.append(cell(r[k], digits[k]))
-            if k in ("fgd", "beat_alignment", "l1_diversity"):
-                p = r["paper"].get(k)
-                cells.append("–" if p is None else f"{p:g}")
-        cells.append("–" if r.get("train_seconds") is None else f"{r['train_seconds']:.0f}")
-        ee = r.get("effective_epochs")
-        cells.append("–" if not ee else f"{ee['vqvae']:g} / {ee['classifier']:g} of {ee['epochs']}")
-        lines.append("| " + " | ".join(cells) + " |")
-    if any("codebook_utilization" in r["paper"] for r in summary["rows"]):
-        lines += ["", "Paper: vanilla utilisation 28% at K=512 (Fig. 1)."]
-    return "\n".join(lines) + "\n"
 
 
-def plot_codebook_size(summary: dict, out: Path) -> Path:
-    """Fig. 2 / 7: utilisation and FGD against K for both methods."""
-    from ..export.plots import plot_vs_codebook_size
-
-    by: dict[str, dict[int, dict]] = {}
-    for r in summary["rows"]:
-        method, k = r["name"].split(" K=")
-        by.setdefault(method, {})[int(k)] = r
-    sizes = sorted({k for d in by.values() for k in d})
-    nan = float("nan")
-
-    def series(metric):
-        return {m: [d[k][metric]["mean"] if k in d and d[k][metric]["mean"] is not None else nan
-                    for k in sizes] for m, d in by.items()}
-
-    return plot_vs_codebook_size(sizes, series("codebook_utilization"), out, fgd=series("fgd"))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..io import write_json, write_text
-from .ablate import FULL as PAPER_FULL
+from ..paper import FULL as PAPER_FULL
 
 METHODS = ("eggesture", "vanilla")
 #: Held-out splits the demo evaluates on: the corpus's val and test sequences (nothing is

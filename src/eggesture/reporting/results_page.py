@@ -8,7 +8,7 @@ The page is regenerated from the files alone, so it can be rewritten at any time
 
 Sections: a header naming the run (date, corpus command, the ``ablate all`` command, budget,
 seeds, split, machine, wall time), the claims with their verdicts
-(:mod:`eggesture.recipes.claims`), then each table (mean ± half-width of the 95 % interval over
+(:mod:`eggesture.reporting.claims`), then each table (mean ± half-width of the 95 % interval over
 seeds, the paper's numbers beside), then the plots: Fig. 6 (utilisation and FGD over training,
 both methods), Figs. 2 / 7 (utilisation and FGD against K) and the per-class recall head → tail
 of the best EGGesture row and the vanilla baseline.
@@ -19,13 +19,20 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import shutil
+import socket
 from datetime import datetime
 from pathlib import Path
 
+import torch
+
+from ..export.plots import plot_recall_per_class, plot_training_curves
 from ..io import replace_section, split_section, write_json, write_text
-from .ablate import TABLES, relative_paths, table_markdown
+from ..paper import TABLES
+from ..runs import mutex
 from .claims import curve_intervals, decide, fig6_curves
+from .tables import relative_paths, table_markdown
 
 #: The plots' file names in OUT, and their names beside a page written elsewhere (docs/images/).
 PLOTS = {"fig6": "training_curves.png", "codebook": "codebook_size.png",
@@ -115,8 +122,6 @@ def _bands(curves: dict[str, list[list[tuple[int, float]]]]) -> dict[str, list[t
 def make_plots(out: Path, summaries: dict[str, dict], util_curves: dict) -> dict[str, Path]:
     """Fig. 6 and the per-class recall plot in ``out`` (the codebook-size plot is the table's);
     the plots that exist, by :data:`PLOTS` key."""
-    from ..export.plots import plot_recall_per_class, plot_training_curves
-
     made = {}
     if util_curves:
         fgd = _bands(_snapshot_curves(out, summaries.get("methods", {})))
@@ -284,7 +289,7 @@ def write_page(out: str | Path, page: str | Path | None = None) -> Path:
                   "Each claim read as a comparison of rows, decided by whether the 95 % intervals "
                   "separate: **agrees** (in the paper's direction), **disagrees** (in the "
                   "opposite one), **not resolved at this budget** (they overlap). Definitions: "
-                  "`eggesture.recipes.claims`.", ""]
+                  "`eggesture.reporting.claims`.", ""]
         lines += [v.line() for v in verdicts] + [""]
         for s in summaries.values():
             lines += [table_markdown(s)]
@@ -314,14 +319,9 @@ def record_invocation(out: Path, *, started: float, finished: float | None, comm
     """Keep in ``OUT/ablate_all.json`` each ``ablate all`` process on ``out`` (host, pid, start,
     finish), the command and the machine. Called at a process's start (``finished=None``),
     after each run it finishes and at its end, so a killed process counts up to its last run."""
-    import platform
-    import socket
-
-    from .ablate import _mutex
-
     f = out / "ablate_all.json"
     me = {"host": socket.gethostname(), "pid": os.getpid(), "started": started}
-    with _mutex(out / ".ablate_all.lock"):
+    with mutex(out / ".ablate_all.lock"):
         info = json.loads(f.read_text()) if f.is_file() else {}
         procs = info.setdefault("processes", [])
         if finished is None:
@@ -331,11 +331,7 @@ def record_invocation(out: Path, *, started: float, finished: float | None, comm
                 if all(p.get(k) == v for k, v in me.items()):
                     p["finished"] = finished
         info.update(command=command, data=data, seeds=seeds, budget=budget)
-        try:
-            import torch
-            torch_v = f"torch {torch.__version__}, {torch.get_num_threads()} threads per process"
-        except ImportError:  # pragma: no cover - torch is a dependency
-            torch_v = ""
+        torch_v = f"torch {torch.__version__}, {torch.get_num_threads()} threads per process"
         info["machine"] = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
                            f"CPU cores, {platform.system()} {platform.release()}, Python "
                            f"{platform.python_version()}, {torch_v}").rstrip(", ")

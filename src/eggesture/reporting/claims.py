@@ -61,7 +61,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from scipy.stats import t as student
+
 from ..metrics.intervals import Interval, separated, t_interval
+from ..training.log import utilization_per_epoch
 
 AGREES, DISAGREES = "agrees", "disagrees"
 UNRESOLVED, NOT_MEASURED = "not resolved at this budget", "not measured"
@@ -126,8 +129,6 @@ def ordered(lower: Interval, higher: Interval) -> str:
 
 def welch_difference(a: dict, b: dict, n_a: int, n_b: int) -> Interval:
     """95 % Welch interval of mean(a) − mean(b) from two cells' means and sample stds."""
-    from scipy.stats import t as student
-
     if None in (a.get("mean"), b.get("mean")):
         return Interval(None, None, None, 0, "welch")
     d = a["mean"] - b["mean"]
@@ -404,8 +405,6 @@ def fig6_curves(out: str | Path,
                 methods: dict | None) -> dict[str, list[list[tuple[int, float]]]]:
     """Each methods-table row's utilisation per epoch, one curve per seed, from the run logs
     (``OUT/<row's runs folder>/seed<k>/logs/metrics.csv``)."""
-    from ..training.log import utilization_per_epoch
-
     curves: dict[str, list[list[tuple[int, float]]]] = {}
     for r in (methods or {}).get("rows", []):
         runs = r.get("runs")
