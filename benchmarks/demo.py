@@ -21,6 +21,8 @@ import json
 import sys
 from pathlib import Path
 
+from eggesture.reporting.markdown import markdown_table
+
 from .common import ROOT, Run, replace_section
 
 DEFAULT_DIRS = ("demo_out", "runs/demo")
@@ -141,17 +143,15 @@ def seeds_block(summaries: list[dict], run_label: str) -> str:
              f"(each a corpus and a training of its own; {events} held-out events in all). "
              "EGGesture / vanilla per run, then the mean over runs of the difference with its "
              "95 % t interval (FGD is in each corpus's own autoencoder units, so it is compared "
-             "within a run):", "",
-             "| | " + " | ".join(f"seed {s}" for s in seeds) + " | EGGesture − vanilla |",
-             "|---|" + "---|" * (len(seeds) + 1)]
-    verdicts = []
+             "within a run):", ""]
+    rows, verdicts = [], []
     for label, get, digits, better in SEED_METRICS:
         pairs = [(get(s["methods"]["eggesture"]), get(s["methods"]["vanilla"]))
                  for s in summaries]
         cells = ["–" if e is None or v is None else f"{e:.{digits}f} / {v:.{digits}f}"
                  for e, v in pairs]
         diff = t_interval([e - v for e, v in pairs if e is not None and v is not None])
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {diff.format(digits)} |")
+        rows.append([label, *cells, diff.format(digits)])
         if diff.low is None:
             continue
         if diff.low <= 0 <= diff.high:
@@ -159,6 +159,7 @@ def seeds_block(summaries: list[dict], run_label: str) -> str:
         else:
             good = (diff.mean < 0) == (better == "lower")
             verdicts.append(f"{label}: EGGesture {'better' if good else '**worse**'}")
+    lines += markdown_table(["", *(f"seed {s}" for s in seeds), "EGGesture − vanilla"], rows)
     lines += ["", "Over these runs (the interval of the difference excludes 0 or not): "
               + "; ".join(verdicts) + "."]
     return "\n".join(lines)

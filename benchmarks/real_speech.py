@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eggesture.reporting.markdown import markdown_table
+
 from .common import ROOT, replace_section
 
 SAMPLE = ROOT.parent / "shared" / "data" / "beat2_sample"
@@ -213,22 +215,21 @@ def summary_report(s: dict) -> str:
     lines = [f"Over {s['n_seeds']} training seeds ({', '.join(Path(d).name for d in s['demos'])}); "
              "mean ± 95 % t "
              "interval, ratios to the real mocap:", "",
-             "| method | speed × real, with transcript | without | with − without | amplitude × "
-             "real, with | without | with − without |", "|---|---|---|---|---|---|---|"]
-    for m, e in s["methods"].items():
-        lines.append(f"| {m} | " + " | ".join(fmt(e[f"{k}, {lab}"]) for k in (
-            "speed_ratio", "amplitude_ratio") for lab in (
-            "with transcript", "without transcript", "with - without")) + " |")
+             *markdown_table(["method", "speed × real, with transcript", "without", "with − without",
+                              "amplitude × real, with", "without", "with − without"],
+                             [[m, *(fmt(e[f"{k}, {lab}"]) for k in ("speed_ratio", "amplitude_ratio")
+                                    for lab in ("with transcript", "without transcript",
+                                                "with - without"))]
+                              for m, e in s["methods"].items()])]
     lines += ["", "Where it is lost, on the demo corpus's own held-out split (val + test), as ratios to "
               "its synthetic ground truth: the VQ-VAE's oracle (ground truth encoded and decoded, "
               "no classifier) is the ceiling of any generation.", "",
-              "| method | oracle speed | oracle amplitude | generated speed | generated amplitude |",
-              "|---|---|---|---|---|"]
-    for m, e in s["methods"].items():
-        if "held-out oracle_speed_ratio" in e:
-            lines.append(f"| {m} | " + " | ".join(fmt(e[f"held-out {k}_ratio"]) for k in (
-                "oracle_speed", "oracle_amplitude", "generated_speed", "generated_amplitude"))
-                + " |")
+              *markdown_table(["method", "oracle speed", "oracle amplitude", "generated speed",
+                               "generated amplitude"],
+                              [[m, *(fmt(e[f"held-out {k}_ratio"]) for k in (
+                                  "oracle_speed", "oracle_amplitude", "generated_speed",
+                                  "generated_amplitude"))]
+                               for m, e in s["methods"].items() if "held-out oracle_speed_ratio" in e])]
     lines.append("")
     for m, e in s["methods"].items():
         passed = ", ".join(f"{k} {v}/{s['n_seeds']}" for k, v in e["checks_passed_per_seed"].items())
@@ -239,21 +240,21 @@ def summary_report(s: dict) -> str:
 def report(r: dict) -> str:
     real = r["real"]
     lines = [f"Real BEAT2 sample {r['sequence']} (speaker 2, 64 s) through the demo's models "
-             f"({Path(r['demo']).name}); arm motion (SMPL-X 13, 14, 16–21, axis-angle, 30 fps):", "",
-             "| motion | arm speed (rad/frame) | × real | amplitude (rad) | × real | frames "
-             "moving | most repeated gesture (count; real speaker's count of it) |",
-             "|---|---|---|---|---|---|---|",
-             f"| real mocap | {real['speed']:.4f} | 1.00 | {real['amplitude']:.3f} | 1.00 | "
-             f"{real['moving_share']:.0%} | {r['repetition']['real_most_repeated']} "
-             f"({r['repetition']['real_max']}) |"]
+             f"({Path(r['demo']).name}); arm motion (SMPL-X 13, 14, 16–21, axis-angle, 30 fps):", ""]
+    rows = [["real mocap", f"{real['speed']:.4f}", "1.00", f"{real['amplitude']:.3f}", "1.00",
+             f"{real['moving_share']:.0%}", f"{r['repetition']['real_most_repeated']} "
+             f"({r['repetition']['real_max']})"]]
     for m, e in r["methods"].items():
         for label in ("with transcript", "without transcript"):
             s = e[label]
             rep = r["repetition"][f"{m}, {label}"]
-            lines.append(f"| {m}, {label} | {s['speed']:.4f} | {s['speed_ratio']:.2f} | "
-                         f"{s['amplitude']:.3f} | {s['amplitude_ratio']:.2f} | "
-                         f"{s['moving_share']:.0%} | {rep['most_repeated']} ({rep['count']}; "
-                         f"{rep['real_count_of_it']}) |")
+            rows.append([f"{m}, {label}", f"{s['speed']:.4f}", f"{s['speed_ratio']:.2f}",
+                         f"{s['amplitude']:.3f}", f"{s['amplitude_ratio']:.2f}",
+                         f"{s['moving_share']:.0%}",
+                         f"{rep['most_repeated']} ({rep['count']}; {rep['real_count_of_it']})"])
+    lines += markdown_table(["motion", "arm speed (rad/frame)", "× real", "amplitude (rad)", "× real",
+                             "frames moving",
+                             "most repeated gesture (count; real speaker's count of it)"], rows)
     first = next(iter(r["methods"].values()))
     checks = {m: e["checks"] for m, e in r["methods"].items()}
     lines += ["", f"{first['unknown_words']} of the transcript's {first['transcript_words']} "

@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from eggesture.reporting.markdown import markdown_table
+
 from .common import RESULTS, ROOT
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -26,12 +28,6 @@ def _ms(s: float | None) -> str:
 
 def _x(r: float | None) -> str:
     return "–" if r is None else f"{r:.2f}×"
-
-
-def _table(header: list[str], rows: list[list]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return out
 
 
 def _meta(meta: dict) -> list[str]:
@@ -53,7 +49,7 @@ def _targets(targets: dict) -> list[str]:
     if not targets:
         return []
     rows = [[k, v["value"], "met" if v["met"] else "**MISSED**"] for k, v in targets.items()]
-    return _table(["target", "measured", ""], rows) + [""]
+    return markdown_table(["target", "measured", ""], rows) + [""]
 
 
 def quantizer(d: dict) -> list[str]:
@@ -73,7 +69,7 @@ def quantizer(d: dict) -> list[str]:
                      _x(row["ratios"].get("entropy/vanilla")),
                      _x(row["ratios"].get("entropy/vqp_entropy")),
                      _x(row["ratios"].get("vqp_entropy/vqp"))])
-    out += _table(["K", "reps", *[f"{m} ms" for m in methods], "entropy / vanilla",
+    out += markdown_table(["K", "reps", *[f"{m} ms" for m in methods], "entropy / vanilla",
                    "entropy / vqp_entropy", "vqp_entropy / vqp"], rows) + [""]
     mem = res.get("memory")
     if mem:
@@ -85,12 +81,12 @@ def quantizer(d: dict) -> list[str]:
             rows.append([k, f"{b} × {sh['tokens']}", *[cells.get(m, "–") for m in ms]])
         out += [f"Peak memory growth of one step, MB (a fresh process per cell; "
                 f"{mem[0]['how']}, over the level before the step):", ""]
-        out += _table(["K", "tokens", *ms], rows) + [""]
+        out += markdown_table(["K", "tokens", *ms], rows) + [""]
     elif any("memory" in r for r in res["sizes"]):
         rows = [[r["K"], *[r["memory"].get(m, {}).get("peak_mb", "–") for m in methods]]
                 for r in res["sizes"]]
         out += ["Peak memory over the step (MB, torch.cuda.max_memory_allocated):", ""]
-        out += _table(["K", *methods], rows) + [""]
+        out += markdown_table(["K", *methods], rows) + [""]
     return out + _targets(res.get("targets", {}))
 
 
@@ -109,7 +105,7 @@ def training(d: dict) -> list[str]:
         for m, r in c["methods"].items():
             rows.append([c["config"], m, c["batch"], c["window_frames"], c["params_M"][m],
                          f"{r['step']['median_s']:.3g}", r["windows_per_s"], c["steps"]])
-    out += _table(["config", "method", "batch", "frames/window", "params (M)", "s/step",
+    out += markdown_table(["config", "method", "batch", "frames/window", "params (M)", "s/step",
                    "windows/s", "timed steps"], rows) + [""]
     for c in res["configs"]:
         r = c["methods"].get("eggesture") or next(iter(c["methods"].values()))
@@ -129,14 +125,14 @@ def training(d: dict) -> list[str]:
             out += [f"Where a `{c['config']}` eggesture step goes (s per step; share of the "
                     f"{step:.3g} s step; forward = encoder + quantizer + decoder + classifier + "
                     "losses):", ""]
-            out += _table(["stage", "s", "share"], rows) + [""]
+            out += markdown_table(["stage", "s", "share"], rows) + [""]
         prof = c.get("profile")
         if prof:
             rows = [[f"`{o['op']}`", o["self_ms"], f"{100 * o['share']:.0f} %", o["calls"]]
                     for o in prof["top_ops"][:8]]
             out += [f"Top operators by self time, torch.profiler, one `{prof['method']}` step at "
                     f"batch {prof['batch']}:", ""]
-            out += _table(["op", "self ms", "share", "calls"], rows) + [""]
+            out += markdown_table(["op", "self ms", "share", "calls"], rows) + [""]
         if "eggesture_step_over_vanilla_vq_plus_cls" in c:
             out += [f"EGGesture's joint step costs "
                     f"{c['eggesture_step_over_vanilla_vq_plus_cls']:.2f}× the vanilla baseline's "
@@ -163,7 +159,7 @@ def inference(d: dict) -> list[str]:
             rows.append([c, f"{r['seconds']:.0f}", r["reps"], f"{r['median_s']:.3g}",
                          f"**{r['rtf']}×**", r["windows"], r["ms_per_window"],
                          f"{m['load_s']:.2f}"])
-    out += _table(["model", "audio s", "reps", "wall s", "real-time factor", "windows",
+    out += markdown_table(["model", "audio s", "reps", "wall s", "real-time factor", "windows",
                    "ms/window", "model load s"], rows) + [""]
     stage_names = []
     for m in res["models"].values():
@@ -176,7 +172,7 @@ def inference(d: dict) -> list[str]:
                          *[f"{100 * r['stages_share'].get(k, 0):.0f} %" for k in stage_names],
                          f"{r['export_poses_30fps_s']:.3g}"])
     out += ["Share of each stage (a separate hooked run):", ""]
-    out += _table(["model", "audio s", *stage_names, "export to 30 fps poses, s"], rows) + [""]
+    out += markdown_table(["model", "audio s", *stage_names, "export to 30 fps poses, s"], rows) + [""]
     cli = res.get("cli", {})
     if cli.get("runs"):
         rows = [[f"{r['seconds']:.0f}", r["wall_s"], r["generate_s"], r["rtf_generate"],
@@ -184,7 +180,7 @@ def inference(d: dict) -> list[str]:
         out += [f"`eggesture generate` in a fresh process (`{cli['config']}` model, "
                 f"{res['threads']} threads): wall time includes start-up, model load, reading the "
                 "WAV and writing the npz; peak RSS of the whole process:", ""]
-        out += _table(["audio s", "wall s", "generate s", "real-time factor (generate)",
+        out += markdown_table(["audio s", "wall s", "generate s", "real-time factor (generate)",
                        "peak RSS MB", "npz MB"], rows) + [""]
     return out + _targets(res.get("targets", {}))
 
@@ -206,7 +202,7 @@ def demo(d: dict) -> list[str]:
         out += [f"`{r['results_json']}` — {r['minutes_of_corpus']} min corpus, "
                 f"{r['epochs']} epochs per method; the demo's machine: "
                 f"{dm.get('processor', '?')}, torch {dm.get('torch', '?')}:", ""]
-        out += _table(["stage", "seconds", "share"], rows) + [""]
+        out += markdown_table(["stage", "seconds", "share"], rows) + [""]
     return out
 
 

@@ -217,7 +217,7 @@ def test_exact_joints_of_a_model_file_built_on_our_skeleton_equal_the_approximat
                                       (1.5, "| ground truth | 0 (definition) | 0.7500 (7.500) | "
                                             "13.53 |")])
 def test_emage_table_gives_the_ground_truths_fgd_only_where_the_fgd_was_computed(fgd, row):
-    from eggesture.evaluation.results import emage_markdown
+    from eggesture.reporting.evaluation import emage_markdown
 
     e = {"fgd_generated": fgd, "bc_generated": 0.1, "l1div_generated": 2.0,
          "bc_ground_truth": 0.75, "l1div_ground_truth": 13.53,

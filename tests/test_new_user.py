@@ -223,8 +223,8 @@ def test_the_utilisation_plot_says_it_counts_training_batches(tmp_path, monkeypa
 
 
 def test_the_results_table_says_its_utilisation_is_of_the_held_out_split():
-    from eggesture.evaluation.results import results_markdown
     from eggesture.recipes.demo import results_table
+    from eggesture.reporting.evaluation import results_markdown
 
     gt = {"fgd": 0.0, "beat_alignment": 0.5, "beat_alignment_emage": 0.5, "l1_diversity": 1.0}
     r = {"split": ["val", "test"], "fgd": 1.0, "beat_alignment": 0.4, "beat_alignment_emage": 0.4,

@@ -89,9 +89,9 @@ def split_summary(results: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation.results import emage_markdown
     from ..io import write_json
     from ..recipes.evaluate import evaluate, markdown_table
+    from ..reporting.evaluation import emage_markdown
 
     results = evaluate(args.checkpoint, args.data, split=args.split, fgd_dir=args.fgd_dir,
                        recognizer_dir=args.recognizer_dir, train_missing=not args.no_train,

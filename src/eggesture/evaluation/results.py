@@ -2,8 +2,8 @@
 
 :func:`eggesture.recipes.evaluate.evaluate` fills them; :meth:`EvaluationResult.to_dict` writes
 the JSON layout that ``eggesture evaluate --json``, the demo and the ablations store (its keys
-are the contract), and :func:`results_markdown` is the one table renderer of evaluate and demo,
-reading that layout (so it also renders a stored ``results.json``).
+are the contract); :mod:`eggesture.reporting.evaluation` renders that layout as tables (so it
+also renders a stored ``results.json``).
 """
 
 from __future__ import annotations
@@ -221,77 +221,3 @@ class EvaluationResult:
 
 def _pick(d: dict | None, keys: tuple[str, ...]) -> dict | None:
     return None if d is None else {k: d[k] for k in keys}
-
-
-def _f(v, digits: int = 3) -> str:
-    return "–" if v is None else f"{v:.{digits}f}"
-
-
-def results_markdown(results: dict[str, dict], labels: dict[str, str] | None = None,
-                     oracle_rows: bool = False, split_label: str | None = None) -> list[str]:
-    """The results table (markdown lines) of one or more evaluations in the JSON layout
-    (``{key: result dict}``; ``labels`` name the rows): a row per result, its oracle's row if
-    ``oracle_rows``, then the ground truth. Recall and precision carry their intervals. The
-    codebook column names the evaluated split: ``split_label``, else the results' splits."""
-    from ..metrics.recall import format_rate
-
-    def recs(sr):
-        return " | ".join(format_rate(sr, k) for k in ("all", "head", "tail", "precision"))
-
-    # The utilisation and perplexity are of the evaluated split (not of training batches, as
-    # the training log's are): the header names it.
-    split = (split_label or " + ".join(next(iter(results.values())).get("split") or [])
-             or "evaluated split")
-    lines = [f"| | FGD ↓ | oracle FGD ↓ | BA ↑ | BA (EMAGE) ↑ | L1Div ↑ | codebook utilisation "
-             f"({split}) | perplexity | token accuracy | recall all | recall head | recall tail | "
-             "gesture precision |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for key, r in results.items():
-        name = (labels or {}).get(key, key)
-        orc = r.get("oracle") or {}
-        lines.append(f"| {name} | {_f(r['fgd'])} | {_f(orc.get('fgd'))} | "
-                     f"{_f(r['beat_alignment'], 4)} | {_f(r['beat_alignment_emage'], 4)} | "
-                     f"{_f(r['l1_diversity'])} | {_f(r['codebook_utilization'])} | "
-                     f"{_f(r['perplexity'], 1)} | {_f(r.get('classifier_token_accuracy'))} | "
-                     f"{recs(r.get('semantic_recall'))} |")
-        if oracle_rows:
-            lines.append(f"| {name}: oracle (its VQ-VAE decoding the ground truth's codes) | "
-                         f"{_f(orc.get('fgd'))} | – | – | – | {_f(orc.get('l1_diversity'))} | "
-                         f"– | – | – | {recs(orc.get('semantic_recall'))} |")
-    gt = next(iter(results.values()))["ground_truth"]
-    gt_fgd = "–" if gt["fgd"] is None else f"{_f(gt['fgd'])} (definition)"
-    lines.append(f"| ground truth | {gt_fgd} | – | "
-                 f"{_f(gt['beat_alignment'], 4)} | {_f(gt['beat_alignment_emage'], 4)} | "
-                 f"{_f(gt['l1_diversity'])} | – | – | – | {recs(gt.get('semantic_recall'))} |")
-    return lines
-
-
-def emage_markdown(results: dict[str, dict], labels: dict[str, str] | None = None) -> list[str]:
-    """The EMAGE-protocol table (markdown lines) of evaluations in the JSON layout (``{key:
-    result dict}``, as :func:`results_markdown`): raw values, and in brackets the ×10 that
-    EMAGE-style tables print; empty when none has ``emage_protocol``."""
-    rows = {k: r["emage_protocol"] for k, r in results.items() if r.get("emage_protocol")}
-    if not rows:
-        return []
-
-    def x10(v, digits=4):
-        return "–" if v is None else f"{v:.{digits}f} ({10 * v:.{digits - 1}f})"
-
-    lines = ["EMAGE protocol (PantoMatrix emage_evaltools; in brackets ×10, as EMAGE-style tables "
-             "print FGD and BC):", "",
-             "| | FGD ↓ | BC ↑ | L1div ↑ (m) |", "|---|---|---|---|"]
-    for k, e in rows.items():
-        lines.append(f"| {(labels or {}).get(k, k)} | {x10(e['fgd_generated'])} | "
-                     f"{x10(e['bc_generated'])} | {_f(e['l1div_generated'], 2)} |")
-    e = next(iter(rows.values()))
-    # 0 by definition only where the FGD was computed (the ground truth against itself).
-    gt_fgd = "–" if e["fgd_generated"] is None else "0 (definition)"
-    lines.append(f"| ground truth | {gt_fgd} | {x10(e['bc_ground_truth'])} | "
-                 f"{_f(e['l1div_ground_truth'], 2)} |")
-    if e.get("fgd_ground_truth_filled") is not None:
-        lines.append(f"| ground truth, joints the model does not generate zeroed | "
-                     f"{x10(e['fgd_ground_truth_filled'])} | – | – |")
-    lines += ["", f"Joints: {e['positions']}. {e['fill'][0].upper()}{e['fill'][1:]}. BC's mean "
-                  f"speeds: {e['mean_speed_source']}."]
-    if e.get("fgd_missing"):
-        lines.append(f"FGD not computed: {e['fgd_missing']}.")
-    return lines

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ..io import write_json, write_text
 from ..paper import FULL as PAPER_FULL
+from ..reporting.markdown import markdown_table
 
 METHODS = ("eggesture", "vanilla")
 #: Held-out splits the demo evaluates on: the corpus's val and test sequences (nothing is
@@ -503,7 +504,7 @@ def _f(v, digits=3) -> str:
 def results_table(results: dict) -> list[str]:
     """The demo's table (markdown lines): one row per method of ``results`` (evaluation
     results in the JSON layout), then the ground truth."""
-    from ..evaluation.results import results_markdown
+    from ..reporting.evaluation import results_markdown
 
     return results_markdown(results, labels=LABELS,
                             split_label=f"held-out split: {' + '.join(EVAL_SPLITS)}")
@@ -543,7 +544,7 @@ def claim_lines(results: dict) -> list[str]:
 
 def report_markdown(summary: dict, results: dict) -> str:
     """``report.md``: the measured table, the paper's row for reference, settings, stage times."""
-    from ..evaluation.results import emage_markdown
+    from ..reporting.evaluation import emage_markdown
 
     c = summary["settings"]
     held = (summary.get("corpus") or {}).get("held_out") or {}
@@ -581,8 +582,8 @@ def report_markdown(summary: dict, results: dict) -> str:
         "The paper's Table 1, BEAT column, EGGesture row — **the paper's numbers on BEAT2 "
         "speaker 2, not comparable with the synthetic corpus above** (different data, FGD "
         "autoencoder and scale):", "",
-        "| | FGD ↓ | BA ↑ | L1Div ↑ |", "|---|---|---|---|",
-        f"| EGGesture (paper, BEAT) | {p['fgd']} | {p['beat_alignment']} | {p['l1_diversity']} |", "",
+        *markdown_table(["", "FGD ↓", "BA ↑", "L1Div ↑"], [[
+            "EGGesture (paper, BEAT)", p["fgd"], p["beat_alignment"], p["l1_diversity"]]]), "",
         "## Does the demo show the paper's claim?", "", *claim_lines(results), "",
         "## The EMAGE protocol (the BEAT2 papers' FGD, BC, L1div)", "",
         *(emage_markdown(results, LABELS) or ["Not computed in this run."]), "",
@@ -602,10 +603,9 @@ def report_markdown(summary: dict, results: dict) -> str:
               f"* machine: {summary['machine']['platform']}, torch {summary['machine']['torch']}",
               "* config (both methods; `train.method` differs):", "", "```json",
               json.dumps(summary["settings"]["config"], indent=1), "```", "",
-              "## Wall time per stage", "", "| stage | seconds |", "|---|---|"]
-    for k, v in summary["stage_seconds"].items():
-        lines.append(f"| {STAGE_TITLES[k]} | {v} |")
-    lines.append(f"| **total** | {round(sum(summary['stage_seconds'].values()), 1)} |")
+              "## Wall time per stage", "", *markdown_table(["stage", "seconds"], [
+                  *([STAGE_TITLES[k], v] for k, v in summary["stage_seconds"].items()),
+                  ["**total**", round(sum(summary["stage_seconds"].values()), 1)]])]
     if summary.get("train_seconds"):
         lines += ["", "Training time of each method: " + ", ".join(
             f"{LABELS.get(m, m.replace('_', ' '))} {v} s" for m, v in summary["train_seconds"].items())

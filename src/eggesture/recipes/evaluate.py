@@ -51,10 +51,10 @@ from ..evaluation.results import (
     EvaluationResult,
     FGDResult,
     RecallResult,
-    results_markdown,
 )
 from ..metrics.tokens import TokenDiagnostics, rotation_error_deg, token_diagnostics
 from ..models.vqvae import DOWNSAMPLE
+from ..reporting.evaluation import results_markdown
 
 #: ``evaluate(protocol=...)``: our metrics only, or also the EMAGE protocol's.
 PROTOCOLS = ("ours", "emage")
@@ -466,7 +466,7 @@ def evaluate(
 
 def markdown_table(results: dict) -> str:
     """One evaluation (the JSON layout) as a markdown table, with its oracle and the ground
-    truth (:func:`eggesture.evaluation.results.results_markdown`), then a line for each metric
+    truth (:func:`eggesture.reporting.evaluation.results_markdown`), then a line for each metric
     left out."""
     lines = results_markdown({results["method"]: results}, oracle_rows=True)
     lines += [f"{why}." for why in (results.get("left_out") or {}).values()]
