@@ -559,3 +559,46 @@ def test_the_readme_and_the_results_page_say_what_the_committed_run_measured():
     for s in load_summaries(out).values():
         rows = [ln for ln in table_markdown(s).splitlines() if ln.startswith("| ")]
         assert rows and all(ln in text.splitlines() for ln in rows)
+
+
+def test_a_plan_prints_one_command_per_run_and_each_writes_what_is_finished(corpus, tmp_path,
+                                                                            monkeypatch, capsys):
+    """`eggesture ablate plan TABLE`: one command per distinct run (training stubbed); each
+    command trains its run only, the last one writes the table, `ablate page` collects it."""
+    import shlex
+
+    import eggesture.recipes.ablate as A
+    import eggesture.recipes.train as T
+    from eggesture.cli import main
+
+    trained = []
+
+    def fake_train(cfg, **kw):
+        trained.append(cfg.train.out)
+        return T.TrainResult(run_dir=Path(cfg.train.out), bundle=Path(cfg.train.out) / "bundle",
+                             metrics_csv=None)
+
+    class Result:
+        def to_dict(self):
+            return {"fgd": float(len(trained)), "codebook_utilization": 0.5}
+
+    monkeypatch.setattr(A, "train", fake_train)
+    monkeypatch.setattr(A, "evaluate", lambda bundle, data, **kw: Result())
+    args = ["--data", str(corpus), "--config", "tiny", "--seeds", "2", "--out", str(tmp_path)]
+    assert main(["ablate", "plan", "reweight", *args, "train.progress=false"]) == 0
+    commands = capsys.readouterr().out.strip().splitlines()
+    assert len(commands) == 4  # 2 rows × 2 seeds, each once
+    runs = [shlex.split(c)[shlex.split(c).index("--run") + 1] for c in commands]
+    assert len(set(runs)) == 4 and all(r.startswith("runs/") for r in runs)
+    assert all(shlex.split(c)[-1] == "train.progress=false" for c in commands)
+    for i, c in enumerate(commands):
+        assert main(shlex.split(c)[1:]) == 0
+        assert len(trained) == i + 1 and trained[-1] == str(tmp_path / runs[i])
+        assert capsys.readouterr().out.strip().endswith("reweight" if i == 3 else "none yet")
+    assert (tmp_path / "reweight.json").is_file()
+    assert main(["ablate", "page", "--out", str(tmp_path)]) == 0
+    assert "Table 4: classification reweighting" in (tmp_path / "results.md").read_text()
+    # A run that is not in the plan, and a plan without its table, are one line each.
+    assert main(["ablate", "reweight", *args, "--run", "runs/nope/seed0"]) == 2
+    assert main(["ablate", "plan", *args]) == 2
+    assert "plan needs a table first" in capsys.readouterr().err

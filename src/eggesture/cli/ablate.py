@@ -32,11 +32,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "  eggesture ablate all --data D --seeds 3 --budget B --out OUT 2> OUT.2.log &\n"
                     "  wait\n\nThe results page (claims with verdicts, tables, plots) goes to "
                     "OUT/results.md; `eggesture ablate page --out OUT\n--page docs/results.md` "
-                    "rewrites it from OUT alone.",
+                    "rewrites it from OUT alone.\n\n"
+                    "A cluster: `eggesture ablate plan TABLE|all --data D --seeds 3 --budget B "
+                    "--out OUT` prints one\ncommand per run; run the first alone (it trains the "
+                    "evaluation nets the others share), the rest\nin any order or in parallel "
+                    "(a job array, GNU parallel), then `eggesture ablate page --out OUT`.",
     )
-    p.add_argument("table", choices=[*TABLES, "all", "page"],
-                   help="a table, all of them (then the results page), or page: rewrite the "
-                        "results page from OUT alone")
+    p.add_argument("table", choices=[*TABLES, "all", "page", "plan"],
+                   help="a table, all of them (then the results page), page: rewrite the "
+                        "results page from OUT alone, or plan TABLE|all: print one command per "
+                        "run (for a cluster's scheduler)")
     p.add_argument("--data", metavar="ROOT", help="dataset folder (not for page)")
     p.add_argument("--config", default="synthetic", help="base config (default: synthetic)")
     p.add_argument("--seeds", type=int, default=1, help="seeds per row (default 1)")
@@ -57,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="all, page: write the results page here too (e.g. docs/results.md; its "
                         "plots go to images/ablation_*.png beside it); it is always written to "
                         "OUT/results.md")
+    p.add_argument("--run", metavar="runs/KEY/seedK", default=None,
+                   help="train and evaluate only this run (a line of `eggesture ablate plan`), "
+                        "then write the tables whose runs are all finished")
     p.add_argument("--readme", metavar="FILE", default=None,
                    help="page: also rewrite this README's summary of the claims (between "
                         "<!-- ablation:begin --> and <!-- ablation:end -->), linking the page")
@@ -66,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
-    from ..recipes.ablate import run_all, run_table
+    from ..recipes.ablate import plan_commands, run_all, run_one, run_table
     from ..reporting.tables import table_markdown
 
     if args.table == "page":
@@ -85,8 +93,20 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(None, "--data ROOT is needed (except for `eggesture ablate page`)")
     kw = {"config": args.config, "seeds": args.seeds, "out": args.out, "budget": args.budget,
           "overrides": args.overrides, "split": args.split, "fgd_model": args.fgd_model,
-          "snapshots": args.snapshots,
-          "progress": lambda m: print(m, file=sys.stderr, flush=True)}
+          "snapshots": args.snapshots}
+    if args.table == "plan":
+        # `plan TABLE|all`: the table to plan comes first among the positional words.
+        if not args.overrides or args.overrides[0] not in (*TABLES, "all"):
+            raise ConfigError(None, f"plan needs a table first: eggesture ablate plan "
+                                    f"{{{','.join(TABLES)},all}} --data ROOT …")
+        table, kw["overrides"] = args.overrides[0], args.overrides[1:]
+        print("\n".join(plan_commands(table, args.data, **kw)))
+        return 0
+    kw["progress"] = lambda m: print(m, file=sys.stderr, flush=True)
+    if args.run:
+        written = run_one(args.table, args.run, args.data, **kw)
+        print(f"tables written: {', '.join(written)}" if written else "tables written: none yet")
+        return 0
     if args.table == "all":
         summaries = run_all(args.data, page=args.page,
                             command="eggesture ablate " + " ".join(sys.argv[2:]), **kw)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -316,6 +317,49 @@ def run_all(data: str | Path, *, config: str = "synthetic", seeds: int = 1,
     if progress:
         progress(f"results page: {written}")
     return summaries
+
+
+def plan_commands(table: str, data: str | Path, *, config: str = "synthetic", seeds: int = 1,
+                  out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
+                  split: list[str] | None = None, fgd_model: str | Path | None = None,
+                  snapshots: int = 4) -> list[str]:
+    """One self-contained ``eggesture ablate … --run runs/<key>/seed<k>`` command per distinct
+    run of ``table`` (a table or ``all``), for a cluster's scheduler (a job array, GNU parallel):
+    each trains and evaluates its run, then writes every table whose runs are all finished
+    (:func:`run_one`); ``eggesture ablate page --out OUT`` then collects them. The first
+    command trains the dataset's evaluation nets that every later one shares: run it first."""
+    tables = list(TABLES) if table == "all" else [table]
+    kw = {"config": config, "seeds": seeds, "out": out, "budget": budget, "overrides": overrides}
+    runs = dict.fromkeys(j.run_dir for t in tables for j in plan_table(t, data, **kw))
+    base = ["eggesture", "ablate", table, "--data", str(data), "--config", config,
+            "--seeds", str(seeds), "--budget", f"{budget:g}", "--out", str(out),
+            *(a for s in split or [] for a in ("--split", s)),
+            *(["--fgd-model", str(fgd_model)] if fgd_model else []), "--snapshots", str(snapshots)]
+    return [shlex.join([*base, "--run", d.relative_to(out).as_posix(), *overrides]) for d in runs]
+
+
+def run_one(table: str, run: str, data: str | Path, *, config: str = "synthetic", seeds: int = 1,
+            out: str | Path = "ablations", budget: float = 1.0, overrides: list[str] = (),
+            split: list[str] | None = None, fgd_model: str | Path | None = None,
+            snapshots: int = 4, progress: Callable[[str], None] | None = None) -> list[str]:
+    """Train and evaluate the one run ``run`` (``runs/<key>/seed<k>``, as
+    :func:`plan_commands` names it) of ``table`` (a table or ``all``), then write every table
+    of it whose runs are all finished; the names of the tables written."""
+    tables = list(TABLES) if table == "all" else [table]
+    kw = {"config": config, "seeds": seeds, "out": out, "budget": budget, "overrides": overrides}
+    plans = {t: plan_table(t, data, **kw) for t in tables}
+    jobs = [j for t in tables for j in plans[t] if j.run_dir == Path(out) / run]
+    if not jobs:
+        raise ConfigError(None, f"--run {run}: not a run of {table} with these arguments "
+                                "(`eggesture ablate plan` lists them)")
+    run_jobs(jobs, data, split=split, fgd_model=fgd_model, snapshots=snapshots, progress=progress)
+    settings = {"split": split, "fgd_model": None if fgd_model is None else str(fgd_model)}
+    written = []
+    for t in tables:
+        if (done := _finished_runs(plans[t], settings, snapshots)) is not None:
+            write_table(t, plans[t], done, data=data, split=split, **kw)
+            written.append(t)
+    return written
 
 
 def _finished_runs(jobs: list[Job], settings: dict, snapshots: int) -> dict[Path, dict] | None:
