@@ -16,9 +16,8 @@ rewrites both files.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,11 +25,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .checkpoint import CONFIG as META
+from .checkpoint import WEIGHTS, check_kind, check_weights_hash, read_weights, save_checkpoint
 from .config import Config, from_dict
 from .data.motion import NormStats
 from .errors import CheckpointError, ConfigError
-from .io import finish_dir_temp, make_dir_temp
-from .models.builders import resolved
+from .features.audio import window_features
+from .features.pretrained_audio import load_extractor
+from .models.builders import build_classifier, build_vqvae, resolved
 from .models.classifier import IndexClassifier
 from .models.vqvae import MotionVQVAE
 
@@ -38,7 +40,6 @@ FORMAT = "eggesture-bundle"
 #: 2: one quantizer geometry (cosine codes are unit vectors in the decoder's input too) and the
 #: hard-usage moving average; a version-1 bundle's decoder was trained on other inputs.
 VERSION = 2
-WEIGHTS, META = "model.safetensors", "config.json"
 
 
 @dataclass
@@ -69,9 +70,6 @@ class Bundle:
     def audio_features(self):
         """``f(wave, start, n_frames, fps) → (n_frames·4, F)``: features of motion frames
         ``[start, start + n_frames)`` of ``wave``, of the kind this model was trained on."""
-        from .features.audio import window_features
-        from .features.pretrained_audio import load_extractor
-
         ext = load_extractor(self.cfg.model.audio_encoder)
         if ext is None:
             return window_features
@@ -96,44 +94,13 @@ def save_bundle(path: str | Path, *, cfg: Config, vqvae: MotionVQVAE,
     ``facts`` holds what the data told us: ``joint_names``, ``joint_set``, ``motion_dim``,
     ``n_audio_features``, ``dataset`` and optionally ``sem_classes``, ``skeleton``.
     """
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {f"vqvae.{k}": v for k, v in vqvae.state_dict().items()}
     tensors.update({f"classifier.{k}": v for k, v in classifier.state_dict().items()})
     tensors.update(norm.tensors())
-    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     meta = {"format": FORMAT, "version": VERSION, "config": resolved(cfg).to_dict(),
             "vocab": vocab, **facts}
-    tmp = make_dir_temp(path.parent, path.name)
-    try:
-        save_file(tensors, str(tmp / WEIGHTS),
-                  metadata={"format": FORMAT, "config_sha256": _definition_sha256(meta)})
-        meta["weights_sha256"] = _sha256(tmp / WEIGHTS)
-        (tmp / META).write_text(json.dumps(meta, indent=1))
-        finish_dir_temp(tmp)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return path
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return save_checkpoint(path, tensors, meta, kind="generation",
+                           metadata={"format": FORMAT, "config_sha256": _definition_sha256(meta)})
 
 
 #: The parts of config.json that define the networks and how they are fed; their hash is kept in
@@ -142,8 +109,6 @@ DEFINITION = ("config", "vocab", "joint_names", "motion_dim", "n_audio_features"
 
 
 def _definition_sha256(meta: dict) -> str:
-    import hashlib
-
     core = json.loads(json.dumps({k: meta[k] for k in DEFINITION if k in meta}))
     return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
 
@@ -181,15 +146,14 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
     (:func:`_read_weights`), each network's tensors against the config (:func:`_load_state`),
     the normalisation statistics, and the two hashes tying the files to one run.
     """
-    from .models.builders import build_classifier, build_vqvae
-
     path = _resolve(Path(path))
     meta_path, weights_path = path / META, path / WEIGHTS
     if not meta_path.is_file() or not weights_path.is_file():
         raise CheckpointError(path, f"not an inference bundle (needs {META} and {WEIGHTS})")
     meta, cfg = _read_meta(meta_path)
     motion_dim, vocab = int(meta["motion_dim"]), meta["vocab"]
-    tensors, stored = _read_weights(weights_path)
+    tensors, header = read_weights(weights_path)
+    stored = header.get("config_sha256")
     vqvae = build_vqvae(cfg, motion_dim)
     classifier = build_classifier(cfg, vocab, int(meta["n_audio_features"]))
     for prefix, module in (("vqvae.", vqvae), ("classifier.", classifier)):
@@ -197,10 +161,7 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> Bundle:
         module.to(device).eval()
     norm = _read_norm(tensors, weights_path, motion_dim)
     # Bundles written before the hashes existed have neither; then the checks above are all.
-    expected = meta.get("weights_sha256")
-    if expected is not None and expected != _sha256(weights_path):
-        raise CheckpointError(weights_path, f"does not match {META} (SHA-256 differs): damaged, "
-                                            "or a weights file from another run")
+    check_weights_hash(meta, weights_path)
     if stored is not None and stored != _definition_sha256(meta):
         raise CheckpointError(meta_path, f"does not match {WEIGHTS}: the model definition "
                                          f"({', '.join(DEFINITION[:4])}, …) was edited, or comes "
@@ -215,6 +176,8 @@ def _read_meta(meta_path: Path) -> tuple[dict, Config]:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(meta_path, f"not valid JSON ({e})") from None
+    if isinstance(meta, dict) and meta.get("kind") not in (None, "generation"):
+        check_kind(meta, meta_path, "generation")  # an evaluation net's folder, say which
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(meta_path, f"not an eggesture bundle config (format != {FORMAT!r})")
     if meta.get("version") != VERSION:
@@ -238,27 +201,6 @@ def _read_meta(meta_path: Path) -> tuple[dict, Config]:
     except (TypeError, ValueError, ConfigError) as e:
         raise CheckpointError(meta_path, f"invalid bundle config ({e})") from None
     return meta, cfg
-
-
-def _read_weights(weights_path: Path) -> tuple[dict[str, torch.Tensor], str | None]:
-    """The tensors of ``weights.safetensors`` and the config hash stored in its metadata; a
-    pickle is refused before anything reads it."""
-    from safetensors import SafetensorError, safe_open
-    from safetensors.torch import load_file
-
-    with weights_path.open("rb") as f:
-        head = f.read(9)
-    pickled = head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05")
-    if pickled and head[8:9] != b"{":  # safetensors: 8-byte header length, then a JSON header
-        raise CheckpointError(weights_path, "a pickle / torch.save file, not safetensors: "
-                                            "refused, as unpickling can run code")
-    try:
-        tensors = load_file(str(weights_path))
-        with safe_open(str(weights_path), "pt") as f:
-            stored = (f.metadata() or {}).get("config_sha256")
-    except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(weights_path, f"corrupt or truncated weights file ({e})") from None
-    return tensors, stored
 
 
 def _load_state(module: torch.nn.Module, prefix: str, tensors: dict[str, torch.Tensor],

@@ -25,9 +25,10 @@ import torch
 from einops import rearrange
 from torch import nn
 
+from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data.motion import NormStats
 from ..errors import DataError
-from . import check_data, default_dir, load_bundle, save_bundle
+from . import check_data, default_dir
 
 KIND = "fgd_ae"
 
@@ -125,7 +126,7 @@ class FeatureExtractor:
 
     @classmethod
     def load(cls, folder: str | Path) -> FeatureExtractor:
-        tensors, config = load_bundle(folder, KIND)
+        tensors, config = load_checkpoint(folder, KIND)
         norm = NormStats.from_tensors(tensors)
         model = MotionAutoencoder(motion_dim=config["motion_dim"], **config["net"])
         model.load_state_dict({k[len("model."):]: v for k, v in tensors.items()
@@ -272,7 +273,7 @@ def train_feature_ae(
         "net": asdict(net), "feature_dim": net.feature_dim, "training": summary,
     }
     tensors = {**{f"model.{k}": v for k, v in model.state_dict().items()}, **data.norm.tensors()}
-    save_bundle(folder, tensors, config)
+    save_checkpoint(folder, tensors, config, kind=KIND)
     return FeatureExtractor.load(folder)
 
 

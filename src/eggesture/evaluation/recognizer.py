@@ -29,10 +29,11 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
+from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data.motion import NormStats
 from ..errors import DataError
 from ..metrics.recall import SemanticRecall, semantic_recall
-from . import check_data, default_dir, load_bundle, save_bundle
+from . import check_data, default_dir
 
 KIND = "recognizer"
 
@@ -116,7 +117,7 @@ class Recognizer:
 
     @classmethod
     def load(cls, folder: str | Path) -> Recognizer:
-        tensors, config = load_bundle(folder, KIND)
+        tensors, config = load_checkpoint(folder, KIND)
         net = dict(config["net"])
         net["dilations"] = tuple(net["dilations"])
         model = RecognizerNet(motion_dim=config["motion_dim"], n_classes=len(config["classes"]) + 1,
@@ -306,7 +307,7 @@ def train_recognizer(
         config["training"]["heldout"] = {"splits": heldout, "recall": r.all, "head": r.head,
                                          "tail": r.tail, "macro": r.macro, "events": r.events}
     tensors = {**{f"model.{k}": v for k, v in model.state_dict().items()}, **data.norm.tensors()}
-    save_bundle(folder, tensors, config)
+    save_checkpoint(folder, tensors, config, kind=KIND)
     return Recognizer.load(folder)
 
 
