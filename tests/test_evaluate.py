@@ -111,6 +111,13 @@ def test_evaluate_without_eval_nets_and_no_train_is_one_error(tmp_path, capsys, 
     assert rc == 2 and [line for line in err if line.startswith("error: ")] == [err[-1]]
     assert "autoencoder" in err[-1]
     assert not (tmp_path / "e.json").exists()
+    # The same without --no-train: evaluation trains nothing unless asked, and says how to ask.
+    rc = main(["evaluate", "--checkpoint", str(run.run_dir), "--data", str(beat2_sample),
+               "--split", "test", "--fgd-dir", str(tmp_path / "none"),
+               "--json", str(tmp_path / "e.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and "eggesture fgd-train" in err[-1] and "--train-eval-nets" in err[-1]
+    assert not (tmp_path / "e.json").exists() and not (tmp_path / "none").exists()
 
 
 # --- a bundle trained on one corpus, evaluated on a folder without its training split --------

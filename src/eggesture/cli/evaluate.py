@@ -46,8 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the approximate skeleton)")
     p.add_argument("--posthoc-tau", type=float, default=None, metavar="T",
                    help="generate with post-hoc logit adjustment τ′ = T (default: the model's)")
-    p.add_argument("--no-train", action="store_true",
-                   help="fail instead of training a missing FGD autoencoder / recogniser")
+    p.add_argument("--train-eval-nets", action="store_true",
+                   help="train a missing FGD autoencoder / gesture recogniser on the dataset's "
+                        "training split (as `eggesture fgd-train` does) instead of failing")
+    # The default since evaluation trains nothing unless asked; kept so that old scripts run.
+    p.add_argument("--no-train", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=run)
 
 
@@ -94,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from ..reporting.evaluation import emage_markdown
 
     results = evaluate(args.checkpoint, args.data, split=args.split, fgd_dir=args.fgd_dir,
-                       recognizer_dir=args.recognizer_dir, train_missing=not args.no_train,
+                       recognizer_dir=args.recognizer_dir, train_missing=args.train_eval_nets,
                        progress=lambda m: print(m, file=sys.stderr, flush=True),
                        protocol=args.protocol, fgd_model=args.fgd_model,
                        smplx_model=args.smplx_model, posthoc_tau=args.posthoc_tau).to_dict()

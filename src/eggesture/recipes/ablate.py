@@ -186,6 +186,7 @@ def _train_and_evaluate(job: Job, data, settings: dict, say, snapshots: int = 0)
         t0 = time.perf_counter()
         with _first_evaluation(job.run_dir.parent.parent):
             res = evaluate(bundle, data, split=settings["split"], fgd_model=settings["fgd_model"],
+                           train_missing=True,
                            protocol="emage" if beat2.detect(Path(data)) else "ours").to_dict()
         res.pop("codebook", None)  # per-code counts are large; kept in the run's own eval
         res["train_seconds"] = (json.loads(timing.read_text())["train_seconds"]

@@ -5,8 +5,9 @@ its first ground-truth frames as the paper does, and scored against the ground t
 
 * ``fgd`` — Fréchet distance (eq. 12) between FGD-autoencoder features of real and generated
   windows (the autoencoder of :mod:`eggesture.evaluation.feature_ae`, trained on the dataset's
-  training split, ``eggesture fgd-train``; trained here on first use when missing, left out
-  with the reason in ``left_out`` when the folder has no training split to train it on);
+  training split, ``eggesture fgd-train``; trained here when missing only if asked
+  (``train_missing``), left out with the reason in ``left_out`` when the folder has no training
+  split to train it on);
 * ``beat_alignment`` — eq. 13 on the approximate SMPL-X skeleton's joint positions at the model
   frame rate; ``beat_alignment_emage`` — the BEAT2/EMAGE protocol at 30 fps;
 * ``l1_diversity`` — eq. 14 over groups of 40 equal-length generated windows, and the
@@ -333,9 +334,10 @@ def _recall(rec, results: list[SequenceResult], oracle) -> RecallResult:
 
 
 def _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing: bool, say):
-    """The dataset's FGD autoencoder and (with ``sem/``) gesture recogniser, trained here on
-    first use unless ``train_missing`` is False, and what was left out: a net that is missing
-    where the folder has no training sequences to train it on is None, with why."""
+    """The dataset's FGD autoencoder and (with ``sem/``) gesture recogniser, and what was left
+    out. A missing net is trained here if ``train_missing``, else its one-line error (which
+    names ``eggesture fgd-train``) is raised; where the folder has no training sequences to
+    train it on, it is None, with why."""
     from ..evaluation import recognizer as R
     from ..evaluation.feature_ae import load_feature_extractor, train_feature_ae
 
@@ -356,8 +358,8 @@ def _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing: bool, sa
     try:
         fx = load_feature_extractor(data_root, d.joint_set, d.fps, d.length, fgd_dir)
     except DataError as e:
-        if not train_missing:
-            raise
+        if trainable and not train_missing:
+            raise DataError(e.file, f"{e.problem} (or pass --train-eval-nets)") from None
         if trainable:
             say("training the FGD autoencoder (first evaluation on this dataset)")
             fx = train_feature_ae(data, fgd_dir, train_splits=train_splits)
@@ -367,8 +369,8 @@ def _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing: bool, sa
         try:
             rec = R.load_recognizer(data_root, d.joint_set, d.fps, d.length, recognizer_dir)
         except DataError as e:
-            if not train_missing:
-                raise
+            if trainable and not train_missing:
+                raise DataError(e.file, f"{e.problem} (or pass --train-eval-nets)") from None
             if trainable:
                 say("training the gesture recogniser (first evaluation on this dataset)")
                 rec = R.train_recognizer(data, recognizer_dir, train_splits=train_splits)
@@ -398,7 +400,7 @@ def _prepare(bundle: Bundle, data_root: str | Path, split: list[str]):
 def evaluate(
     checkpoint: str | Path | Bundle, data_root: str | Path, *, split: list[str] | None = None,
     fgd_dir: str | Path | None = None, recognizer_dir: str | Path | None = None,
-    train_missing: bool = True, progress: Callable[[str], None] | None = None,
+    train_missing: bool = False, progress: Callable[[str], None] | None = None,
     protocol: str = "ours", fgd_model: str | Path | None = None,
     smplx_model: str | Path | None = None, posthoc_tau: float | None = None,
 ) -> EvaluationResult:
