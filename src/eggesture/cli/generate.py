@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
-
-TEXT_SUFFIXES = (".TextGrid", ".textgrid", ".json", ".txt")
 
 DESCRIPTION = """Generate co-speech gestures for a speech recording.
 
@@ -60,102 +57,48 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def _transcript_for(audio: Path) -> Path | None:
-    for suffix in TEXT_SUFFIXES:
-        cand = audio.with_suffix(suffix)
-        if cand.is_file():
-            return cand
-    return None
-
-
-def _one(bundle, audio: Path, text: Path | None, out: Path, bvh: Path | None, glb: Path | None,
-         video: Path | None, args) -> tuple[float, float]:
-    from ..data.wav import AUDIO_SR
-    from ..recipes.generate import check_duration, generate_motion, load_speech, save_outputs
-
-    wave, words = load_speech(audio, text)
-    check_duration(wave.size / AUDIO_SR, args.fps, audio)
-    t0 = time.perf_counter()
-    gen = generate_motion(bundle, wave, words, seed=args.seed, temperature=args.temperature,
-                          posthoc_tau=args.posthoc_tau)
-    elapsed = time.perf_counter() - t0
-    save_outputs(gen, bundle, out=out, bvh=bvh, glb=glb, video=video, audio_path=audio,
-                 fps=args.fps)
-    return gen.duration, elapsed
-
-
 def run(args: argparse.Namespace) -> int:
     from ..bundle import load_bundle
-    from ..errors import DataError, EggestureError
+    from ..data.wav import AUDIO_SUFFIXES
+    from ..errors import DataError
+    from ..recipes.generate import Options, check_glb, generate_file, generate_folder
 
     audio = Path(args.audio)
     if not audio.exists():
         raise DataError(audio, "audio file or folder not found")
     bundle = load_bundle(args.checkpoint)
     if args.glb is not None:
-        from ..data.poses import is_smplx
-
-        if not is_smplx(bundle.joint_names):
-            raise DataError(bundle.path, "--glb needs a model on the SMPL-X skeleton (BEAT2, the "
-                                         "synthetic corpus); this one was trained on a BVH "
-                                         "dataset's skeleton: use --bvh")
+        check_glb(bundle)
     out = Path(args.out)
+    options = Options(fps=args.fps, seed=args.seed, temperature=args.temperature,
+                      posthoc_tau=args.posthoc_tau)
     if audio.is_file():
         if out.suffix.lower() != ".npz":
             raise DataError(out, "--out must end in .npz")
+        extra = {}
         for opt, suffix in (("bvh", ".bvh"), ("glb", ".glb"), ("video", ".mp4")):
             value = getattr(args, opt)
             if value == "" or (value and not value.lower().endswith(suffix)):
                 raise DataError(value or out, f"--{opt} needs a file name ending in {suffix}")
-        dur, sec = _one(bundle, audio, Path(args.text) if args.text else None, out,
-                        Path(args.bvh) if args.bvh else None,
-                        Path(args.glb) if args.glb else None,
-                        Path(args.video) if args.video else None, args)
+            if value:
+                extra[opt] = Path(value)
+        dur, sec = generate_file(bundle, audio, Path(args.text) if args.text else None, out,
+                                 options=options, **extra)
         print(f"{out}: {dur:.2f} s of speech, generated in {sec:.2f} s "
               f"({dur / max(sec, 1e-9):.0f}× real time)")
         return 0
-
-    from ..data.wav import AUDIO_SUFFIXES, is_audio_file
-
-    entries = sorted(p for p in audio.iterdir() if p.is_file() and not p.name.startswith("."))
-    files = [p for p in entries if is_audio_file(p)]
-    # Anything else that is not a transcript is listed, so a recording in a format we do not
-    # read (.m4a, .aac, …) is seen to be left out rather than silently missing from the count.
-    skipped = [p for p in entries if not is_audio_file(p) and p.suffix not in TEXT_SUFFIXES]
-    if not files:
-        found = f"; found {', '.join(f.name for f in skipped[:3])}" if skipped else ""
-        raise DataError(audio, f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in the folder{found}")
-    if out.suffix or (out.exists() and not out.is_dir()):
-        raise DataError(out, "--out must be a folder when --audio is a folder")
-    text_dir = Path(args.text) if args.text else None
-    if text_dir is not None and not text_dir.is_dir():
-        raise DataError(text_dir, "--text must be a folder of transcripts (NAME.TextGrid, "
-                                  "NAME.json or NAME.txt) when --audio is a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    rows, failed, stems = [], 0, {}
-    for f in files:
-        text = _transcript_for(text_dir / f.name if text_dir else f)
-        if f.stem in stems:  # a.wav and a.mp3 would both write a.npz
-            failed += 1
-            rows.append((f.name, "-", "-", f"error: {f}: has the name of {stems[f.stem]}, whose "
-                                           f"outputs ({f.stem}.npz, …) it would overwrite"))
-            continue
-        stems[f.stem] = f.name
-        try:
-            dur, sec = _one(bundle, f, text, out / f"{f.stem}.npz",
-                            out / f"{f.stem}.bvh" if args.bvh is not None else None,
-                            out / f"{f.stem}.glb" if args.glb is not None else None,
-                            out / f"{f.stem}.mp4" if args.video is not None else None, args)
-            rows.append((f.name, f"{dur:.2f}", f"{sec:.2f}", "ok" + (" (transcript)" if text else "")))
-        except EggestureError as e:
-            failed += 1
-            rows.append((f.name, "-", "-", f"error: {e}"))
-    rows += [(f.name, "-", "-", "skipped: not an audio format eggesture reads") for f in skipped]
+    items = generate_folder(bundle, audio, out, text_dir=Path(args.text) if args.text else None,
+                            bvh=args.bvh is not None, glb=args.glb is not None,
+                            video=args.video is not None, options=options)
     print(f"{'file':30s} {'speech s':>9s} {'time s':>7s}  result")
-    for name, dur, sec, res in rows:
-        print(f"{name:30s} {dur:>9s} {sec:>7s}  {res}")
-    note = (f"; skipped {len(skipped)} other file(s) ({', '.join(f.name for f in skipped)}): "
+    for it in items:
+        dur = "-" if it.duration is None else f"{it.duration:.2f}"
+        sec = "-" if it.seconds is None else f"{it.seconds:.2f}"
+        print(f"{it.name:30s} {dur:>9s} {sec:>7s}  {it.result}")
+    skipped = [it.name for it in items if it.result.startswith("skipped")]
+    failed = sum(it.failed for it in items)
+    n = len(items) - len(skipped)
+    note = (f"; skipped {len(skipped)} other file(s) ({', '.join(skipped)}): "
             f"audio is read from {', '.join(AUDIO_SUFFIXES)}" if skipped else "")
-    print(f"{len(files) - failed} of {len(files)} generated into {out}{note}",
-          file=sys.stderr)
+    print(f"{n - failed} of {n} generated into {out}{note}", file=sys.stderr)
     return 1 if failed else 0

@@ -21,6 +21,7 @@ Python API::
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +33,8 @@ from ..bundle import Bundle, load_bundle
 from ..data.motion import sixd_to_axis_angle
 from ..data.poses import is_smplx, n_frames_for, smplx_poses
 from ..data.transcript import Word, frame_words, read_transcript
-from ..data.wav import AUDIO_SR, load_audio
-from ..errors import DataError
+from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES, is_audio_file, load_audio
+from ..errors import DataError, EggestureError
 from ..models.classifier import adjust_logits
 from ..models.vqvae import DOWNSAMPLE, MotionVQVAE
 
@@ -331,3 +332,109 @@ def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path 
             render_video(tmp, [(pos, parents, "generated")], fps=DEFAULT_FPS,
                          audio_path=audio_path)
     return targets
+
+
+#: Transcript file names beside an audio file in folder mode (``NAME.TextGrid`` / ``.json`` /
+#: ``.txt``), in the order they are looked for.
+TEXT_SUFFIXES = (".TextGrid", ".textgrid", ".json", ".txt")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How each file is generated and written: the output rate and the code choice."""
+
+    fps: int = 30
+    seed: int = 0
+    temperature: float = 0.0
+    posthoc_tau: float | None = None
+
+
+def check_glb(bundle: Bundle) -> None:
+    """Refuse ``--glb`` for a model that is not on the SMPL-X skeleton (before any work)."""
+    if not is_smplx(bundle.joint_names):
+        raise DataError(bundle.path, "--glb needs a model on the SMPL-X skeleton (BEAT2, the "
+                                     "synthetic corpus); this one was trained on a BVH "
+                                     "dataset's skeleton: use --bvh")
+
+
+def generate_file(bundle: Bundle, audio: Path, text: Path | None, out: Path, *,
+                  bvh: Path | None = None, glb: Path | None = None, video: Path | None = None,
+                  options: Options | None = None) -> tuple[float, float]:
+    """Speech file in, the requested files out (all or none: :func:`save_outputs`); the
+    speech's duration and the seconds generation took (export left out)."""
+    options = options or Options()
+    wave, words = load_speech(audio, text)
+    check_duration(wave.size / AUDIO_SR, options.fps, audio)
+    t0 = time.perf_counter()
+    gen = generate_motion(bundle, wave, words, seed=options.seed,
+                          temperature=options.temperature, posthoc_tau=options.posthoc_tau)
+    elapsed = time.perf_counter() - t0
+    save_outputs(gen, bundle, out=out, bvh=bvh, glb=glb, video=video, audio_path=audio,
+                 fps=options.fps)
+    return gen.duration, elapsed
+
+
+@dataclass
+class FolderItem:
+    """One file of a folder: its name, speech seconds and generation seconds (None where it
+    was not generated), and what happened (``ok``, ``ok (transcript)``, ``error: …``,
+    ``skipped: …``)."""
+
+    name: str
+    duration: float | None
+    seconds: float | None
+    result: str
+
+    @property
+    def failed(self) -> bool:
+        return self.result.startswith("error")
+
+
+def transcript_for(audio: Path) -> Path | None:
+    """The transcript beside ``audio`` with its name (:data:`TEXT_SUFFIXES`), if any."""
+    for suffix in TEXT_SUFFIXES:
+        cand = audio.with_suffix(suffix)
+        if cand.is_file():
+            return cand
+    return None
+
+
+def generate_folder(bundle: Bundle, folder: Path, out: Path, *, text_dir: Path | None = None,
+                    bvh: bool = False, glb: bool = False, video: bool = False,
+                    options: Options | None = None) -> list[FolderItem]:
+    """Every audio file of ``folder`` to ``out/NAME.npz`` (and ``.bvh``, ``.glb``, ``.mp4`` when
+    asked), with the transcript beside it (or in ``text_dir``) when there is one. A file that
+    fails is reported and the others go on; other files (transcripts aside) are listed as
+    skipped, so a recording in a format we do not read is seen to be left out."""
+    entries = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = [p for p in entries if is_audio_file(p)]
+    skipped = [p for p in entries if not is_audio_file(p) and p.suffix not in TEXT_SUFFIXES]
+    if not files:
+        found = f"; found {', '.join(f.name for f in skipped[:3])}" if skipped else ""
+        raise DataError(folder, f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in the folder{found}")
+    if out.suffix or (out.exists() and not out.is_dir()):
+        raise DataError(out, "--out must be a folder when --audio is a folder")
+    if text_dir is not None and not text_dir.is_dir():
+        raise DataError(text_dir, "--text must be a folder of transcripts (NAME.TextGrid, "
+                                  "NAME.json or NAME.txt) when --audio is a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    items, stems = [], {}
+    for f in files:
+        text = transcript_for(text_dir / f.name if text_dir else f)
+        if f.stem in stems:  # a.wav and a.mp3 would both write a.npz
+            items.append(FolderItem(f.name, None, None, f"error: {f}: has the name of "
+                                    f"{stems[f.stem]}, whose outputs ({f.stem}.npz, …) it would "
+                                    "overwrite"))
+            continue
+        stems[f.stem] = f.name
+        extra = {k: out / f"{f.stem}{suffix}" for k, suffix, on in (
+            ("bvh", ".bvh", bvh), ("glb", ".glb", glb), ("video", ".mp4", video)) if on}
+        try:
+            dur, sec = generate_file(bundle, f, text, out / f"{f.stem}.npz", options=options,
+                                     **extra)
+            items.append(FolderItem(f.name, dur, sec, "ok" + (" (transcript)" if text else "")))
+        except EggestureError as e:
+            items.append(FolderItem(f.name, None, None, f"error: {e}"))
+    items += [FolderItem(f.name, None, None, "skipped: not an audio format eggesture reads")
+              for f in skipped]
+    return items
