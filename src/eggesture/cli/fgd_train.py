@@ -56,19 +56,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def _progress(prefix: str):
-    def show(done: int, total: int, value) -> None:
-        tail = f"{value:.4f}" if isinstance(value, float) else str(value)
-        print(f"\r{prefix} {done}/{total}  {tail}" + " " * 8, end="", file=sys.stderr, flush=True)
-        if done == total:
-            print(file=sys.stderr)
-    return show
+def _progress(what: str, done: int, total: int, value) -> None:
+    tail = f"{value:.4f}" if isinstance(value, float) else str(value)
+    print(f"\r{what} {done}/{total}  {tail}" + " " * 8, end="", file=sys.stderr, flush=True)
+    if done == total:
+        print(file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.windows import WindowSettings, prepare
+    from ..data.windows import WindowSettings
     from ..errors import ConfigError
-    from ..evaluation.feature_ae import FeatureAEConfig, FeatureAETraining, train_feature_ae
+    from ..evaluation.feature_ae import FeatureAEConfig, FeatureAETraining
+    from ..evaluation.recognizer import RecognizerTraining
+    from ..recipes.fgd_train import fgd_train
 
     splits = tuple(args.train_split or ["train"])
     try:
@@ -78,40 +78,28 @@ def run(args: argparse.Namespace) -> int:
         net = FeatureAEConfig(channels=args.channels, feature_dim=args.feature_dim)
         training = FeatureAETraining(epochs=args.epochs, batch_size=args.batch_size,
                                      seed=args.seed)
-        from ..data.motion import joint_indices
-
-        joint_indices(args.joint_set)
     except ValueError as e:
         raise ConfigError(None, str(e)) from None
-    data = prepare(args.data, settings, train_splits=splits, progress=_progress("preparing"))
-    fx = train_feature_ae(data, args.out, train_splits=splits, net=net, training=training,
-                          progress=_progress("autoencoder epoch"))
+    nets = fgd_train(args.data, settings, train_splits=splits, net=net, training=training,
+                     out=args.out, recognizer=args.recognizer, recognizer_out=args.recognizer_out,
+                     recognizer_training=RecognizerTraining(steps=args.recognizer_steps,
+                                                            seed=args.seed),
+                     progress=_progress)
+    fx = nets.feature_ae
     t = fx.config["training"]
     print(f"FGD autoencoder  {fx.folder}")
     print(f"  {t['train_windows']} training windows of {settings.length} frames at "
-          f"{settings.fps:g} fps ({settings.joint_set}, {data.n_joints} joints), "
+          f"{settings.fps:g} fps ({settings.joint_set}, {len(fx.config['joint_names'])} joints), "
           f"features {fx.feature_dim}-d, {t['seconds']} s")
     print(f"  reconstruction MSE (normalised units, 1.0 = predicting the mean): "
           f"train {t['final_train_mse']:.4f}"
           + (f", held-out {t['heldout_mse']:.4f} ({', '.join(t['heldout_splits'])}, "
              f"{t['heldout_windows']} windows)" if "heldout_mse" in t else ", no held-out split"))
-
-    want = args.recognizer
-    if want is False:
+    rec = nets.recognizer
+    if rec is None:
+        if nets.recognizer_skipped == "no sem/ annotations":
+            print("gesture recogniser  skipped (no sem/ annotations)")
         return 0
-    if not data.sem_classes:
-        if want:
-            from ..errors import DataError
-
-            raise DataError(args.data, "no sem/ annotations: cannot train a gesture recogniser")
-        print("gesture recogniser  skipped (no sem/ annotations)")
-        return 0
-    from ..evaluation.recognizer import RecognizerTraining, train_recognizer
-
-    rec = train_recognizer(data, args.recognizer_out, train_splits=splits,
-                           training=RecognizerTraining(steps=args.recognizer_steps,
-                                                       seed=args.seed),
-                           progress=_progress("recogniser step"))
     print(f"gesture recogniser  {rec.folder}")
     h = rec.config["training"].get("heldout")
     if h:
