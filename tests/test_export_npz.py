@@ -188,3 +188,23 @@ def test_read_motion_file_reads_the_real_sample(beat2_sample):
     m = read_motion_file(beat2_sample / "smplxflame_30" / "2_scott_0_1_1.npz")
     assert m.fps == 30 and m.n_frames == 1906 and m.poses.shape == (1906, 165)
     assert m.trans.shape == (1906, 3) and len(m.parents) == 55
+
+
+@pytest.mark.parametrize(("write", "what"), [
+    (lambda p: p.write_text("hello"), "not a zip"),
+    (lambda p: p.write_bytes(b"\x93NUMPY" + b"\0" * 64), "single-array .npy"),
+    (lambda p: np.savez(p, poses=np.array([{"a": 1}], dtype=object)), "object arrays"),
+])
+def test_export_of_a_file_that_is_no_beat2_npz_says_so_without_numpys_pickle_hint(
+        tmp_path, capsys, write, what):
+    """Friction met in a fresh-clone trial: numpy's 'load it unsafely using allow_pickle' hint
+    for a text file; the line now says what the file is and what was expected."""
+    from eggesture.cli import main
+
+    path = tmp_path / "m.npz"
+    write(path)
+    assert main(["export", str(path), "--glb", str(tmp_path / "o.glb")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {path}: not a readable npz file") and what in err
+    assert "BEAT2-layout .npz" in err and "allow_pickle" not in err and "pickle.load" not in err
+    assert not (tmp_path / "o.glb").exists()

@@ -160,10 +160,25 @@ def read_smplx_npz(path: str | Path, fps: int | None = FPS) -> dict[str, np.ndar
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "motion file not found")
+    with path.open("rb") as f:
+        magic = f.read(6)
+    # numpy reads anything that is not a zip as a pickle (and then asks for allow_pickle): say
+    # what the file is instead.
+    if magic == b"\x93NUMPY":
+        raise DataError(path, "not a readable npz file: a single-array .npy, not a BEAT2-layout "
+                              ".npz (a zip of named arrays: poses, trans, mocap_frame_rate, …)")
+    if magic[:4] != b"PK\x03\x04":
+        raise DataError(path, "not a readable npz file: not a zip, as a BEAT2-layout .npz is "
+                              "(named arrays: poses, trans, mocap_frame_rate, …)")
     try:
         with np.load(path, allow_pickle=False) as d:
             data = {k: d[k] for k in d.files}
-    except Exception as e:  # zipfile, pickle and format errors all mean "not a usable npz"
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise DataError(path, "not a readable npz file: not a BEAT2-layout .npz, it holds "
+                                  "object arrays (not read: unpickling can run code)") from None
+        raise DataError(path, f"not a readable npz file ({_first_line(e)})") from None
+    except Exception as e:  # zipfile and format errors all mean "not a usable npz"
         raise DataError(path, f"not a readable npz file ({_first_line(e)})") from None
     if "poses" not in data:
         raise DataError(path, "npz has no 'poses' array (expected BEAT2 layout)")
