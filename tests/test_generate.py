@@ -134,7 +134,7 @@ def test_lengths_around_window_multiples(bundle, extra):
     assert len(calls.feats) == (1 if extra == 0 else 2 if extra <= 32 else 3)
 
 
-@pytest.mark.parametrize("fps", [30, 15])
+@pytest.mark.parametrize("fps", [30, 15, 24])
 def test_cli_writes_beat2_npz_of_round_duration_times_fps(bundle_dir, tmp_path, capsys, fps):
     wav = write_wav(tmp_path / "a.wav", 3.37)
     rc, out, err = run_cli(capsys, "--checkpoint", bundle_dir, "--audio", wav,
@@ -499,7 +499,8 @@ def test_bad_checkpoints_are_one_line_and_leave_nothing(bundle_dir, tmp_path, ca
 @pytest.mark.parametrize("args,message", [
     (["--out", "{out}/a.mp4"], "--out must end in .npz"),
     (["--out", "{out}/a.npz", "--video", "{out}/a.gif"], "--video needs a file name ending in .mp4"),
-    (["--out", "{out}/a.npz", "--bvh"], "--bvh needs a file name ending in .bvh"),
+    (["--out", "{out}/a.npz", "--bvh", "{out}/a.txt"], "--bvh needs a file name ending in .bvh"),
+    (["--out", "{out}/a.npz", "--fps", "0"], "--fps must be a whole number from 1 to 240"),
 ])
 def test_bad_output_names(bundle_dir, tmp_path, capsys, args, message):
     wav = write_wav(tmp_path / "a.wav", 1.0)
@@ -508,6 +509,17 @@ def test_bad_output_names(bundle_dir, tmp_path, capsys, args, message):
     rc, _, err = run_cli(capsys, "--checkpoint", bundle_dir, "--audio", wav,
                          *[a.format(out=out) for a in args])
     assert rc == 2 and message in err and list(out.iterdir()) == []
+
+
+def test_a_bare_output_flag_writes_beside_out(bundle_dir, tmp_path, capsys):
+    """`--bvh` / `--glb` without a file name (they show as optional-valued in --help) write
+    beside --out with its name, in single-file mode as in folder mode."""
+    wav = write_wav(tmp_path / "a.wav", 1.0)
+    rc, _, err = run_cli(capsys, "--checkpoint", bundle_dir, "--audio", wav,
+                         "--out", tmp_path / "o" / "speech.npz", "--bvh", "--glb")
+    assert rc == 0, err
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        "speech.bvh", "speech.glb", "speech.npz"]
 
 
 def test_a_failing_video_leaves_no_npz_or_bvh(bundle_dir, tmp_path, capsys, monkeypatch):

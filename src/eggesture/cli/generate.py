@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+#: Highest output frame rate ``--fps`` accepts (as ``eggesture export``).
+MAX_FPS = 240
+
 DESCRIPTION = """Generate co-speech gestures for a speech recording.
 
 Audio: any length (under a second to hours), any sample rate and channel count (mixed to mono,
@@ -20,7 +23,7 @@ Plain-text words have no times: they are spread over the voiced parts of the aud
 transcript the model uses the audio alone. For a folder, a transcript next to each audio file
 with the same name (NAME.TextGrid / NAME.json / NAME.txt) is used when present.
 
-Output: --out OUT.npz at --fps (30 by default, 15 allowed) with T = round(duration x fps).
+Output: --out OUT.npz at --fps (30 by default; any whole rate up to 240) with T = round(duration x fps).
 For SMPL-X models (BEAT2, the synthetic corpus) it has BEAT2's layout: poses (T,165) for all 55
 SMPL-X joints (joints the model does not generate stay at the rest pose), trans, betas,
 expressions, mocap_frame_rate. For models trained on a BVH dataset (Trinity/GENEA) it holds
@@ -41,13 +44,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio", required=True, help="audio file, or a folder of them")
     p.add_argument("--text", help="transcript (TextGrid, JSON with word times, or plain text)")
     p.add_argument("--out", required=True, help="output .npz (a folder when --audio is a folder)")
-    p.add_argument("--bvh", help="also write BVH here (folder mode: add --bvh to write NAME.bvh)",
-                   nargs="?", const="")
-    p.add_argument("--glb", help="also write binary glTF here (folder mode: add --glb to write "
-                                 "NAME.glb); SMPL-X models only", nargs="?", const="")
-    p.add_argument("--video", help="also render a preview video here (folder mode: NAME.mp4)",
-                   nargs="?", const="")
-    p.add_argument("--fps", type=int, choices=(15, 30), default=30, help="output frame rate")
+    p.add_argument("--bvh", nargs="?", const="", metavar="FILE",
+                   help="also write BVH: to FILE, or with a bare --bvh beside --out (OUT.bvh; "
+                        "in folder mode NAME.bvh)")
+    p.add_argument("--glb", nargs="?", const="", metavar="FILE",
+                   help="also write binary glTF: to FILE, or with a bare --glb beside --out "
+                        "(OUT.glb; in folder mode NAME.glb); SMPL-X models only")
+    p.add_argument("--video", nargs="?", const="", metavar="FILE",
+                   help="also render a preview video: to FILE, or with a bare --video beside "
+                        "--out (OUT.mp4; in folder mode NAME.mp4)")
+    p.add_argument("--fps", type=int, default=30, metavar="N",
+                   help=f"output frame rate, a whole number from 1 to {MAX_FPS} (default 30; "
+                        "the npz's mocap_frame_rate is an integer, as BEAT2's is)")
     p.add_argument("--seed", type=int, default=0, help="random seed (used with --temperature)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="0: most likely codes (deterministic); >0: sample codes")
@@ -60,9 +68,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..bundle import load_bundle
     from ..data.wav import AUDIO_SUFFIXES
-    from ..errors import DataError
+    from ..errors import ConfigError, DataError
     from ..recipes.generate import Options, check_glb, generate_file, generate_folder
 
+    if not 1 <= args.fps <= MAX_FPS:
+        raise ConfigError(None, f"--fps must be a whole number from 1 to {MAX_FPS}, got {args.fps}")
     audio = Path(args.audio)
     if not audio.exists():
         raise DataError(audio, "audio file or folder not found")
@@ -78,10 +88,10 @@ def run(args: argparse.Namespace) -> int:
         extra = {}
         for opt, suffix in (("bvh", ".bvh"), ("glb", ".glb"), ("video", ".mp4")):
             value = getattr(args, opt)
-            if value == "" or (value and not value.lower().endswith(suffix)):
-                raise DataError(value or out, f"--{opt} needs a file name ending in {suffix}")
-            if value:
-                extra[opt] = Path(value)
+            if value and not value.lower().endswith(suffix):
+                raise DataError(value, f"--{opt} needs a file name ending in {suffix}")
+            if value is not None:  # a bare flag: beside --out, with its name
+                extra[opt] = Path(value) if value else out.with_suffix(suffix)
         dur, sec = generate_file(bundle, audio, Path(args.text) if args.text else None, out,
                                  options=options, **extra)
         print(f"{out}: {dur:.2f} s of speech, generated in {sec:.2f} s "
