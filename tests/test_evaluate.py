@@ -64,6 +64,21 @@ def test_evaluate_the_real_beat2_sample(beat2_sample, tmp_path, capsys):
                                                        "mean_vel_smplxflame_30.npy")
     assert "| ground truth |" in table and f"{res['fgd']:.3f}" in table
     assert _is_png(plots / "codebook_usage.png")
+    # The sample has only a test split: no advice to evaluate val + test.
+    assert "evaluated split test" in table and "--split val" not in table
+    # An autoencoder trained for other windows is refused with that reason (not "missing"),
+    # and is not replaced by one trained here, even when training is allowed.
+    other = WindowSettings.from_config(cfg)
+    other = WindowSettings(**{**other.__dict__, "length": other.length // 2})
+    train_feature_ae(prepare(beat2_sample, other, train_splits=("test",)), tmp_path / "fgd_half",
+                     train_splits=("test",), training=FeatureAETraining(epochs=1))
+    before = (tmp_path / "fgd_half" / "model.safetensors").read_bytes()
+    rc = main(["evaluate", "--checkpoint", str(run.run_dir), "--data", str(beat2_sample),
+               "--split", "test", "--fgd-dir", str(tmp_path / "fgd_half"), "--train-eval-nets"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and f"windows of {other.length} frames" in err[-1], err[-1]
+    assert "no FGD autoencoder" not in err[-1]
+    assert (tmp_path / "fgd_half" / "model.safetensors").read_bytes() == before
 
 
 def test_evaluate_a_synthetic_corpus_with_semantic_recall(tmp_path, capsys):

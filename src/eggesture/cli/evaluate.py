@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,9 +75,10 @@ def write_plots(results: dict, folder) -> list:
     return written
 
 
-def split_summary(results: dict) -> str:
+def split_summary(results: dict, available: set[str] | None = None) -> str:
     """One line: the split(s) evaluated, with their sequences, minutes and gesture events, and
-    how to evaluate the demo's held-out set when it was another."""
+    how to evaluate the demo's held-out set when it was another and the folder has its splits
+    (``available``: the folder's splits; None: not known)."""
     from ..recipes.demo import EVAL_SPLITS
 
     split = list(results["split"])
@@ -88,10 +90,14 @@ def split_summary(results: dict) -> str:
     demo_split = " ".join(f"--split {s}" for s in EVAL_SPLITS)
     if sorted(split) == sorted(EVAL_SPLITS):
         return f"{line} (the demo's held-out set)"
+    if available is not None and not set(EVAL_SPLITS) <= available:
+        return line  # no demo layout here: nothing to suggest
     return f"{line}; the demo reports {' + '.join(EVAL_SPLITS)}: `{demo_split}` gives that set"
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.datasets import detect
+    from ..errors import EggestureError
     from ..io import write_json
     from ..recipes.evaluate import evaluate, markdown_table
     from ..reporting.evaluation import emage_markdown
@@ -105,7 +111,11 @@ def run(args: argparse.Namespace) -> int:
     emage = emage_markdown({results["method"]: results})
     if emage:
         print("\n".join(emage) + "\n")
-    print(split_summary(results))
+    try:
+        available = {sp for _, sp in detect(args.data).list_sequences(Path(args.data))}
+    except EggestureError:
+        available = None
+    print(split_summary(results, available))
     if args.json:
         write_json(args.json, results)
     if args.plots:

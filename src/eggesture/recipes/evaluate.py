@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from ..bundle import Bundle, load_bundle
+from ..checkpoint import CONFIG
 from ..data.motion import axis_angle_to_6d, resample_rotations, sixd_to_axis_angle, sixd_to_matrix
 from ..data.poses import is_smplx, n_frames_for, place_joints, smplx_indices
 from ..data.transcript import Word
@@ -354,10 +355,17 @@ def _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing: bool, sa
         say(line)
         return line
 
+    def mismatched(e: DataError) -> bool:
+        # A net that is there but trained for other data (joints, fps, window length): its own
+        # reason, not "missing" (and not replaced by one trained here).
+        return e.file is not None and Path(e.file).name == CONFIG
+
     fx = rec = None
     try:
         fx = load_feature_extractor(data_root, d.joint_set, d.fps, d.length, fgd_dir)
     except DataError as e:
+        if mismatched(e):
+            raise
         if trainable and not train_missing:
             raise DataError(e.file, f"{e.problem} (or pass --train-eval-nets)") from None
         if trainable:
@@ -369,6 +377,8 @@ def _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing: bool, sa
         try:
             rec = R.load_recognizer(data_root, d.joint_set, d.fps, d.length, recognizer_dir)
         except DataError as e:
+            if mismatched(e):
+                raise
             if trainable and not train_missing:
                 raise DataError(e.file, f"{e.problem} (or pass --train-eval-nets)") from None
             if trainable:
