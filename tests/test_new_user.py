@@ -337,3 +337,23 @@ def test_evaluate_help_says_the_default_and_the_demos_split(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "default: the bundle's test splits, test" in text
     assert "--split val --split test" in text
+
+
+def test_training_on_a_folder_without_a_train_split_says_how(beat2_sample, tmp_path, capsys):
+    """`train --config tiny` on the BEAT2 sample (one sequence, in the test split): the error
+    names the splits the folder has and the overrides that train on them."""
+    rc, _, err = cli(capsys, "train", "--config", "tiny", f"data.root={beat2_sample}",
+                     f"train.out={tmp_path / 'run'}")
+    assert rc == 2 and "no sequences in the training split(s) ['train']; it has test" in err
+    assert "data.train_splits=[test] data.val_splits=[]" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_progress_bar_counts_epochs_from_one():
+    """Lightning's own bar reads "Epoch 1/1" on the last of two epochs."""
+    from eggesture.training.callbacks import EpochProgressBar
+
+    bar = EpochProgressBar()
+    bar._trainer = types.SimpleNamespace(max_epochs=2)
+    assert bar._get_train_description(0).strip() == "Epoch 1/2"
+    assert bar._get_train_description(1).strip() == "Epoch 2/2"

@@ -229,8 +229,11 @@ def prepare(
         if progress:
             progress(n, len(seqs), seq_id)
     if not any(c["split"] in train_splits for c in clips):
+        have = sorted({c["split"] for c in clips})
         raise DataError(reader.split_file(root),
-                        f"no sequences in the training split(s) {list(train_splits)}")
+                        f"no sequences in the training split(s) {list(train_splits)}; it has "
+                        f"{', '.join(have)} (to train on those anyway, e.g. on one sample: "
+                        f"data.train_splits=[{','.join(have)}] data.val_splits=[])")
     data = replace(_assemble(str(root), settings, clips, train_splits), key=key)
     if use_cache:
         _save(data, folder)

@@ -139,6 +139,8 @@ def _trainer(t, run_dir: Path, logs: Path, on_gpu: bool, callbacks: list | None)
     from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+    from ..training.callbacks import progress_bar
+
     precision = t.precision if t.precision != "auto" else ("bf16-mixed" if on_gpu else "32-true")
     # One file, `last.ckpt`, rewritten after every epoch (Lightning writes `save_last` only
     # after a top-k save, so `save_top_k=0` would leave nothing to resume from until the end).
@@ -149,7 +151,8 @@ def _trainer(t, run_dir: Path, logs: Path, on_gpu: bool, callbacks: list | None)
         max_epochs=t.epochs, accelerator=t.accelerator, devices=t.devices,
         strategy=t.strategy, num_nodes=t.num_nodes, precision=precision,
         logger=[CSVLogger(logs, name="", version=""), TensorBoardLogger(logs, name="", version="")],
-        callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch"), *(callbacks or [])],
+        callbacks=[checkpoint, LearningRateMonitor(logging_interval="epoch"),
+                   *(progress_bar() if t.progress else []), *(callbacks or [])],
         gradient_clip_val=t.grad_clip or None, deterministic=not on_gpu,
         enable_progress_bar=t.progress, enable_model_summary=False,
         log_every_n_steps=1, limit_train_batches=t.limit_train_batches,

@@ -1,17 +1,37 @@
-"""Lightning callbacks that ``eggesture ablate`` adds to a training without changing its config
-(and so its run key): weight snapshots for FGD over training (Fig. 6), and a clock of the
-training seconds that survives a resume."""
+"""Lightning callbacks: the progress bar of every training (epochs counted from 1), and two that
+``eggesture ablate`` adds without changing a run's config (and so its run key): weight snapshots
+for FGD over training (Fig. 6), and a clock of the training seconds that survives a resume."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from pathlib import Path
 
 import lightning as L
+from lightning.pytorch.callbacks import RichProgressBar
 from safetensors.torch import save_file
 
 from ..io import atomic_path, write_json
+
+
+class EpochProgressBar(RichProgressBar):
+    """Lightning's rich progress bar, its epochs counted as a person counts them: "Epoch 2/2"
+    on the last of two (Lightning's own reads "Epoch 1/1")."""
+
+    def _get_train_description(self, current_epoch: int) -> str:
+        text = f"Epoch {current_epoch + 1}"
+        if self.trainer.max_epochs is not None:
+            text += f"/{self.trainer.max_epochs}"
+        # Padded as Lightning pads it, so that the bar does not flicker beside "Validation".
+        return f"{text:{len(self.validation_description)}}"
+
+
+def progress_bar() -> list:
+    """The progress bar callback for a training that shows one (rich installed), else none:
+    Lightning then falls back to its own."""
+    return [EpochProgressBar()] if importlib.util.find_spec("rich") else []
 
 
 def snapshot_callback(run_dir: Path, epochs: list[int]):
