@@ -232,6 +232,8 @@ def test_the_results_table_says_its_utilisation_is_of_the_held_out_split():
     assert "codebook utilisation (held-out split: val + test)" in results_table({"eggesture": r})[0]
     r["split"] = ["test"]
     assert "codebook utilisation (test)" in results_markdown({"x": r})[0]
+    # It counts the ground truth's codes (the VQ-VAE encoding it), not the predicted ones.
+    assert "codebook utilisation (test) of the ground truth's codes" in results_markdown({"x": r})[0]
 
 
 # --- 5. the recall footnote counts the classes plotted -----------------------------------------

@@ -481,7 +481,8 @@ def write_plots(results: dict, runs: dict, out: Path) -> list[Path]:
     plots = []
     counts = {LABELS[m]: results[m]["codebook"]["ground_truth_encoding"]["counts"] for m in METHODS}
     plots.append(plot_codebook_usage(counts, out / "codebook_usage.png",
-                                     title="Code usage on the held-out split (codes sorted by frequency)"))
+                                     title="Codes of the held-out ground truth, encoded by "
+                                           "each VQ-VAE (sorted by frequency)"))
     curves = {}
     for m in METHODS:
         if runs[m].metrics_csv:

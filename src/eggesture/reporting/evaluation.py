@@ -27,8 +27,8 @@ def results_markdown(results: dict[str, dict], labels: dict[str, str] | None = N
     split = (split_label or " + ".join(next(iter(results.values())).get("split") or [])
              or "evaluated split")
     header = ["", "FGD ↓", "oracle FGD ↓", "BA ↑", "BA (EMAGE) ↑", "L1Div ↑",
-              f"codebook utilisation ({split})", "perplexity", "token accuracy", "recall all",
-              "recall head", "recall tail", "gesture precision"]
+              f"codebook utilisation ({split}) of the ground truth's codes", "perplexity",
+              "token accuracy", "recall all", "recall head", "recall tail", "gesture precision"]
     rows = []
     for key, r in results.items():
         name = (labels or {}).get(key, key)
@@ -73,7 +73,13 @@ def emage_markdown(results: dict[str, dict], labels: dict[str, str] | None = Non
     lines = ["EMAGE protocol (PantoMatrix emage_evaltools; in brackets ×10, as EMAGE-style tables "
              "print FGD and BC):", "", *markdown_table(["", "FGD ↓", "BC ↑", "L1div ↑ (m)"], body)]
     lines += ["", f"Joints: {e['positions']}. {e['fill'][0].upper()}{e['fill'][1:]}. BC's mean "
-                  f"speeds: {e['mean_speed_source']}."]
+                  f"speeds: {e['mean_speed_source']}.",
+              "BC here and BA (EMAGE) in the results table are one measure on two inputs, so "
+              "their ground-truth values differ a little: BA (EMAGE) scores the joints the model "
+              "generates at the model's frame rate, resampled to 30 fps on our approximate "
+              "skeleton, for the generated motion and the ground truth alike; BC scores, as "
+              "EMAGE's code does, the dataset's own 30 fps file (all 55 joints) for the ground "
+              "truth, with the joint positions above."]
     if e.get("fgd_missing"):
         lines.append(f"FGD not computed: {e['fgd_missing']}.")
     return lines
