@@ -226,14 +226,8 @@ def _default_split(n_columns: int) -> tuple[int, int, int]:
     return n_shape, n_shape, min(n_shape + LEGACY_EXPRESSION_DIM, n_columns)
 
 
-def load_smplx_model(path: str | Path, *, n_shape: int | None = None) -> SmplxModel:
-    """Read the joint-related arrays of an SMPL-X ``.npz`` model file, without pickle.
-
-    ``n_shape`` is how many shape columns to use (default: all of the file's shape space, 300 for
-    SMPL-X 2020, 10 for older files); the expression columns are those ``smplx`` uses. Raises
-    :class:`DataError` naming the file for a missing, unreadable, pickled or non-SMPL-X file.
-    """
-    path = Path(path)
+def _read_model_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays :func:`load_smplx_model` needs, read without pickle, each checked numeric."""
     if not path.is_file():
         raise DataError(path, "SMPL-X model file not found")
     try:
@@ -266,7 +260,18 @@ def load_smplx_model(path: str | Path, *, n_shape: int | None = None) -> SmplxMo
                 raise DataError(path, f"cannot read {key} ({type(e).__name__})") from None
             if not np.issubdtype(arrays[key].dtype, np.number):
                 raise DataError(path, f"{key} holds {arrays[key].dtype} values, not numbers")
+    return arrays
 
+
+def load_smplx_model(path: str | Path, *, n_shape: int | None = None) -> SmplxModel:
+    """Read the joint-related arrays of an SMPL-X ``.npz`` model file, without pickle.
+
+    ``n_shape`` is how many shape columns to use (default: all of the file's shape space, 300 for
+    SMPL-X 2020, 10 for older files); the expression columns are those ``smplx`` uses. Raises
+    :class:`DataError` naming the file for a missing, unreadable, pickled or non-SMPL-X file.
+    """
+    path = Path(path)
+    arrays = _read_model_arrays(path)
     kintree, reg = arrays["kintree_table"], arrays["J_regressor"]
     if kintree.ndim != 2 or kintree.shape[0] != 2 or reg.ndim != 2:
         raise DataError(path, f"kintree_table must be (2, J) and J_regressor (J, V), got "

@@ -148,9 +148,19 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
+def method_config(settings: DemoSettings, corpus: Path, method: str):
+    """The demo's training config of ``method`` (``synthetic.yaml`` with its overrides)."""
+    from ..config import load_config
+
+    over = [f"data.root={corpus}", f"train.out={settings.out / 'runs' / method}",
+            f"train.method={method}", f"train.seed={settings.seed}", *settings.overrides]
+    if settings.epochs:
+        over.append(f"train.epochs={settings.epochs}")
+    return load_config("synthetic", over)
+
+
 def run_demo(settings: DemoSettings) -> dict:
     """Run every stage; returns the content of ``results.json``."""
-    from ..config import load_config
     from ..data.windows import WindowSettings, prepare
     from ..evaluation.feature_ae import load_feature_extractor
     from ..evaluation.recognizer import load_recognizer, recall_on_ground_truth
@@ -167,11 +177,7 @@ def run_demo(settings: DemoSettings) -> dict:
     prog.end("corpus", t)
 
     def config(method: str):
-        over = [f"data.root={corpus}", f"train.out={out / 'runs' / method}",
-                f"train.method={method}", f"train.seed={settings.seed}", *settings.overrides]
-        if settings.epochs:
-            over.append(f"train.epochs={settings.epochs}")
-        return load_config("synthetic", over)
+        return method_config(settings, corpus, method)
 
     cfg = config("eggesture")
     d = cfg.data
