@@ -187,8 +187,10 @@ def test_eq11_schedule(schedule):
         lrs.append([g["lr"] for g in sched.optimizer.param_groups])
         sched.optimizer.step()
         sched.step()
-    out = {"rec": torch.tensor(1.0), "commit": torch.tensor(0.5), "entropy": torch.tensor(0.25),
-           "cls": torch.tensor(2.0)}
+    from eggesture.training.module import StepOutput
+
+    out = StepOutput(targets=torch.zeros(1, 1, dtype=torch.long), rec=torch.tensor(1.0),
+                     commit=torch.tensor(0.5), entropy=torch.tensor(0.25), cls=torch.tensor(2.0))
     total = module._total(out, "joint")  # epoch 1 (no trainer: current_epoch 0)
     if schedule == "lr":  # VQ-VAE step × 1/e, classifier × e/E; losses unweighted
         expected = [[0.01 / e, 0.01 * e / 4] for e in (1, 2, 3, 4)]

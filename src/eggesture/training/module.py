@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 
 import lightning as L
 import numpy as np
@@ -33,6 +34,30 @@ from .schedule import lr_factors, vq_epochs_of
 
 #: Share of target tokens held by the tail codes in the tail accuracy.
 TAIL_MASS = 0.2
+
+
+@dataclass
+class StepOutput:
+    """What one step computed (as :class:`~eggesture.models.quantizer.QuantizerOutput` is for
+    the quantizer): the loss terms of its phase (None where the phase has none), the targets
+    (the VQ-VAE's codes), and, where the classifier ran, its logits, the mask of the predicted
+    tokens and the class weights of eq. 10 (None for an unweighted loss)."""
+
+    targets: torch.Tensor
+    rec: torch.Tensor | None = None
+    vel: torch.Tensor | None = None
+    commit: torch.Tensor | None = None
+    entropy: torch.Tensor | None = None
+    cls: torch.Tensor | None = None
+    soft_usage: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+    weights: torch.Tensor | None = None
+
+    def terms(self, names: tuple[str, ...] = ("rec", "vel", "commit", "entropy", "cls")
+              ) -> dict[str, torch.Tensor]:
+        """The loss terms among ``names`` this step has, by name (for the log)."""
+        return {n: v for n in names if (v := getattr(self, n)) is not None}
 
 
 class EGGestureModule(L.LightningModule):
@@ -80,65 +105,58 @@ class EGGestureModule(L.LightningModule):
 
     # --- steps ------------------------------------------------------------------------------
 
-    def _losses(self, batch: dict[str, torch.Tensor], phase: str) -> dict[str, torch.Tensor]:
+    def _losses(self, batch: dict[str, torch.Tensor], phase: str) -> StepOutput:
         motion = batch["motion"]  # (B, L, D) normalised 6D
-        out: dict[str, torch.Tensor] = {}
         if phase in ("joint", "vq"):
             vq = self.vqvae(motion)
-            out["rec"] = F.l1_loss(vq.recon, motion)
+            out = StepOutput(targets=vq.quant.indices.detach(), rec=F.l1_loss(vq.recon, motion),
+                             commit=vq.quant.losses["commit"], entropy=vq.quant.losses["entropy"],
+                             soft_usage=vq.quant.batch_soft_usage)
             if self.cfg.train.velocity_weight:
-                out["vel"] = F.l1_loss(torch.diff(vq.recon, dim=1), torch.diff(motion, dim=1))
-            out["commit"] = vq.quant.losses["commit"]
-            out["entropy"] = vq.quant.losses["entropy"]
-            targets = vq.quant.indices.detach()
+                out.vel = F.l1_loss(torch.diff(vq.recon, dim=1), torch.diff(motion, dim=1))
             soft, hard = vq.quant.probs.detach(), vq.quant.usage
-            out["perplexity_batch"] = vq.quant.perplexity
-            if vq.quant.batch_soft_usage is not None:
-                out["soft_usage"] = vq.quant.batch_soft_usage
         else:
             with torch.no_grad():
-                targets = self.vqvae.encode(motion)
+                out = StepOutput(targets=self.vqvae.encode(motion))
             q = self.vqvae.quantizer
             hard = q.usage_probs
             soft = getattr(q, "ema_probs", hard)  # the vanilla quantizer has no eq. 8 average
-        out["targets"] = targets
         if phase in ("joint", "cls"):
+            targets = out.targets
             logits = self.classifier(batch["audio_feats"], batch["words"], targets,
                                      codes=self.vqvae.quantizer.codes())
             mask = torch.ones_like(targets, dtype=torch.bool)
             mask[:, : self.seed_tokens] = False  # seed tokens are given, not predicted
             t = self.cfg.train
-            out["cls"], weights = classification_loss(
+            out.cls, out.weights = classification_loss(
                 logits, targets, mask, loss="none" if self.spec.reweight == "none" else t.cls_loss,
                 soft=soft, hard=hard, strategy=self.spec.reweight, max_weight=t.max_weight,
                 tau=t.logit_tau, beta=t.cb_beta,
                 n_tokens=self._epoch_tokens or float(mask.sum()))
-            out["logits"], out["mask"] = logits.detach(), mask
-            if weights is not None:
-                out["weights"] = weights
+            out.logits, out.mask = logits.detach(), mask
         return out
 
-    def _total(self, out: dict[str, torch.Tensor], phase: str) -> torch.Tensor:
+    def _total(self, out: StepOutput, phase: str) -> torch.Tensor:
         t = self.cfg.train
         vq_terms = None
         if phase in ("joint", "vq"):
-            vq_terms = out["rec"] + out["commit"] + t.entropy_weight * out["entropy"]
-            if "vel" in out:
-                vq_terms = vq_terms + t.velocity_weight * out["vel"]
+            vq_terms = out.rec + out.commit + t.entropy_weight * out.entropy
+            if out.vel is not None:
+                vq_terms = vq_terms + t.velocity_weight * out.vel
         if phase == "vq":
             return vq_terms
         if phase == "cls":
-            return out["cls"]
+            return out.cls
         if t.schedule != "loss":  # eq. 11 acts on the step sizes (training/schedule.py)
-            return out["cls"] + vq_terms
+            return out.cls + vq_terms
         e = self.current_epoch + 1
-        return (e / t.gamma) * out["cls"] + (t.gamma / e) * vq_terms  # eq. 11
+        return (e / t.gamma) * out.cls + (t.gamma / e) * vq_terms  # eq. 11
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         phase = self.phase()
         out = self._losses(batch, phase)
         loss = self._total(out, phase)
-        logs = {f"train/{k}": out[k] for k in ("rec", "vel", "commit", "entropy", "cls") if k in out}
+        logs = {f"train/{k}": v for k, v in out.terms().items()}
         logs["train/loss"] = loss
         self.log_dict(logs, on_step=False, on_epoch=True, batch_size=batch["motion"].shape[0],
                       sync_dist=True)
@@ -146,19 +164,19 @@ class EGGestureModule(L.LightningModule):
         return loss
 
     @torch.no_grad()
-    def _accumulate(self, out: dict[str, torch.Tensor]) -> None:
-        targets = out["targets"].reshape(-1)
+    def _accumulate(self, out: StepOutput) -> None:
+        targets = out.targets.reshape(-1)
         k = self.cfg.model.codebook_size
         if self._stats["count"].device != targets.device:
             self._stats = {n: v.to(targets.device) for n, v in self._stats.items()}
         self._stats["count"] += torch.bincount(targets, minlength=k)
-        if "soft_usage" in out:
-            self._soft = self._soft.to(targets.device) + out["soft_usage"].double()
-        if "weights" in out:
-            self._last_weights = out["weights"].detach()
-        if "logits" in out:
-            m = out["mask"].reshape(-1)
-            logits, y = out["logits"].reshape(-1, k)[m], targets[m]
+        if out.soft_usage is not None:
+            self._soft = self._soft.to(targets.device) + out.soft_usage.double()
+        if out.weights is not None:
+            self._last_weights = out.weights.detach()
+        if out.logits is not None:
+            m = out.mask.reshape(-1)
+            logits, y = out.logits.reshape(-1, k)[m], targets[m]
             top5 = logits.topk(min(5, k), dim=-1).indices
             self._stats["pred"] += torch.bincount(y, minlength=k)
             self._stats["correct"] += torch.bincount(y[top5[:, 0] == y], minlength=k)
@@ -220,10 +238,9 @@ class EGGestureModule(L.LightningModule):
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         out = self._losses(batch, "joint" if self.phase() == "vq" else self.phase())
-        logs = {f"val/{k}": out[k] for k in ("rec", "cls") if k in out}
-        if "logits" in out:
-            m = out["mask"]
-            logs["val/accuracy"] = (out["logits"].argmax(-1) == out["targets"])[m].float().mean()
+        logs = {f"val/{k}": v for k, v in out.terms(("rec", "cls")).items()}
+        if out.logits is not None:
+            logs["val/accuracy"] = (out.logits.argmax(-1) == out.targets)[out.mask].float().mean()
         self.log_dict(logs, on_step=False, on_epoch=True, batch_size=batch["motion"].shape[0],
                       sync_dist=True)
 
