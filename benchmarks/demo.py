@@ -58,7 +58,7 @@ def read_demo(folder: Path) -> dict | None:
 BEGIN, END = "<!-- demo:begin -->", "<!-- demo:end -->"
 
 
-def readme_block(summary: dict, run_label: str) -> str:
+def readme_block(summary: dict, run_label: str, other_seeds: bool = False) -> str:
     """The README's demo section, generated from a demo run's ``results.json`` content."""
     from eggesture.recipes.demo import LABELS, claim_lines, results_table
 
@@ -91,8 +91,10 @@ def readme_block(summary: dict, run_label: str) -> str:
                     for m, v in ee.items()) + ".", "",
         "In this run:", "", *claim_lines(summary["methods"]), "",
         machine_line(summary.get("machine") or {}), "",
-        "One seed decides nothing: see the runs of other seeds below, and `eggesture ablate "
-        "methods --seeds 3` for intervals over training seeds on one corpus. The paper's numbers "
+        "One seed decides nothing: "
+        + ("see the runs of other seeds below, and " if other_seeds else "")
+        + "`eggesture ablate "
+        "methods --seeds 3` gives intervals over training seeds on one corpus. The paper's numbers "
         "(Table 1, BEAT: FGD 5.74, BA 0.4117, L1Div 617.2) are on BEAT2 and not comparable with "
         "these.", "",
         "![stills: ground truth, EGGesture, vanilla](docs/images/demo_preview_strip.png)", "",
@@ -169,7 +171,7 @@ def write_readme(readme: Path, summaries: list[dict], run_label: str,
                  seeds_label: str = "Runs of other seeds") -> None:
     """Replace the demo section of ``readme`` (between the markers) with :func:`readme_block`
     of the first run, followed by :func:`seeds_block` of all of them when there are several."""
-    block = readme_block(summaries[0], run_label)
+    block = readme_block(summaries[0], run_label, other_seeds=len(summaries) > 1)
     if len(summaries) > 1:
         block += "\n\n" + seeds_block(summaries, seeds_label)
     replace_section(Path(readme), BEGIN, END, block)
