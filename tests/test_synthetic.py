@@ -245,7 +245,7 @@ def test_keywords_belong_to_one_class_only():
     rng = np.random.default_rng(0)
     every_keyword = set().union(*vocab_by_class)
     for _ in range(300):
-        assert not set(syn.grammar._filler_phrase(rng)) & every_keyword
+        assert not set(syn.grammar.filler_phrase(rng)) & every_keyword
     assert 250 <= len(syn.vocabulary()) <= 600
 
 

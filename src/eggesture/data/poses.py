@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .motion import NUM_SMPLX_JOINTS, SMPLX_JOINT_NAMES, resample_rotations
+from .motion import NUM_SMPLX_JOINTS, SMPLX_JOINT_NAMES, resample_rotations, sixd_to_axis_angle
+from .skeleton import smplx_positions
 
 #: Width of BEAT2's ``poses``: axis-angle of the 55 SMPL-X joints.
 POSES_DIM = 3 * NUM_SMPLX_JOINTS
@@ -104,3 +105,12 @@ def smplx_poses(rotvec: np.ndarray, joint_names: Sequence[str], src_fps: float,
                 duration_s: float, out_fps: float = 30) -> np.ndarray:
     """:func:`motion_to_poses` for joints given by name (ValueError if not SMPL-X joints)."""
     return motion_to_poses(rotvec, smplx_indices(joint_names), src_fps, duration_s, out_fps)
+
+
+def sixd_positions(six: np.ndarray, joint_names: list[str], fps: float, out_fps: float) -> np.ndarray:
+    """Joint positions ``(round(T·out_fps/fps), 55, 3)`` on the approximate SMPL-X skeleton of
+    6D rotations ``(T, J, 6)`` of the SMPL-X joints ``joint_names`` at ``fps`` (the other joints
+    at rest), resampled to ``out_fps``."""
+    n = n_frames_for(len(six) / fps, out_fps)
+    aa = resample_rotations(sixd_to_axis_angle(six.astype(np.float64)), fps, out_fps, n_out=n)
+    return smplx_positions(place_joints(aa, smplx_indices(joint_names)))

@@ -455,8 +455,9 @@ def render_preview(runs: dict, corpus: Path, data, out: Path, seconds: float):
 
     from ..bundle import load_bundle
     from ..data.motion import SMPLX_PARENTS
+    from ..data.poses import sixd_positions
     from ..export.render import render_strip, render_video, root_relative
-    from .evaluate import _positions, generate_split
+    from .evaluate import generate_split
 
     test = data.sequence_indices(["test"])  # the preview clip comes from the test split
     if not test:
@@ -467,12 +468,12 @@ def render_preview(runs: dict, corpus: Path, data, out: Path, seconds: float):
     n = int(min(seconds * fps, data.n_frames(i)))
     panels = []
     real = np.asarray(data.sequence(i)["motion"])[:n]
-    panels.append((root_relative(_positions(real, data.joint_names, fps, 15)), list(SMPLX_PARENTS),
+    panels.append((root_relative(sixd_positions(real, data.joint_names, fps, 15)), list(SMPLX_PARENTS),
                    "ground truth"))
     for m in METHODS:
         bundle = load_bundle(runs[m].bundle)
         res = generate_split(bundle, data, ["test"], only=[i])[0]
-        panels.append((root_relative(_positions(res.gen6d[:n], data.joint_names, fps, 15)),
+        panels.append((root_relative(sixd_positions(res.gen6d[:n], data.joint_names, fps, 15)),
                        list(SMPLX_PARENTS), LABELS[m]))
     wav = corpus / "wave16k" / f"{seq_id}.wav"
     video = render_video(out / "preview.mp4", panels, fps=15, audio_path=wav)

@@ -40,8 +40,8 @@ import torch
 
 from ..bundle import Bundle, load_bundle
 from ..checkpoint import CONFIG
-from ..data.motion import axis_angle_to_6d, resample_rotations, sixd_to_axis_angle, sixd_to_matrix
-from ..data.poses import is_smplx, n_frames_for, place_joints, smplx_indices
+from ..data.motion import axis_angle_to_6d, sixd_to_axis_angle, sixd_to_matrix
+from ..data.poses import is_smplx, n_frames_for, sixd_positions
 from ..data.transcript import Word
 from ..data.wav import AUDIO_SR
 from ..data.windows import PAD, UNK
@@ -124,15 +124,6 @@ def generate_split(bundle: Bundle, data, split: list[str],
 def _windows(seqs: list[np.ndarray], length: int, stride: int) -> np.ndarray:
     rows = [m[s:s + length] for m in seqs for s in range(0, len(m) - length + 1, stride)]
     return np.stack(rows) if rows else np.zeros((0, length) + seqs[0].shape[1:], np.float32)
-
-
-def _positions(six: np.ndarray, joint_names: list[str], fps: float, out_fps: float) -> np.ndarray:
-    """Joint positions ``(round(T·out_fps/fps), 55, 3)`` of 6D rotations of SMPL-X joints."""
-    from ..data.skeleton import smplx_positions
-
-    n = n_frames_for(len(six) / fps, out_fps)
-    aa = resample_rotations(sixd_to_axis_angle(six.astype(np.float64)), fps, out_fps, n_out=n)
-    return smplx_positions(place_joints(aa, smplx_indices(joint_names)))
 
 
 @torch.no_grad()
@@ -233,7 +224,7 @@ def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray |
     speeds = []
     for i in train:
         six = np.asarray(data.sequence(i)["motion"])
-        speeds.append(joint_speeds(_positions(six, data.joint_names, data.settings.fps, 30), 30))
+        speeds.append(joint_speeds(sixd_positions(six, data.joint_names, data.settings.fps, 30), 30))
     mean = np.concatenate(speeds).mean(0)
     return np.maximum(mean, 1e-6), f"computed on the training split of {root} at 30 fps"
 
@@ -271,11 +262,11 @@ def _beats(results: list[SequenceResult], data, mean_speed, mean_speed_src) -> B
         # EMAGE cuts the audio at the motion's length (at 30 fps), not the audio's.
         onsets_e = emage_audio_onsets(r.wave, AUDIO_SR, n_frames_for(len(r.gen6d) / fps, 30) / 30)
         for key, six in (("generated", r.gen6d), ("ground_truth", r.real6d)):
-            b = beat_alignment(_positions(six, names, fps, fps), onsets, fps)
+            b = beat_alignment(sixd_positions(six, names, fps, fps), onsets, fps)
             ba[key].append(b.score)
             protocol = b.protocol
             if mean_speed is not None:
-                be = beat_alignment_emage(_positions(six, names, fps, 30), onsets_e, mean_speed)
+                be = beat_alignment_emage(sixd_positions(six, names, fps, 30), onsets_e, mean_speed)
                 ba_e[key].append((be.score, be.extra["weight"]))
                 protocol_e = be.protocol
 

@@ -69,7 +69,7 @@ def _mirror_matrices(m: np.ndarray) -> np.ndarray:
 # pelvis at the origin, y up, z forward, x to the body's left); for an arm, x is "outward".
 
 _SPINE3 = 9
-_L_COLLAR, _L_SHOULDER, _L_ELBOW, _L_WRIST = 13, 16, 18, 20
+_L_COLLAR, L_SHOULDER, L_ELBOW, L_WRIST = 13, 16, 18, 20
 _PALM_REST = np.array([0.0, -1.0, 0.0])  # palms face down in the T-pose
 _BACK = _unit(np.array([0.0, -0.5, -1.0]))
 
@@ -90,14 +90,14 @@ class _Geometry:
 
 
 @functools.cache
-def _geom() -> _Geometry:
+def geom() -> _Geometry:
     from ..skeleton import SMPLX_REST_OFFSETS, forward_kinematics
 
     off = np.asarray(SMPLX_REST_OFFSETS, dtype=np.float64)
     identity = np.broadcast_to(np.eye(3), (1, NUM_JOINTS, 3, 3))  # every joint at rest
     pos = forward_kinematics(identity, off)[0]  # (55, 3)
-    o1, o2 = _unit(off[_L_ELBOW]), _unit(off[_L_WRIST])
-    upper, fore = float(np.linalg.norm(off[_L_ELBOW])), float(np.linalg.norm(off[_L_WRIST]))
+    o1, o2 = _unit(off[L_ELBOW]), _unit(off[L_WRIST])
+    upper, fore = float(np.linalg.norm(off[L_ELBOW])), float(np.linalg.norm(off[L_WRIST]))
     # Elbow flexion brings the forearm forward of the upper arm in the T-pose (palms down).
     f0 = _frame(o1, _unit(np.array([0.0, 0.0, 1.0]) - o1[2] * o1))
     return _Geometry(off=off, rest_pos=pos, upper_len=upper, fore_len=fore, o2=o2, f0=f0,
@@ -179,7 +179,7 @@ class ArmKey:
 def _soft_reach(dist: np.ndarray) -> np.ndarray:
     """Distances beyond 85 % of the arm's reach saturate smoothly toward its maximum (a hard
     clip would put a kink in the motion of a target that passes it)."""
-    reach = _geom().max_reach
+    reach = geom().max_reach
     knee = 0.85 * reach
     room = reach - knee
     soft = knee + room * np.tanh((dist - knee) / room)
@@ -197,10 +197,10 @@ def _arm_swing(wrist: np.ndarray, pole: np.ndarray, shrug: np.ndarray):
     direction ``(T, 3)`` and the palm normal before any forearm twist ``(T, 3)``.
     """
     t = wrist.shape[0]
-    g = _geom()
+    g = geom()
     target = wrist - g.rest_pos[_SPINE3]  # spine3 frame (its rest rotation is the identity)
     collar = _rodrigues(np.broadcast_to([0.0, 0.0, 1.0], (t, 3)), np.deg2rad(shrug))
-    shoulder = g.off[_L_COLLAR] + collar @ g.off[_L_SHOULDER]  # (T, 3)
+    shoulder = g.off[_L_COLLAR] + collar @ g.off[L_SHOULDER]  # (T, 3)
     d = target - shoulder
     reach = _soft_reach(np.linalg.norm(d, axis=-1))
     dh = _unit(d)
@@ -229,7 +229,7 @@ def _palm_twist(wrist: np.ndarray, pole: np.ndarray, shrug: np.ndarray,
     return np.arctan2(np.sum(np.cross(q, want) * fore, -1), np.sum(q * want, -1))
 
 
-def _arm_rotations(params: np.ndarray, hands: bool = True) -> dict[int, np.ndarray]:
+def arm_rotations(params: np.ndarray, hands: bool = True) -> dict[int, np.ndarray]:
     """Local rotation matrices of a *left* arm and hand from parameters ``(T, ARM_DIM)``.
 
     The arm reaches as in :func:`_arm_swing`; the forearm twist (a parameter, interpolated as
@@ -238,7 +238,7 @@ def _arm_rotations(params: np.ndarray, hands: bool = True) -> dict[int, np.ndarr
     finger joints.
     """
     t = params.shape[0]
-    g = _geom()
+    g = geom()
     f_ = ARM_FIELDS
     collar, g_shoulder, r_bend, fore, _ = _arm_swing(
         params[:, f_["wrist"]], params[:, f_["elbow"]], params[:, f_["shrug"]])
@@ -249,7 +249,7 @@ def _arm_rotations(params: np.ndarray, hands: bool = True) -> dict[int, np.ndarr
     r_wrist = (_rodrigues(np.broadcast_to(g.o2, (t, 3)), psi / 2)
                @ _rodrigues(np.broadcast_to(g.flex_axis, (t, 3)),
                             np.deg2rad(params[:, f_["flex"]])))
-    out = {_L_COLLAR: collar, _L_SHOULDER: r_shoulder, _L_ELBOW: r_elbow, _L_WRIST: r_wrist}
+    out = {_L_COLLAR: collar, L_SHOULDER: r_shoulder, L_ELBOW: r_elbow, L_WRIST: r_wrist}
     if hands:
         out.update(_hand_rotations(params[:, f_["curl"]], params[:, f_["thumb"]],
                                    params[:, f_["spread"]]))
@@ -285,13 +285,13 @@ def arm_pose_matrices(left: np.ndarray, right: np.ndarray) -> dict[int, np.ndarr
     ``left`` and ``right`` are ``(T, ARM_DIM)`` parameter vectors in each arm's outward frame
     (see :class:`ArmKey`); the right arm is solved as the mirror image of a left arm.
     """
-    out = _arm_rotations(left)
-    for j, m in _arm_rotations(right).items():
+    out = arm_rotations(left)
+    for j, m in arm_rotations(right).items():
         out[_RIGHT_OF[j]] = _mirror_matrices(m)
     return out
 
 
-def _to_rotvec(mats: np.ndarray) -> np.ndarray:
+def to_rotvec(mats: np.ndarray) -> np.ndarray:
     """Rotation matrices ``(..., 3, 3)`` → axis-angle ``(..., 3)`` (float64, angle in [0, π])."""
     from ..motion import matrix_to_axis_angle
 
@@ -310,7 +310,7 @@ def _pose_from_arms(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Axis-angle poses ``(T, 55, 3)``: the two arms' rotations, every other joint zero."""
     poses = np.zeros((left.shape[0], NUM_JOINTS, 3))
     for j, m in arm_pose_matrices(left, right).items():
-        poses[:, j] = _to_rotvec(m)
+        poses[:, j] = to_rotvec(m)
     return poses
 
 

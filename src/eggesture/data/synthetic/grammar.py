@@ -92,7 +92,7 @@ def _conversational_phrase(rng: np.random.Generator) -> list[str]:
     return " ".join(words).split()
 
 
-def _filler_phrase(rng: np.random.Generator) -> list[str]:
+def filler_phrase(rng: np.random.Generator) -> list[str]:
     """A phrase without any keyword, 3–10 words: a sentence of the story grammar, or (one in
     three) an everyday conversational phrase."""
     if rng.random() < 1 / 3:
@@ -116,7 +116,7 @@ def _filler_phrase(rng: np.random.Generator) -> list[str]:
     return " ".join(words).split()
 
 
-def _carrier_phrase(rng: np.random.Generator, cls: GestureClass) -> tuple[list[str], int, str]:
+def carrier_phrase(rng: np.random.Generator, cls: GestureClass) -> tuple[list[str], int, str]:
     """A phrase carrying one of ``cls``'s keywords: tokens, the keyword's index, the keyword."""
     keyword = _pick(rng, cls.keywords)
     template = _pick(rng, cls.carriers)

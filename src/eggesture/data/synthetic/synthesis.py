@@ -27,22 +27,22 @@ import numpy as np
 
 from ..wav import AUDIO_SR
 from .arm import (
-    _L_ELBOW,
-    _L_SHOULDER,
-    _L_WRIST,
     ARM_DIM,
     ARM_FIELDS,
+    L_ELBOW,
+    L_SHOULDER,
+    L_WRIST,
     NUM_JOINTS,
     READY_ARM,
     REST_ARM,
     ArmKey,
-    _arm_rotations,
-    _geom,
-    _to_rotvec,
     arm_pose_matrices,
+    arm_rotations,
+    geom,
+    to_rotvec,
 )
 from .gestures import GESTURES
-from .grammar import _carrier_phrase, _filler_phrase
+from .grammar import carrier_phrase, filler_phrase
 from .plan import SequencePlan, Speaker
 
 #: Frame rate of the motion: BEAT2's (``eggesture.data.beat2.FPS``, not imported here: that
@@ -58,7 +58,7 @@ REST_TRANS = (0.0, 1.29, 0.0)
 #: 1.6 s), so that no arm joint turns faster than ``PEAK_DEG_PER_FRAME`` at 30 fps — about the
 #: fastest a joint moves in the real BEAT2 sample.
 PHASES = (0.28, 0.32, 0.15, 0.25)
-PEAK_DEG_PER_FRAME = {_L_SHOULDER: 9.0, _L_ELBOW: 14.0, _L_WRIST: 14.0}
+PEAK_DEG_PER_FRAME = {L_SHOULDER: 9.0, L_ELBOW: 14.0, L_WRIST: 14.0}
 MIN_GESTURE_S, MAX_GESTURE_S = 0.6, 1.6
 
 
@@ -115,7 +115,7 @@ def _travel_times(poses: np.ndarray, pairs: list[tuple[int, int]]) -> list[float
     """Seconds a smoothstep move between arm parameters ``poses[a]`` and ``poses[b]`` needs,
     for each pair ``(a, b)``, to keep every arm joint under its peak speed (smoothstep peaks at
     1.875× its mean speed). ``poses (n, ARM_DIM)``."""
-    rot = _arm_rotations(poses, hands=False)
+    rot = arm_rotations(poses, hands=False)
     frames = np.zeros(len(pairs))
     for j, peak in PEAK_DEG_PER_FRAME.items():
         a, b = (np.array(i) for i in zip(*pairs, strict=True))
@@ -289,10 +289,10 @@ def _speech(plan: SequencePlan, rng: np.random.Generator):
             break
         filler = not queue or (remaining - 2.4 * len(queue) > 3.0 and rng.random() < 0.5)
         if filler:
-            tokens, kw_index, keyword, cls = _filler_phrase(rng), -1, "", -1
+            tokens, kw_index, keyword, cls = filler_phrase(rng), -1, "", -1
         else:
             cls = queue.pop(0)
-            tokens, kw_index, keyword = _carrier_phrase(rng, GESTURES[cls])
+            tokens, kw_index, keyword = carrier_phrase(rng, GESTURES[cls])
         end = "," if rng.random() < 0.55 else ("?" if rng.random() < 0.1 else ".")
         utt = eng.utterance(tokens, _voice(rng, sp), end)
         if first:
@@ -403,7 +403,7 @@ def _gesture_track(tt: np.ndarray, ev: SemanticEvent, keys: np.ndarray,
            * (1.0 - _smoothstep((tt - t_ret) / ev.ret)))
     k = keys.copy()
     wrist = k[:, ARM_FIELDS["wrist"]]
-    shoulder = _geom().rest_pos[_L_SHOULDER]  # the same in both arms' outward frames
+    shoulder = geom().rest_pos[L_SHOULDER]  # the same in both arms' outward frames
     k[:, ARM_FIELDS["wrist"]] = shoulder + ev.amplitude * (wrist - shoulder) + offset
     if len(keys) == 1:
         track = np.broadcast_to(k[0], (tt.size, ARM_DIM)).copy()
@@ -468,7 +468,7 @@ def _motion(n_frames: int, phrases, events: list[SemanticEvent], beats: list[Bea
         left, right = arms["main"], arms["other"]
     poses = np.zeros((n_frames, NUM_JOINTS, 3))
     for j, m in arm_pose_matrices(left, right).items():
-        poses[:, j] = _to_rotvec(m)
+        poses[:, j] = to_rotvec(m)
     # Body: sway of the pelvis (legs compensate, feet stay put), breathing, a slight lean
     # forward while talking, small head motion and nods on beats. Small angles: the rotation
     # vector's components are pitch (x), yaw (y) and roll (z) in radians.
