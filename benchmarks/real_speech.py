@@ -83,7 +83,7 @@ def ceiling(demo_dir: Path, method: str) -> dict:
     from eggesture.data.poses import smplx_poses
     from eggesture.data.windows import WindowSettings, prepare
     from eggesture.metrics.motion_stats import motion_profile
-    from eggesture.recipes.demo import EVAL_SPLITS
+    from eggesture.config import EVAL_SPLITS
     from eggesture.recipes.evaluate import generate_split, oracle_motion
 
     b = load_bundle(demo_dir / "runs" / method / "bundle")

@@ -33,9 +33,13 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
+from .io import write_text
 
 #: The audio rate of the whole pipeline (features, corpus speech, generation): 16 kHz mono.
 AUDIO_SR = 16000
+#: Held-out splits the demo evaluates on: the corpus's val and test sequences (nothing is
+#: selected on val), so that the rare classes have more than a handful of events.
+EVAL_SPLITS = ["val", "test"]
 #: Joint sets every reader understands (BEAT2: SMPL-X joints; Trinity: its skeleton's).
 JOINT_SETS = ("upper", "hands", "upper_hands", "full")
 #: Lightning's accelerator and precision names (checked here so a typo is one line, not a
@@ -509,6 +513,4 @@ def load_config(name_or_path: str | None, overrides: list[str] = ()) -> Config:
 
 def save_config(cfg: Config, path: str | Path) -> None:
     """Write the resolved config as YAML (atomically)."""
-    from .io import write_text
-
     write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .errors import DataError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -77,8 +79,6 @@ def write_json(path: str | Path, obj: Any) -> None:
 def split_section(path: str | Path, begin: str, end: str) -> tuple[str, str]:
     """The text of ``path`` before its ``begin`` marker and after the ``end`` marker that
     follows it; :class:`eggesture.errors.DataError` (one line) when it has no such section."""
-    from .errors import DataError
-
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "does not exist")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..recipes.demo import EVAL_SPLITS
+    from ..config import EVAL_SPLITS
 
     demo_split = " ".join(f"--split {s}" for s in EVAL_SPLITS)
     p = sub.add_parser(
@@ -79,7 +79,7 @@ def split_summary(results: dict, available: set[str] | None = None) -> str:
     """One line: the split(s) evaluated, with their sequences, minutes and gesture events, and
     how to evaluate the demo's held-out set when it was another and the folder has its splits
     (``available``: the folder's splits; None: not known)."""
-    from ..recipes.demo import EVAL_SPLITS
+    from ..config import EVAL_SPLITS
 
     split = list(results["split"])
     sr = results.get("semantic_recall")

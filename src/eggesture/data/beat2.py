@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..metrics.motion_stats import motion_profile
 from .clip import Clip
 from .motion import NUM_SMPLX_JOINTS, SMPLX_JOINT_NAMES, joint_indices
 from .transcript import Word, decode_text, read_textgrid
@@ -306,8 +307,6 @@ def describe_sequence(root: str | Path, seq_id: str) -> dict:
     "problem"}], "motion": arm-motion statistics (:mod:`eggesture.metrics.motion_stats`) or
     None}``; ``frames`` is None when the sequence cannot be used.
     """
-    from ..metrics.motion_stats import motion_profile
-
     root = Path(root)
     problems: list[dict] = []
     words: list[str] = []

@@ -11,12 +11,12 @@ from pathlib import Path
 from types import ModuleType
 
 from ..errors import DataError
+from ..metrics.motion_stats import against_beat2_sample
+from . import beat2, trinity
 
 
 def readers() -> list[ModuleType]:
     """The dataset readers, in detection order."""
-    from . import beat2, trinity
-
     return [beat2, trinity]
 
 
@@ -81,7 +81,6 @@ def _motion_summary(profiles: list[tuple[dict, int]]) -> dict | None:
     """The arm-motion statistics pooled over the sequences, beside the real BEAT2 sample's."""
     if not profiles:
         return None
-    from ..metrics.motion_stats import against_beat2_sample
 
     table = against_beat2_sample([p for p, _ in profiles], [n for _, n in profiles])
     return {k: {"value": round(v["value"], 5), "beat2_sample": v["reference"],

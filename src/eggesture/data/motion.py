@@ -17,6 +17,9 @@ from pathlib import Path
 import numpy as np
 import roma
 import torch
+from safetensors.torch import load_file, save_file
+
+from ..io import atomic_path
 
 # SMPL-X body model: 55 joints (22 body, jaw, 2 eyes, 2 × 15 finger joints), in the order of the
 # 165 values of BEAT2's `poses` (joint j occupies columns 3j:3j+3).
@@ -258,16 +261,10 @@ class NormStats:
 
     def save(self, path: str | Path) -> None:
         """Write the statistics as a safetensors file (atomically)."""
-        from safetensors.torch import save_file
-
-        from ..io import atomic_path
-
         with atomic_path(path) as tmp:
             save_file({k: v.contiguous() for k, v in self.tensors().items()}, str(tmp))
 
     @classmethod
     def load(cls, path: str | Path) -> NormStats:
         """Read statistics written by :meth:`save`."""
-        from safetensors.torch import load_file
-
         return cls.from_tensors(load_file(str(path)))

@@ -24,7 +24,9 @@ from __future__ import annotations
 import ctypes
 from dataclasses import dataclass
 
+import espeakng_loader
 import numpy as np
+import soxr
 
 from .transcript import Word
 from .wav import AUDIO_SR
@@ -109,8 +111,6 @@ class Espeak:
     """The espeak-ng engine of this process (a C library with global state: use :func:`engine`)."""
 
     def __init__(self) -> None:
-        import espeakng_loader
-
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_Initialize.restype = ctypes.c_int
@@ -176,8 +176,6 @@ class Espeak:
         word pairs as one ("in the", "was a"): such a group's time is shared among its words in
         proportion to their letters, each boundary moved to the nearest phoneme start.
         """
-        import soxr
-
         if not tokens:
             raise ValueError("an utterance needs at least one word")
         text = " ".join(tokens) + end

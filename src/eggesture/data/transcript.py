@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import librosa
 import numpy as np
+from praatio.utilities import textgrid_io
 
 from ..errors import DataError
 from .wav import AUDIO_SR
@@ -39,8 +41,6 @@ def read_textgrid(path: str | Path, tier: str | None = None) -> list[Word]:
     interval tier. Intervals with an empty mark are silence and are left out. Unsorted intervals
     are sorted; overlapping ones are an error.
     """
-    from praatio.utilities import textgrid_io
-
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "TextGrid file not found")
@@ -175,8 +175,6 @@ def words_from_plain_text(text: str, wave: np.ndarray, sr: int) -> list[Word]:
     peak); each word gets a share of the voiced time proportional to its length in letters,
     in reading order. This is an approximation for users without word timings.
     """
-    import librosa
-
     tokens = [normalize_word(t) for t in text.split()]
     tokens = [t for t in tokens if t]
     if not tokens or wave.size == 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from ..config import AUDIO_SR
 from ..errors import DataError
@@ -35,8 +36,6 @@ def load_audio(path: str | Path, sr: int = AUDIO_SR) -> np.ndarray:
     one whose header states an implausible sample rate. The file is decoded block by block, so
     memory follows the samples really present, not a frame count the header claims.
     """
-    import soundfile as sf
-
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "audio file not found")
@@ -74,8 +73,6 @@ def is_audio_file(path: str | Path) -> bool:
 
 def audio_duration(path: str | Path) -> float:
     """Duration of an audio file in seconds, from its header (no decoding)."""
-    import soundfile as sf
-
     try:
         info = sf.info(str(path))
     except Exception as e:

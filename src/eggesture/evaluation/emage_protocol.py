@@ -39,9 +39,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import beat2
+from ..data.beat2 import motion_path, read_motion
+from ..data.motion import resample_rotations, sixd_to_axis_angle
 from ..data.poses import is_smplx, n_frames_for, place_joints, smplx_indices
+from ..data.smplx_model import load_smplx_model, positions
 from ..data.wav import AUDIO_SR
 from ..errors import DataError
+from ..metrics import beat as B
+from ..metrics.beat import beat_alignment_emage, emage_audio_onsets
+from ..metrics.diversity import l1_diversity_per_sequence
+from . import emage_fgd
+from .emage_fgd import load_emage_fgd_model
 from .results import EmageProtocolResult
 
 #: Where ``evaluate --protocol emage`` looks for the protocol's files when not given, relative to
@@ -79,10 +88,6 @@ def load_emage_files(data_root: str | Path, joint_names: list[str], *,
     missing, a checkpoint that does not load strictly and a model file that cannot be read
     without pickle are one-line errors; a default location that is empty is not (FGD None,
     approximate joints)."""
-    from ..data import beat2
-    from ..data.smplx_model import load_smplx_model
-    from .emage_fgd import load_emage_fgd_model
-
     root = Path(data_root)
     if not beat2.detect(root):
         raise DataError(root, "the EMAGE protocol is defined on BEAT2's SMPL-X motion (30 fps "
@@ -110,8 +115,6 @@ class _Pair:
 def protocol_positions(poses: np.ndarray, betas: np.ndarray | None, model=None) -> np.ndarray:
     """Joint positions ``(T, 55, 3)`` in metres as EMAGE's ``get_motion_rep_numpy`` gives them:
     global orientation, jaw and eyes at zero rotation, no translation, no expression."""
-    from ..data.smplx_model import positions
-
     p = np.asarray(poses, dtype=np.float64).reshape(len(poses), -1, 3).copy()
     p[:, ZEROED_JOINTS] = 0.0
     return positions(p.reshape(len(p), -1), None, model=model, betas=betas)
@@ -119,9 +122,6 @@ def protocol_positions(poses: np.ndarray, betas: np.ndarray | None, model=None) 
 
 def _pairs(results, data, data_root: Path) -> list[_Pair]:
     """Generated motion (at the model rate) and the dataset's 30 fps ground truth, as pairs."""
-    from ..data.beat2 import motion_path, read_motion
-    from ..data.motion import resample_rotations, sixd_to_axis_angle
-
     idx = smplx_indices(data.joint_names)
     pairs = []
     for r in results:
@@ -137,8 +137,6 @@ def _pairs(results, data, data_root: Path) -> list[_Pair]:
 
 def _bc(pos: list[np.ndarray], waves: list[np.ndarray], mean_speed: np.ndarray) -> float | None:
     """BC pooled as the reference does: per-sequence scores weighted by ``t − 120`` frames."""
-    from ..metrics.beat import beat_alignment_emage, emage_audio_onsets
-
     total = weight = 0.0
     for p, w in zip(pos, waves, strict=True):
         onsets = emage_audio_onsets(w, AUDIO_SR, len(p) / FPS)
@@ -154,10 +152,6 @@ def evaluate_emage(results, data, files: EmageFiles, mean_speed: np.ndarray | No
     SequenceResult`) of prepared BEAT2-layout ``data``, with the folder and files of
     :func:`load_emage_files`. Without ``mean_speed`` BC is None (``mean_speed_source`` says
     why)."""
-    from ..metrics import beat as B
-    from ..metrics.diversity import l1_diversity_per_sequence
-    from . import emage_fgd
-
     say = say or (lambda msg: None)
     root, fgd_path, smplx_path, model = files.root, files.fgd_path, files.smplx_path, files.smplx
     pairs = _pairs(results, data, root)

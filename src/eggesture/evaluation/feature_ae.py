@@ -26,7 +26,7 @@ from einops import rearrange
 from torch import nn
 
 from ..checkpoint import load_checkpoint, save_checkpoint
-from ..data.motion import NormStats
+from ..data.motion import NormStats, joint_names
 from ..errors import DataError
 from . import check_data, default_dir
 
@@ -282,8 +282,6 @@ def load_feature_extractor(
 ) -> FeatureExtractor:
     """The FGD autoencoder of dataset ``root`` for a data setting (default place unless
     ``folder``), checked against that setting; a clear error when none was trained."""
-    from ..data.motion import joint_names
-
     folder = Path(folder) if folder is not None else default_dir(root, KIND, joint_set, fps, length)
     if not (folder / "config.json").is_file():
         raise DataError(folder, f"no FGD autoencoder for this dataset and setting; run "

@@ -30,7 +30,7 @@ from einops import rearrange
 from torch import nn
 
 from ..checkpoint import load_checkpoint, save_checkpoint
-from ..data.motion import NormStats
+from ..data.motion import NormStats, joint_names
 from ..errors import DataError
 from ..metrics.recall import SemanticRecall, semantic_recall
 from . import check_data, default_dir
@@ -324,8 +324,6 @@ def load_recognizer(root: str | Path, joint_set: str, fps: float, length: int,
                     folder: str | Path | None = None) -> Recognizer:
     """The recogniser of dataset ``root`` for a data setting (default place unless ``folder``),
     checked against that setting; a clear error when none was trained."""
-    from ..data.motion import joint_names
-
     folder = Path(folder) if folder is not None else default_dir(root, KIND, joint_set, fps, length)
     if not (folder / "config.json").is_file():
         raise DataError(folder, "no gesture recogniser for this dataset and setting; train one "

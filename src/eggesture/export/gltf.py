@@ -47,6 +47,7 @@ import pygltflib as gl
 import roma
 import torch
 
+from .. import __version__
 from ..data.motion import JOINT_SETS, NUM_SMPLX_JOINTS, SMPLX_JOINT_NAMES, SMPLX_PARENTS
 from ..data.poses import POSES_DIM, n_frames_for
 from ..data.skeleton import SMPLX_REST_JOINTS, standing_trans
@@ -313,7 +314,6 @@ def smplx_gltf(
         rotvec = rotvec.copy()
         rotvec[:, _HANDS] += body.hand_mean
 
-    from .. import __version__
 
     gltf = gl.GLTF2(asset=gl.Asset(generator=f"eggesture {__version__} (pygltflib)"))
     buf = _Buffer(gltf)

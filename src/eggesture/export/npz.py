@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.beat2 import read_smplx_npz
+from ..data.bvh import read_bvh
 from ..data.motion import SMPLX_PARENTS
 from ..data.poses import POSES_DIM
 from ..errors import DataError
@@ -137,8 +139,6 @@ def read_motion_file(path: str | Path) -> MotionFile:
 
 
 def _read_npz(path: Path) -> MotionFile:
-    from ..data.beat2 import read_smplx_npz
-
     data = read_smplx_npz(path, fps=None)  # raises DataError for bad files
     betas = data.get("betas")
     if betas is not None:
@@ -151,8 +151,6 @@ def _read_npz(path: Path) -> MotionFile:
 
 
 def _read_bvh(path: Path) -> MotionFile:
-    from ..data.bvh import read_bvh
-
     bvh = read_bvh(path)  # raises DataError for bad files
     positions = np.asarray(bvh.forward_kinematics(), dtype=np.float64)  # (T, J, 3)
     if positions.ndim != 3 or positions.shape[0] == 0:

@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..io import atomic_path
+from ..metrics.codebook import sorted_usage, stats_from_counts
 from ..metrics.recall import rule_for_shown
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -38,8 +39,6 @@ def plot_codebook_usage(counts: Mapping[str, Sequence[int]], out: str | Path, *,
     ``counts``: method name → per-code counts ``(K,)``. Each panel states utilisation
     (codes used / K) and perplexity; frequencies are in % of all tokens, on a shared y axis.
     """
-    from ..metrics.codebook import sorted_usage, stats_from_counts
-
     if not counts:
         raise ValueError("no methods to plot")
     n = len(counts)

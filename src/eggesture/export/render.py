@@ -20,10 +20,18 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
+import soundfile as sf
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
 
-from ..data.motion import SMPLX_JOINT_NAMES, SMPLX_PARENTS
+from ..data.motion import SMPLX_JOINT_NAMES, SMPLX_PARENTS, resample_linear, resample_rotations
 from ..data.poses import n_frames_for
+from ..data.smplx_model import positions as smplx_model_positions
+from ..data.wav import audio_duration, load_audio
 from ..errors import DataError
 from ..io import atomic_path
 from .npz import MotionFile
@@ -76,9 +84,6 @@ def preview_positions(
     (:class:`eggesture.data.smplx_model.SmplxModel`) SMPL-X poses get its exact joints, for the
     file's ``betas``.
     """
-    from ..data.motion import resample_linear, resample_rotations
-    from ..data.smplx_model import positions as smplx_model_positions
-
     if start < 0:
         raise ValueError(f"start must be ≥ 0, got {start}")
     first = int(round(start * motion.fps))
@@ -156,10 +161,6 @@ class _Scene:
 
     def __init__(self, motions: Sequence[Motion], *, upper_only: bool, panel_px=PANEL_PX,
                  rows: int = 1, cols: int | None = None):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.collections import LineCollection
-        from matplotlib.figure import Figure
-
         self.LineCollection = LineCollection
         cols = len(motions) if cols is None else cols
         w, h = panel_px
@@ -196,8 +197,6 @@ class _Scene:
 
     def add_panel(self, index: int, motion_i: int, title: str | None):
         """An axes at grid cell ``index`` (0-based, row-major) showing motion ``motion_i``."""
-        from matplotlib.patches import Circle
-
         r, c = divmod(index, self.cols)
         ax = self.fig.add_axes((c / self.cols, 1 - (r + 1) / self.rows, 1 / self.cols,
                                 (1 - self.band) / self.rows))
@@ -292,8 +291,6 @@ def render_video(
     padded with silence to the video's duration, and encoded as AAC. ``progress(done, total)``
     is called after each frame when given. Written atomically; returns ``Path(out)``.
     """
-    import imageio_ffmpeg
-
     _check_motions(motions)
     out = Path(out)
     n_frames = int(np.asarray(motions[0][0]).shape[0])
@@ -328,10 +325,6 @@ def render_video(
 
 def _audio_segment(path: str | Path, start: float, duration: float, dst: Path) -> Path:
     """Write ``duration`` seconds of ``path`` from ``start`` on (silence-padded) as a wav."""
-    import soundfile as sf
-
-    from ..data.wav import audio_duration, load_audio
-
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "audio file not found")

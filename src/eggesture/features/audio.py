@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import librosa
 import numpy as np
 import torch
 
@@ -27,8 +28,6 @@ PER_FRAME = 4
 
 @lru_cache(maxsize=4)
 def _mel_basis(sr: int, n_fft: int, n_mels: int) -> torch.Tensor:
-    import librosa
-
     return torch.as_tensor(librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels), dtype=torch.float32)
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import librosa
 import numpy as np
 from scipy.signal import argrelextrema
 
@@ -81,8 +82,6 @@ def audio_onsets(
     ``librosa.onset.onset_detect(y, sr, hop_length, units="time")`` on ``wave[start_s:end_s]``;
     returned times are measured from the start of ``wave`` (``start_s`` is added back).
     """
-    import librosa
-
     y = np.asarray(wave, dtype=np.float32)
     if y.ndim != 1:
         raise ValueError(f"wave must be mono (N,), got shape {y.shape}")

@@ -19,6 +19,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.stats import t as student
 
 #: Confidence level of every interval.
 LEVEL = 0.95
@@ -60,8 +61,6 @@ class Interval:
 
 def t_interval(values: list[float | None], level: float = LEVEL) -> Interval:
     """Student-t interval of the mean of ``values`` (None and non-finite values left out)."""
-    from scipy.stats import t as student
-
     v = np.array([x for x in values if x is not None and math.isfinite(x)], dtype=np.float64)
     if v.size == 0:
         return Interval(None, None, None, 0, "t")

@@ -27,6 +27,7 @@ Pure functions on arrays (DESIGN §5); the numbers are comparable only between m
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import argrelextrema
 
 #: SMPL-X arm joints: left collar, right collar, shoulders, elbows, wrists (left, right each).
 ARM_JOINTS = (13, 14, 16, 17, 18, 19, 20, 21)
@@ -66,8 +67,6 @@ def _runs(mask: np.ndarray) -> list[int]:
 def motion_profile(poses: np.ndarray, fps: float = FPS) -> dict[str, float]:
     """The statistics of the module docstring for one motion ``(T, 165)`` / ``(T, 55, 3)`` at
     ``fps`` (30 for numbers comparable with the real BEAT2 sample's)."""
-    from scipy.signal import argrelextrema
-
     a = np.asarray(poses, dtype=np.float64).reshape(len(poses), -1, 3)
     if len(a) < 3:
         raise ValueError(f"motion has {len(a)} frames; its statistics need at least 3")

@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .intervals import bootstrap_rate
+
 #: Events may be matched this far (seconds) before their start and after their end.
 TOLERANCE_S = 0.5
 #: A class must be recognised on at least this long (seconds) within the tolerance window.
@@ -175,8 +177,6 @@ def format_rate(result: dict | None, key: str) -> str:
 def recall_intervals(runs: list[dict[str, list]]) -> dict[str, dict]:
     """Bootstrap intervals of recall (all, head, tail: over the events shared by the runs) and
     precision (over each run's detections) for the ``outcomes`` of one or more runs."""
-    from .intervals import bootstrap_rate
-
     vecs = [outcome_vectors(o) for o in runs]
     return {k: bootstrap_rate([v[k] for v in vecs], paired=k != "precision").to_dict()
             for k in ("all", "head", "tail", "precision")}

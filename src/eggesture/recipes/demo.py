@@ -19,20 +19,47 @@ Re-running with the same arguments reuses the corpus and resumes or reuses finis
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+import os
 import platform
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import lightning as L
+import numpy as np
+import torch
+
+from ..bundle import load_bundle
+from ..config import EVAL_SPLITS, load_config
+from ..data.motion import SMPLX_PARENTS
+from ..data.poses import sixd_positions
+from ..data.synthetic import synthesize_corpus
+from ..data.windows import WindowSettings, prepare
+from ..errors import DataError
+from ..evaluation.feature_ae import FeatureAETraining, load_feature_extractor, train_feature_ae
+from ..evaluation.recognizer import (
+    RecognizerConfig,
+    RecognizerTraining,
+    load_recognizer,
+    recall_on_ground_truth,
+    train_recognizer,
+)
+from ..export.plots import plot_codebook_usage, plot_recall_per_class, plot_utilization_over_epochs
+from ..export.render import render_strip, render_video, root_relative
 from ..io import write_json, write_text
+from ..metrics.intervals import Interval, separated
 from ..paper import FULL as PAPER_FULL
+from ..reporting.evaluation import emage_markdown, results_markdown
 from ..reporting.markdown import markdown_table
+from ..training.log import utilization_per_epoch
+from ..training.schedule import effective_epochs
+from .evaluate import evaluate, generate_split
+from .train import train
 
 METHODS = ("eggesture", "vanilla")
-#: Held-out splits the demo evaluates on: the corpus's val and test sequences (nothing is
-#: selected on val), so that the rare classes have more than a handful of events.
-EVAL_SPLITS = ["val", "test"]
 LABELS = {"eggesture": "EGGesture", "vanilla": "vanilla VQ-VAE"}
 #: Under the utilisation-over-training plot and in the report: it measures other codes than the
 #: results table does, so its numbers are higher.
@@ -150,8 +177,6 @@ def _fmt(seconds: float) -> str:
 
 def method_config(settings: DemoSettings, corpus: Path, method: str):
     """The demo's training config of ``method`` (``synthetic.yaml`` with its overrides)."""
-    from ..config import load_config
-
     over = [f"data.root={corpus}", f"train.out={settings.out / 'runs' / method}",
             f"train.method={method}", f"train.seed={settings.seed}", *settings.overrides]
     if settings.epochs:
@@ -161,12 +186,6 @@ def method_config(settings: DemoSettings, corpus: Path, method: str):
 
 def run_demo(settings: DemoSettings) -> dict:
     """Run every stage; returns the content of ``results.json``."""
-    from ..data.windows import WindowSettings, prepare
-    from ..evaluation.feature_ae import load_feature_extractor
-    from ..evaluation.recognizer import load_recognizer, recall_on_ground_truth
-    from ..training.schedule import effective_epochs
-    from .evaluate import evaluate
-
     out = settings.out
     out.mkdir(parents=True, exist_ok=True)
     prog = Progress(settings)
@@ -240,8 +259,6 @@ def run_demo(settings: DemoSettings) -> dict:
 def _ensure_corpus(corpus: Path, wanted: dict) -> dict:
     """The demo's corpus at ``corpus``: kept when complete and made with ``wanted``, else
     (re)built; returns its ``corpus.json``."""
-    from ..data.synthetic import synthesize_corpus
-
     info_path = corpus / "corpus.json"
     info = json.loads(info_path.read_text()) if info_path.is_file() else None
     have = (info or {}).get("settings", {})
@@ -259,8 +276,6 @@ def _machine() -> dict:
     kernels (AVX-512 or AVX2: other rounding, other trained weights) and the threads per
     training fix the order of its sums (docs/decisions.md, "The demo's numbers and the
     machine")."""
-    import torch
-
     return {"python": platform.python_version(), "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(), "cpu": cpu_model(),
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
@@ -281,10 +296,6 @@ def cpu_model() -> str:
 def _parallel_threads() -> int | None:
     """Threads per training process when the two trainings run side by side (None: one after
     the other — on a GPU, or with a single core)."""
-    import os
-
-    import torch
-
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if torch.cuda.is_available() or cores < 2:
         return None
@@ -294,11 +305,6 @@ def _parallel_threads() -> int | None:
 def _train_job(cfg, threads: int | None, progress_file: str | None):
     """Train one config (in a child process: on ``threads`` threads, quiet, writing its epoch
     count to ``progress_file``); returns the run and its seconds."""
-    import lightning as L
-    import torch
-
-    from .train import train
-
     t = time.perf_counter()
     callbacks = []
     if threads:
@@ -326,18 +332,6 @@ def _train_job(cfg, threads: int | None, progress_file: str | None):
 def _eval_nets_job(args, threads: int | None, progress_file: str | None):
     """Train the corpus's FGD autoencoder and gesture recogniser unless they exist (they are
     saved with the dataset, where evaluation finds them); returns None and the seconds."""
-    import torch
-
-    from ..data.windows import WindowSettings, prepare
-    from ..errors import DataError
-    from ..evaluation.feature_ae import FeatureAETraining, load_feature_extractor, train_feature_ae
-    from ..evaluation.recognizer import (
-        RecognizerConfig,
-        RecognizerTraining,
-        load_recognizer,
-        train_recognizer,
-    )
-
     corpus, cfg, fgd_epochs, recognizer_steps = args
     t = time.perf_counter()
     if threads:
@@ -368,9 +362,6 @@ def run_jobs(jobs: dict) -> dict:
     threads = _parallel_threads()
     if threads is None:
         return {name: fn(arg, None, None) for name, (fn, arg) in jobs.items()}
-
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
 
     epochs = {n: arg.train.epochs for n, (fn, arg) in jobs.items() if fn is _train_job}
     files = {n: Path(jobs[n][1].train.out) / "demo_progress.json" for n in epochs}
@@ -433,8 +424,6 @@ def eta_text(lefts: list[float | None]) -> str:
 
 
 def _torch_info() -> str:
-    import torch
-
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
     return f"{torch.__version__} on {dev}, {torch.get_num_threads()} threads"
 
@@ -451,14 +440,6 @@ def _strip(r: dict) -> dict:
 
 def render_preview(runs: dict, corpus: Path, data, out: Path, seconds: float):
     """Video (ground truth | EGGesture | vanilla, with the speech) and a strip of stills."""
-    import numpy as np
-
-    from ..bundle import load_bundle
-    from ..data.motion import SMPLX_PARENTS
-    from ..data.poses import sixd_positions
-    from ..export.render import render_strip, render_video, root_relative
-    from .evaluate import generate_split
-
     test = data.sequence_indices(["test"])  # the preview clip comes from the test split
     if not test:
         return None, None
@@ -482,9 +463,6 @@ def render_preview(runs: dict, corpus: Path, data, out: Path, seconds: float):
 
 
 def write_plots(results: dict, runs: dict, out: Path) -> list[Path]:
-    from ..export.plots import plot_codebook_usage, plot_recall_per_class, plot_utilization_over_epochs
-    from ..training.log import utilization_per_epoch
-
     plots = []
     counts = {LABELS[m]: results[m]["codebook"]["ground_truth_encoding"]["counts"] for m in METHODS}
     plots.append(plot_codebook_usage(counts, out / "codebook_usage.png",
@@ -512,8 +490,6 @@ def _f(v, digits=3) -> str:
 def results_table(results: dict) -> list[str]:
     """The demo's table (markdown lines): one row per method of ``results`` (evaluation
     results in the JSON layout), then the ground truth."""
-    from ..reporting.evaluation import results_markdown
-
     return results_markdown(results, labels=LABELS,
                             split_label=f"held-out split: {' + '.join(EVAL_SPLITS)}")
 
@@ -522,8 +498,6 @@ def claim_lines(results: dict) -> list[str]:
     """Whether this run shows the paper's claims, EGGesture against the baseline: codebook
     utilisation, FGD and tail recall; recall differences are decided by their 95 % intervals
     (one seed: FGD has none, so its line says so)."""
-    from ..metrics.intervals import Interval, separated
-
     eg, va = results["eggesture"], results["vanilla"]
 
     def iv(r, key):
@@ -552,8 +526,6 @@ def claim_lines(results: dict) -> list[str]:
 
 def report_markdown(summary: dict, results: dict) -> str:
     """``report.md``: the measured table, the paper's row for reference, settings, stage times."""
-    from ..reporting.evaluation import emage_markdown
-
     c = summary["settings"]
     held = (summary.get("corpus") or {}).get("held_out") or {}
     lines = ["# eggesture demo report", "",

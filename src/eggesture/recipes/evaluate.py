@@ -44,8 +44,10 @@ from ..data.motion import axis_angle_to_6d, sixd_to_axis_angle, sixd_to_matrix
 from ..data.poses import is_smplx, n_frames_for, sixd_positions
 from ..data.transcript import Word
 from ..data.wav import AUDIO_SR
-from ..data.windows import PAD, UNK
+from ..data.windows import PAD, UNK, WindowSettings, list_sequences, prepare
 from ..errors import DataError
+from ..evaluation import recognizer as R
+from ..evaluation.feature_ae import load_feature_extractor, train_feature_ae
 from ..evaluation.results import (
     BeatResult,
     CodebookResult,
@@ -54,9 +56,20 @@ from ..evaluation.results import (
     FGDResult,
     RecallResult,
 )
+from ..metrics.beat import (
+    audio_onsets,
+    beat_alignment,
+    beat_alignment_emage,
+    emage_audio_onsets,
+    joint_speeds,
+)
+from ..metrics.codebook import codebook_stats
+from ..metrics.diversity import l1_diversity, l1_diversity_per_sequence
+from ..metrics.fgd import frechet_distance
 from ..metrics.tokens import TokenDiagnostics, rotation_error_deg, token_diagnostics
 from ..models.vqvae import DOWNSAMPLE
 from ..reporting.evaluation import results_markdown
+from .generate import generate_motion
 
 #: ``evaluate(protocol=...)``: our metrics only, or also the EMAGE protocol's.
 PROTOCOLS = ("ours", "emage")
@@ -99,8 +112,6 @@ def generate_split(bundle: Bundle, data, split: list[str],
     """Generate every sequence of ``split`` of prepared ``data`` (ground-truth seeded), or only
     the sequence indices ``only`` of it; ``posthoc_tau``: generation's post-hoc logit
     adjustment (None: the bundle's)."""
-    from .generate import generate_motion
-
     out = []
     seqs = [i for i in data.sequence_indices(split) if only is None or i in only]
     for n, i in enumerate(seqs, start=1):
@@ -206,8 +217,6 @@ def quantizer_geometry(bundle: Bundle, real: list[np.ndarray]) -> dict:
 def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray | None, str]:
     """BEAT2's per-joint mean speeds if the dataset ships them, else computed on its training
     split; without either, None and why."""
-    from ..metrics.beat import joint_speeds
-
     path = Path(root) / MEAN_VEL_FILE
     if path.is_file():
         try:
@@ -232,8 +241,6 @@ def _mean_speed(root: Path, data, train_splits: list[str]) -> tuple[np.ndarray |
 def _fgd(fx, real, gen, oracle, length: int) -> FGDResult:
     """FGD (eq. 12) of the generated and the oracle motion on windows of the model length,
     half-overlapping; all None without an autoencoder ``fx``."""
-    from ..metrics.fgd import frechet_distance
-
     stride = max(1, length // 2)
     real_w = _windows(real, length, stride)
     fgd = gt = orc = None
@@ -251,8 +258,6 @@ def _fgd(fx, real, gen, oracle, length: int) -> FGDResult:
 def _beats(results: list[SequenceResult], data, mean_speed, mean_speed_src) -> BeatResult:
     """Beat alignment (eq. 13 at the model fps) and the EMAGE protocol (30 fps, only with
     ``mean_speed``) on the approximate SMPL-X skeleton; None where the joints are not SMPL-X's."""
-    from ..metrics.beat import audio_onsets, beat_alignment, beat_alignment_emage, emage_audio_onsets
-
     fps, names = data.settings.fps, data.joint_names
     ba = {"generated": [], "ground_truth": []}
     ba_e = {"generated": [], "ground_truth": []}
@@ -285,8 +290,6 @@ def _beats(results: list[SequenceResult], data, mean_speed, mean_speed_src) -> B
 
 def _diversity(real, gen, oracle, length: int) -> DiversityResult:
     """L1 diversity (eq. 14) on non-overlapping windows of 6D rotations, and per sequence."""
-    from ..metrics.diversity import l1_diversity, l1_diversity_per_sequence
-
     def l1(seqs):
         w = _windows(seqs, length, length)
         return l1_diversity(w, units="6D rotation units").to_dict() if len(w) >= 2 else None
@@ -304,8 +307,6 @@ def _diversity(real, gen, oracle, length: int) -> DiversityResult:
 def _codebook(bundle: Bundle, real, results: list[SequenceResult], length: int) -> CodebookResult:
     """Code usage of the VQ-VAE encoding the ground truth (non-overlapping windows) and of the
     classifier's predictions."""
-    from ..metrics.codebook import codebook_stats
-
     codes = []
     for m in real:
         w = _windows([bundle.norm.normalize(m.reshape(len(m), -1))], length, length)
@@ -330,9 +331,6 @@ def _nets(data, data_root, cfg, fgd_dir, recognizer_dir, train_missing: bool, sa
     out. A missing net is trained here if ``train_missing``, else its one-line error (which
     names ``eggesture fgd-train``) is raised; where the folder has no training sequences to
     train it on, it is None, with why."""
-    from ..evaluation import recognizer as R
-    from ..evaluation.feature_ae import load_feature_extractor, train_feature_ae
-
     d, train_splits = cfg.data, tuple(cfg.data.train_splits)
     # Both nets are defined on the dataset's own training split (as `eggesture fgd-train`
     # trains them); one trained on another split or dataset would measure something else.
@@ -386,8 +384,6 @@ def _prepare(bundle: Bundle, data_root: str | Path, split: list[str]):
     vocabulary, as training and ``fgd-train`` prepare it (one cache for all three), or, in a
     folder without sequences in them, the evaluated split's: generation reads only the words
     back from them (the bundle has its own statistics), so they must cover the split's words."""
-    from ..data.windows import WindowSettings, list_sequences, prepare
-
     settings = WindowSettings.from_config(bundle.cfg)
     listed = {s for _, s in list_sequences(data_root, settings)}
     if not listed & set(split):

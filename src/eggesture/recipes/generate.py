@@ -22,6 +22,7 @@ Python API::
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,11 +31,18 @@ import torch
 from torch import nn
 
 from ..bundle import Bundle, load_bundle
-from ..data.motion import sixd_to_axis_angle
+from ..data.bvh import parse_bvh
+from ..data.motion import SMPLX_PARENTS, resample_rotations, sixd_to_axis_angle
 from ..data.poses import is_smplx, n_frames_for, smplx_poses
+from ..data.skeleton import smplx_positions
 from ..data.transcript import Word, frame_words, read_transcript
 from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES, is_audio_file, load_audio
 from ..errors import DataError, EggestureError
+from ..export.bvh import skeleton_motion, write_skeleton_bvh, write_smplx_bvh
+from ..export.gltf import write_smplx_glb
+from ..export.npz import write_beat2_npz, write_rotations_npz
+from ..export.render import root_relative
+from ..io import atomic_path
 from ..models.classifier import adjust_logits
 from ..models.vqvae import DOWNSAMPLE, MotionVQVAE
 
@@ -251,8 +259,6 @@ def to_smplx_poses(gen: Generated, fps: float = 30) -> np.ndarray:
 
 def _skeleton(bundle: Bundle):
     """The BVH skeleton a non-SMPL-X model was trained on (stored in its bundle)."""
-    from ..data.bvh import parse_bvh
-
     text = bundle.meta.get("skeleton_bvh")
     if not text:
         raise DataError(bundle.path, "the bundle has no skeleton to write BVH on")
@@ -261,11 +267,6 @@ def _skeleton(bundle: Bundle):
 
 def positions_for_preview(gen: Generated, bundle: Bundle, fps: float) -> tuple[np.ndarray, list[int]]:
     """Joint positions ``(T, J, 3)`` at ``fps`` and parents, for the stick-figure renderer."""
-    from ..data.motion import SMPLX_PARENTS, resample_rotations
-    from ..data.skeleton import smplx_positions
-    from ..export.bvh import skeleton_motion
-    from ..export.render import root_relative
-
     if is_smplx(gen.joint_names):
         return root_relative(smplx_positions(to_smplx_poses(gen, fps))), list(SMPLX_PARENTS)
     n = n_frames_for(gen.duration, fps)
@@ -290,14 +291,6 @@ def save_outputs(gen: Generated, bundle: Bundle, *, out: Path | None, bvh: Path 
     written to a temporary name beside its target and renamed only when all of them succeeded,
     so an error (e.g. in the video) leaves none of them behind.
     """
-    from contextlib import ExitStack
-
-    from ..data.motion import resample_rotations
-    from ..export.bvh import write_skeleton_bvh, write_smplx_bvh
-    from ..export.gltf import write_smplx_glb
-    from ..export.npz import write_beat2_npz, write_rotations_npz
-    from ..io import atomic_path
-
     targets = [Path(p) for p in (out, bvh, glb, video) if p is not None]
     if len({p.resolve() for p in targets}) < len(targets):
         raise DataError(targets[0], "the output files must have different names")

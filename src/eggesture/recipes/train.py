@@ -14,15 +14,29 @@ refused (with the differing key) otherwise.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import lightning as L
+import torch
 import yaml
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from ..bundle import save_bundle
 from ..config import Config, save_config
+from ..data.datasets import detect
+from ..data.windows import WindowSettings, prepare
 from ..errors import ConfigError
+from ..io import atomic_path
+from ..training.callbacks import progress_bar
+from ..training.data import WindowDataset, make_loader
+from ..training.log import prepare_log, restore_after_resume
+from ..training.module import EGGestureModule
 
 
 @dataclass
@@ -36,8 +50,6 @@ class TrainResult:
 
 def prepare_data(cfg: Config, progress: bool = True):
     """The prepared (cached) dataset of a config."""
-    from ..data.windows import WindowSettings, prepare
-
     if not cfg.data.root:
         raise ConfigError(None, "data.root is not set (give data.root=PATH)")
     data = prepare(cfg.data.root, WindowSettings.from_config(cfg), train_splits=tuple(cfg.data.train_splits))
@@ -79,13 +91,6 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
 
     ``callbacks`` are extra Lightning callbacks (e.g. for custom logging).
     """
-    import lightning as L
-    import torch
-
-    from ..training.data import WindowDataset, make_loader
-    from ..training.log import prepare_log, restore_after_resume
-    from ..training.module import EGGestureModule
-
     t = cfg.train
     on_gpu = torch.cuda.is_available() and t.accelerator in ("auto", "gpu", "cuda")
     _check_devices(t, on_gpu)
@@ -135,12 +140,6 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
 def _trainer(t, run_dir: Path, logs: Path, on_gpu: bool, callbacks: list | None):
     """The Lightning trainer of ``cfg.train`` ``t``: CSV + TensorBoard logs, one resumable
     ``last.ckpt`` written atomically, deterministic on the CPU."""
-    import lightning as L
-    from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
-    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-
-    from ..training.callbacks import progress_bar
-
     precision = t.precision if t.precision != "auto" else ("bf16-mixed" if on_gpu else "32-true")
     # One file, `last.ckpt`, rewritten after every epoch (Lightning writes `save_last` only
     # after a top-k save, so `save_top_k=0` would leave nothing to resume from until the end).
@@ -163,9 +162,6 @@ def _trainer(t, run_dir: Path, logs: Path, on_gpu: bool, callbacks: list | None)
 
 def _write_bundle(bundle: Path, cfg: Config, data, module, *, epochs_trained: int) -> None:
     """The inference bundle of a trained ``module``, with the facts generation needs."""
-    from ..bundle import save_bundle
-    from ..data.datasets import detect
-
     reader = detect(cfg.data.root)
     facts = {
         "joint_names": data.joint_names, "joint_set": cfg.data.joint_set,
@@ -182,14 +178,8 @@ def _write_bundle(bundle: Path, cfg: Config, data, module, *, epochs_trained: in
 
 def _atomic_checkpoint_io():
     """Lightning's checkpoint writer, saving through a temporary file in the same folder."""
-    from lightning.pytorch.plugins.io import TorchCheckpointIO
-
-    from ..io import atomic_path
-
     class AtomicCheckpointIO(TorchCheckpointIO):
         def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
-            import torch
-
             with atomic_path(path) as tmp:
                 torch.save(checkpoint, tmp)
 
@@ -198,8 +188,6 @@ def _atomic_checkpoint_io():
 
 def _check_devices(t, on_gpu: bool) -> None:
     """Refuse more devices than the machine has (Lightning would start that many processes)."""
-    import torch
-
     if isinstance(t.devices, str) and t.devices != "auto":
         try:
             count = int(t.devices)
@@ -217,8 +205,6 @@ def _check_devices(t, on_gpu: bool) -> None:
 
 def _quiet_lightning() -> None:
     """Keep Lightning's start-up chatter (GPU/TPU lines, tips) out of the user's terminal."""
-    import logging
-
     os.environ.setdefault("LITLOGGER_DISABLE_TIP", "1")
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda",
                  "lightning.fabric.utilities.seed"):

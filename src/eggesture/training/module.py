@@ -24,6 +24,7 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.stats import spearmanr
 
 from ..config import Config, method_spec
 from ..metrics.tokens import FREQUENCY_GROUPS, frequency_groups, total_variation
@@ -283,8 +284,6 @@ class EGGestureModule(L.LightningModule):
 
 def spearman(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Spearman rank correlation of two vectors (average ranks for ties; 0 when constant)."""
-    from scipy.stats import spearmanr
-
     if a.numel() < 2:
         return torch.zeros((), dtype=torch.float64)
     r = spearmanr(a.double().cpu().numpy(), b.double().cpu().numpy()).statistic

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..motion import axis_angle_to_matrix, matrix_to_axis_angle
+from ..skeleton import SMPLX_REST_OFFSETS, forward_kinematics
+
 #: SMPL-X joints (``eggesture.data.motion.NUM_SMPLX_JOINTS``, not imported here: that module
 #: brings torch, and importing this package must stay light).
 NUM_JOINTS = 55
@@ -33,8 +36,6 @@ def _rodrigues(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
     """Rotation matrices ``(..., 3, 3)`` about ``axis (..., 3)`` (normalised here) by
     ``angle (...)`` radians, float64 (roma keeps the dtype; it agrees with the closed-form
     Rodrigues formula to ~1e-12)."""
-    from ..motion import axis_angle_to_matrix
-
     axis = _unit(np.asarray(axis, dtype=np.float64))
     angle = np.asarray(angle, dtype=np.float64)
     return axis_angle_to_matrix(axis * angle[..., None])
@@ -91,8 +92,6 @@ class _Geometry:
 
 @functools.cache
 def geom() -> _Geometry:
-    from ..skeleton import SMPLX_REST_OFFSETS, forward_kinematics
-
     off = np.asarray(SMPLX_REST_OFFSETS, dtype=np.float64)
     identity = np.broadcast_to(np.eye(3), (1, NUM_JOINTS, 3, 3))  # every joint at rest
     pos = forward_kinematics(identity, off)[0]  # (55, 3)
@@ -293,8 +292,6 @@ def arm_pose_matrices(left: np.ndarray, right: np.ndarray) -> dict[int, np.ndarr
 
 def to_rotvec(mats: np.ndarray) -> np.ndarray:
     """Rotation matrices ``(..., 3, 3)`` → axis-angle ``(..., 3)`` (float64, angle in [0, π])."""
-    from ..motion import matrix_to_axis_angle
-
     return matrix_to_axis_angle(np.asarray(mats, dtype=np.float64))
 
 

@@ -24,7 +24,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 
+from ..speech import Voice, engine
+from ..transcript import Word
 from ..wav import AUDIO_SR
 from .arm import (
     ARM_DIM,
@@ -248,8 +251,6 @@ def _smooth_noise(rng: np.random.Generator, tt: np.ndarray, dims: int, fmin: flo
 
 
 def _voice(rng: np.random.Generator, sp: Speaker):
-    from ..speech import Voice
-
     return Voice(
         name=sp.voice,
         rate=int(np.clip(round(sp.rate * rng.uniform(0.92, 1.08)), 120, 220)),
@@ -267,9 +268,6 @@ def _speech(plan: SequencePlan, rng: np.random.Generator):
     sometimes long enough for the arms to drop; a pause is stretched when a gesture would
     otherwise start before the previous one has finished.
     """
-    from ..speech import engine
-    from ..transcript import Word
-
     eng = engine()
     sp = plan.speaker
     queue = list(plan.slots)
@@ -394,8 +392,6 @@ def _gesture_track(tt: np.ndarray, ev: SemanticEvent, keys: np.ndarray,
                    offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Envelope ``(T,)`` and arm parameters ``(T, ARM_DIM)`` of one gesture for one arm whose
     key poses are ``keys (m, ARM_DIM)``."""
-    from scipy.interpolate import CubicSpline
-
     t_path = ev.start + ev.prep
     t_hold = t_path + ev.path
     t_ret = ev.end - ev.ret

@@ -24,14 +24,24 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing as mp
 import os
+import tempfile
+import wave
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from praatio import textgrid
 
 from ...errors import DataError
+from ...io import write_bytes, write_json, write_text
+from ...metrics.motion_stats import (
+    against_beat2_sample,
+    motion_profile,  # here: importing the package stays light
+)
+from ...metrics.recall import split_head_tail
 from ..wav import AUDIO_SR
 from .arm import NUM_JOINTS
 from .gestures import GESTURES
@@ -69,8 +79,6 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 def wav_bytes(audio: np.ndarray, sr: int = AUDIO_SR) -> bytes:
     """16-bit PCM mono WAV of ``audio (N,)`` in [−1, 1] (no timestamps, unlike float WAVs)."""
-    import wave
-
     pcm = np.clip(np.round(np.asarray(audio, np.float64) * 32767.0), -32768, 32767).astype("<i2")
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
@@ -83,10 +91,6 @@ def wav_bytes(audio: np.ndarray, sr: int = AUDIO_SR) -> bytes:
 
 def _textgrid_text(words, duration: float) -> str:
     """Praat long-format TextGrid with one tier "words"; gaps become empty (silent) intervals."""
-    import tempfile
-
-    from praatio import textgrid
-
     tg = textgrid.Textgrid()
     entries = [(w.start, w.end, w.text) for w in words if w.end > w.start]
     tg.addTier(textgrid.IntervalTier("words", entries, 0.0, duration))
@@ -104,8 +108,6 @@ def _sem_text(events: list[SemanticEvent]) -> str:
 
 def write_sequence(out: str | Path, data: SequenceData) -> None:
     """Write one sequence's five files (each atomically)."""
-    from ...io import write_bytes, write_text
-
     out = Path(out)
     sid = data.plan.id
     n = data.n_frames
@@ -127,8 +129,6 @@ def write_sequence(out: str | Path, data: SequenceData) -> None:
 
 def _summary(data: SequenceData) -> dict:
     """What ``corpus.json`` keeps of one sequence."""
-    from ...metrics.motion_stats import motion_profile  # here: importing the package stays light
-
     per_class = np.bincount([e.cls for e in data.events], minlength=data.plan.classes)
     return {
         "id": data.plan.id, "split": data.plan.split, "speaker": data.plan.speaker.id,
@@ -175,8 +175,6 @@ def _prepare_folder(out: Path, force: bool) -> list[str]:
 
 
 def _pool_context():
-    import multiprocessing as mp
-
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
@@ -206,8 +204,6 @@ def synthesize_corpus(
     it listed that the new corpus lacks are removed) unless ``force``, which writes into it and
     deletes nothing. Returns the content of ``corpus.json``.
     """
-    from ...io import write_json, write_text
-
     out = Path(out)
     plans = plan_corpus(minutes=minutes, seed=seed, classes=classes, zipf=zipf, speakers=speakers,
                         held_out=held_out, min_train_events=min_train_events)
@@ -251,8 +247,6 @@ def synthesize_corpus(
 def _held_out_summary(per_split: dict[str, np.ndarray], gestures) -> dict:
     """Events of val + test, and how many of them are of tail classes (the evaluation's
     head/tail rule on the training counts: :func:`eggesture.metrics.recall.split_head_tail`)."""
-    from ...metrics.recall import split_head_tail
-
     held = per_split["val"] + per_split["test"]
     ht = split_head_tail({g.name: int(per_split["train"][i]) for i, g in enumerate(gestures)})
     tail = {g.name for g in gestures} & set(ht.tail)
@@ -263,8 +257,6 @@ def _held_out_summary(per_split: dict[str, np.ndarray], gestures) -> dict:
 
 def _calibration(summaries: list[dict]) -> dict:
     """The corpus's arm-motion statistics against the real BEAT2 sample's (ratio, ±25 %)."""
-    from ...metrics.motion_stats import against_beat2_sample
-
     table = against_beat2_sample([s["motion"] for s in summaries], [s["frames"] for s in summaries])
     return {
         "what": "arm-motion statistics (eggesture.metrics.motion_stats; SMPL-X joints 13, 14, "
