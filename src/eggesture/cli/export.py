@@ -42,17 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from contextlib import ExitStack
     from pathlib import Path
 
-    from ..data.beat2 import read_smplx_npz
-    from ..data.motion import NUM_SMPLX_JOINTS, resample_linear, resample_rotations
-    from ..data.poses import n_frames_for
-    from ..data.smplx_model import load_smplx_model
     from ..errors import DataError
-    from ..export.bvh import write_smplx_bvh
-    from ..export.gltf import smplx_body, write_smplx_glb
-    from ..io import atomic_path
+    from ..recipes.export import export_motion
 
     targets = {suffix: Path(value) for suffix, value in ((".glb", args.glb), (".bvh", args.bvh))
                if value is not None}
@@ -67,28 +60,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(args.glb, "--glb and --bvh must be different files")
     if args.fps is not None and not 0 < args.fps <= MAX_FPS:
         raise DataError(None, f"--fps must be in (0, {MAX_FPS:g}], got {args.fps:g}")
-
-    data = read_smplx_npz(args.motion, fps=None)
-    poses, trans, src_fps = data["poses"], data["trans"], data["mocap_frame_rate"]
-    fps = src_fps if args.fps is None else args.fps
-    duration = len(poses) / src_fps
-    if fps != src_fps:
-        n = n_frames_for(duration, fps)
-        poses = resample_rotations(poses.reshape(len(poses), NUM_SMPLX_JOINTS, 3), src_fps, fps,
-                                   n_out=n).reshape(n, -1)
-        trans = resample_linear(trans, src_fps, fps, n_out=n)
-    model = body = None
-    if args.smplx_model:
-        model = load_smplx_model(args.smplx_model)
-        body = smplx_body(model.path, data.get("betas"))
-
-    with ExitStack() as stack:  # each temporary is renamed onto its target when the stack closes
-        if ".glb" in targets:
-            tmp = stack.enter_context(atomic_path(targets[".glb"]))
-            write_smplx_glb(tmp, poses, fps, trans, body=body, duration=duration)
-        if ".bvh" in targets:
-            tmp = stack.enter_context(atomic_path(targets[".bvh"]))
-            write_smplx_bvh(tmp, poses, fps, trans, model=model, betas=data.get("betas"))
-    print(f"{args.motion}: {len(poses)} frames at {fps:g} fps ({duration:.2f} s) → "
-          + ", ".join(str(p) for p in targets.values()))
+    done = export_motion(args.motion, glb=targets.get(".glb"), bvh=targets.get(".bvh"),
+                         fps=args.fps, smplx_model=args.smplx_model)
+    print(f"{args.motion}: {done.frames} frames at {done.fps:g} fps ({done.duration:.2f} s) → "
+          + ", ".join(str(p) for p in done.files))
     return 0
