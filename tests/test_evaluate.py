@@ -163,7 +163,7 @@ def _test_only_folder(root, mean_speeds: bool):
 
 def test_a_folder_without_the_training_split_is_evaluated_with_the_bundles_own(
         other_corpus_run, tmp_path, capsys, monkeypatch):
-    import eggesture.recipes.generate as G
+    import eggesture.recipes.evaluate as G  # where evaluation calls generate_motion
 
     root = _test_only_folder(tmp_path / "test_only", mean_speeds=True)
     seen = []
@@ -239,6 +239,7 @@ def test_a_bad_emage_file_fails_before_anything_is_generated(other_corpus_run, t
 
     monkeypatch.setattr(E, "generate_split", never)
     monkeypatch.setattr(W, "prepare", never)
+    monkeypatch.setattr(E, "prepare", never)  # as evaluate imports it
     root = _test_only_folder(tmp_path / "test_only", mean_speeds=True)
     bad = tmp_path / ("AESKConv_240_100.bin" if flag == "--fgd-model" else "SMPLX_NEUTRAL_2020.npz")
     problem = write(bad)
