@@ -19,10 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "FGD (eq. 12), beat alignment (eq. 13 and the BEAT2/EMAGE protocol), L1 "
                     "diversity (eq. 14), codebook utilisation and perplexity, and semantic-gesture "
                     "recall on head and tail classes. Prints a markdown table with a ground-truth "
-                    "reference row. The dataset's FGD autoencoder and gesture recogniser are "
-                    "trained on its training split on first use (or beforehand with `eggesture "
-                    "fgd-train`); in a folder without one (e.g. BEAT2's test set alone) they are "
-                    "left out, with a line saying so, and the rest is scored. By default "
+                    "reference row. The dataset's FGD autoencoder and gesture recogniser come "
+                    "from `eggesture fgd-train` (trained on its training split); missing, they are "
+                    "an error unless --train-eval-nets trains them here; in a folder without a "
+                    "training split (e.g. BEAT2's test set alone) they are left out, with a line "
+                    "saying so, and the rest is scored. By default "
                     "the bundle's test split is evaluated; the demo reports its held-out set, "
                     f"{' + '.join(EVAL_SPLITS)}: `{demo_split}` gives the same.",
     )
