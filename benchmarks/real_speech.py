@@ -79,11 +79,11 @@ def ceiling(demo_dir: Path, method: str) -> dict:
     speed and amplitude of the VQ-VAE's oracle (ground truth encoded and decoded, no
     classifier) and of the generated motion, as ratios to that ground truth's."""
     from eggesture.bundle import load_bundle
+    from eggesture.config import EVAL_SPLITS
     from eggesture.data.motion import sixd_to_axis_angle
     from eggesture.data.poses import smplx_poses
     from eggesture.data.windows import WindowSettings, prepare
     from eggesture.metrics.motion_stats import motion_profile
-    from eggesture.config import EVAL_SPLITS
     from eggesture.recipes.evaluate import generate_split, oracle_motion
 
     b = load_bundle(demo_dir / "runs" / method / "bundle")
