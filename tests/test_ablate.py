@@ -145,17 +145,25 @@ def test_recall_cells_are_bootstrap_intervals_over_the_events_of_every_seed():
     assert 0 <= cell["low"] <= 0.5 <= cell["high"] <= 1
 
 
-def test_a_row_shared_by_two_tables_is_trained_once(corpus, tmp_path, monkeypatch):
-    """Training and evaluation stubbed (the tables above train for real): only the sharing."""
-    import eggesture.recipes.ablate as A
+def _fake_train(calls: list):
+    """A stand-in for ``recipes.train.train`` that records the run folder it was asked for."""
     import eggesture.recipes.train as T
-
-    calls = []
 
     def fake_train(cfg, **kw):
         calls.append(cfg.train.out)
         return T.TrainResult(run_dir=Path(cfg.train.out), bundle=Path(cfg.train.out) / "bundle",
                              metrics_csv=None)
+
+    return fake_train
+
+
+def test_a_row_shared_by_two_tables_is_trained_once(corpus, tmp_path, monkeypatch):
+    """Training and evaluation stubbed (the tables above train for real): only the sharing."""
+    import eggesture.recipes.ablate as A
+
+    calls = []
+
+    fake_train = _fake_train(calls)
 
     class Result:
         def __init__(self, bundle):
@@ -568,15 +576,11 @@ def test_a_plan_prints_one_command_per_run_and_each_writes_what_is_finished(corp
     import shlex
 
     import eggesture.recipes.ablate as A
-    import eggesture.recipes.train as T
     from eggesture.cli import main
 
     trained = []
 
-    def fake_train(cfg, **kw):
-        trained.append(cfg.train.out)
-        return T.TrainResult(run_dir=Path(cfg.train.out), bundle=Path(cfg.train.out) / "bundle",
-                             metrics_csv=None)
+    fake_train = _fake_train(trained)
 
     class Result:
         def to_dict(self):

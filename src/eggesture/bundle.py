@@ -176,8 +176,8 @@ def _read_meta(meta_path: Path) -> tuple[dict, Config]:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(meta_path, f"not valid JSON ({e})") from None
-    if isinstance(meta, dict) and meta.get("kind") not in (None, "generation"):
-        check_kind(meta, meta_path, "generation")  # an evaluation net's folder, say which
+    if isinstance(meta, dict):
+        check_kind(meta, meta_path, "generation")  # an evaluation net's folder: say which
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(meta_path, f"not an eggesture bundle config (format != {FORMAT!r})")
     if meta.get("version") != VERSION:
