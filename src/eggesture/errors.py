@@ -33,3 +33,8 @@ class ConfigError(EggestureError):
 
 class CheckpointError(EggestureError):
     """A checkpoint or inference bundle is missing, tampered with or inconsistent."""
+
+
+class EggestureWarning(UserWarning):
+    """Something the user should know about their input that does not stop the work (the CLI
+    prints it as one ``warning: …`` line)."""

@@ -11,8 +11,9 @@ import argparse
 import importlib
 import importlib.util
 import sys
+import warnings
 
-from ..errors import EggestureError
+from ..errors import EggestureError, EggestureWarning
 
 #: Sub-command modules in the order ``--help`` lists them.
 COMMANDS = ("demo", "corpus", "data", "train", "generate", "render", "export", "fgd_train",
@@ -54,6 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    show = warnings.showwarning
+
+    def one_line(message, category, *rest, **kw):
+        if issubclass(category, EggestureWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            show(message, category, *rest, **kw)
+
+    warnings.showwarning = one_line
     try:
         return int(args.handler(args) or 0)
     except EggestureError as e:
@@ -62,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = show
 
 
 if __name__ == "__main__":

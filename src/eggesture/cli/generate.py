@@ -17,11 +17,15 @@ every audio file in it gets its own outputs in the folder --out (created), with 
 end; other files in it (transcripts aside) are listed as skipped.
 
 Transcript (--text, optional): a Praat TextGrid (word tier), a speech-recognition JSON with word
-times (GENEA/Google layout with "0.400s" strings, or [{"word", "start", "end"}]), or plain text.
-Plain-text words have no times: they are spread over the voiced parts of the audio (energy above
--35 dB of the peak) in reading order, each taking time in proportion to its length. Without a
-transcript the model uses the audio alone. For a folder, a transcript next to each audio file
-with the same name (NAME.TextGrid / NAME.json / NAME.txt) is used when present.
+times (GENEA/Google layout with "0.400s" strings, or [{"word", "start", "end"}]), or plain text
+(a .txt file). Plain text is aligned to the speech (English; pocketsphinx, as `eggesture align`
+does): each word lands where it is said; text that is not what the speech says is refused.
+A TextGrid or JSON is used as timed, and aligned again only to warn when its words are not this
+recording's. Without a transcript the model uses the audio alone, or with --transcribe the
+words recognised in it (English; about 1 word in 2 to 3 is wrong on real speech: README).
+For a folder, a transcript next to each audio file with the same name (NAME.TextGrid /
+NAME.json / NAME.txt) is used when present. The words the model never saw in training reach it
+as "no word"; the summary counts them.
 
 Output: --out OUT.npz at --fps (30 by default; any whole rate up to 240) with T = round(duration x fps).
 For SMPL-X models (BEAT2, the synthetic corpus) it has BEAT2's layout: poses (T,165) for all 55
@@ -42,7 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True, help="inference bundle (or its run folder)")
     p.add_argument("--audio", required=True, help="audio file, or a folder of them")
-    p.add_argument("--text", help="transcript (TextGrid, JSON with word times, or plain text)")
+    p.add_argument("--text", help="transcript (TextGrid, JSON with word times, or plain text, "
+                                  "which is aligned to the speech)")
+    p.add_argument("--transcribe", action="store_true",
+                   help="no transcript: recognise the words in the speech (English)")
     p.add_argument("--out", required=True, help="output .npz (a folder when --audio is a folder)")
     p.add_argument("--bvh", nargs="?", const="", metavar="FILE",
                    help="also write BVH: to FILE, or with a bare --bvh beside --out (OUT.bvh; "
@@ -81,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
         check_glb(bundle)
     out = Path(args.out)
     options = Options(fps=args.fps, seed=args.seed, temperature=args.temperature,
-                      posthoc_tau=args.posthoc_tau)
+                      posthoc_tau=args.posthoc_tau, transcribe=args.transcribe)
+    if args.transcribe and args.text and audio.is_file():
+        raise ConfigError(None, "--transcribe is for speech without a transcript; --text gives one")
     if audio.is_file():
         if out.suffix.lower() != ".npz":
             raise DataError(out, "--out must end in .npz")
@@ -92,10 +101,10 @@ def run(args: argparse.Namespace) -> int:
                 raise DataError(value, f"--{opt} needs a file name ending in {suffix}")
             if value is not None:  # a bare flag: beside --out, with its name
                 extra[opt] = Path(value) if value else out.with_suffix(suffix)
-        dur, sec = generate_file(bundle, audio, Path(args.text) if args.text else None, out,
-                                 options=options, **extra)
-        print(f"{out}: {dur:.2f} s of speech, generated in {sec:.2f} s "
-              f"({dur / max(sec, 1e-9):.0f}× real time)")
+        res = generate_file(bundle, audio, Path(args.text) if args.text else None, out,
+                            options=options, **extra)
+        print(f"{out}: {res.duration:.2f} s of speech, {res.describe()}, generated in "
+              f"{res.seconds:.2f} s ({res.duration / max(res.seconds, 1e-9):.0f}× real time)")
         return 0
     items = generate_folder(bundle, audio, out, text_dir=Path(args.text) if args.text else None,
                             bvh=args.bvh is not None, glb=args.glb is not None,

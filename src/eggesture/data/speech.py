@@ -123,6 +123,9 @@ class Espeak:
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synchronize.restype = ctypes.c_int
         lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
+                                              ctypes.c_int]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         data = espeakng_loader.get_data_path().encode()
         sr = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data, _INITIALIZE_PHONEME_EVENTS)
         if sr <= 0:
@@ -168,6 +171,19 @@ class Espeak:
             raise RuntimeError(f"espeak-ng failed on {text!r} (error {err})")
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
         return audio.astype(np.int16), self._events
+
+    def phonemes(self, word: str, voice: str = "en-us") -> list[str]:
+        """espeak-ng's pronunciation of ``word`` by its letter-to-sound rules and dictionary:
+        phoneme names in espeak's ASCII notation, stress marks attached (``"eggesture"`` →
+        ``["'E", "g", "E", "s", "tS", "3"]``). Synthesis is not affected."""
+        if voice != self._voice:
+            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise ValueError(f"espeak-ng has no voice {voice!r}")
+            self._voice = voice
+        text = ctypes.c_char_p(word.encode("utf-8"))
+        # text mode 1 = UTF-8; phoneme mode: ASCII names, "_" (bits 8-23) between phonemes
+        out = self._lib.espeak_TextToPhonemes(ctypes.byref(text), _CHARS_UTF8, ord("_") << 8)
+        return [p for p in (out or b"").decode("utf-8", "replace").strip().split("_") if p]
 
     def utterance(self, tokens: list[str], voice: Voice, end: str = ".") -> Utterance:
         """Speak ``tokens`` (plain words, no punctuation) followed by ``end`` punctuation.

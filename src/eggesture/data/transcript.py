@@ -198,7 +198,8 @@ def words_from_plain_text(text: str, wave: np.ndarray, sr: int) -> list[Word]:
 
 def read_transcript(path: str | Path, wave: np.ndarray | None = None,
                     sr: int = AUDIO_SR) -> list[Word]:
-    """Read a transcript by its extension: ``.TextGrid``, ``.json``, else plain text."""
+    """Read a transcript by its extension: ``.TextGrid``, ``.json``, else plain text, whose
+    words are timed on ``wave`` by forced alignment (:func:`.word_timing.words_of_text`)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".textgrid":
@@ -213,7 +214,11 @@ def read_transcript(path: str | Path, wave: np.ndarray | None = None,
         raise DataError(path, "transcript is not UTF-8 or UTF-16 text") from None
     if wave is None:
         raise ValueError("plain-text transcripts need the audio to place the words")
-    return words_from_plain_text(text, wave, sr)
+    if sr != AUDIO_SR:
+        wave = librosa.resample(np.asarray(wave, np.float32), orig_sr=sr, target_sr=AUDIO_SR)
+    from .word_timing import words_of_text  # imported here: word_timing imports this module
+
+    return words_of_text(text, wave, path).words
 
 
 def check_words(words: list[Word], path: str | Path) -> list[Word]:

@@ -35,7 +35,8 @@ from ..data.bvh import parse_bvh
 from ..data.motion import SMPLX_PARENTS, resample_rotations, sixd_to_axis_angle
 from ..data.poses import is_smplx, n_frames_for, smplx_poses
 from ..data.skeleton import smplx_positions
-from ..data.transcript import Word, frame_words, read_transcript
+from ..data.transcript import Word, frame_words
+from ..data.word_timing import TimedWords, timed_words
 from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES, is_audio_file, load_audio
 from ..errors import DataError, EggestureError
 from ..export.bvh import skeleton_motion, write_skeleton_bvh, write_smplx_bvh
@@ -193,19 +194,20 @@ def check_duration(duration: float, fps: float, path: str | Path | None) -> None
                               f"{fps:g} fps")
 
 
-def load_speech(audio: str | Path, text: str | Path | None = None
-                ) -> tuple[np.ndarray, list[Word]]:
-    """Read an audio file (any rate/channels) and its optional transcript (TextGrid, JSON, text).
+def load_speech(audio: str | Path, text: str | Path | None = None, *,
+                transcribe: bool = False) -> tuple[np.ndarray, TimedWords]:
+    """Read an audio file (any rate/channels) and the words of its optional transcript
+    (TextGrid, JSON, plain text: :func:`~eggesture.data.word_timing.timed_words`), or its
+    recognised words with ``transcribe``.
 
     Returns the waveform ``(N,)`` at 16 kHz mono and the timed words.
     """
     wave = load_audio(audio, AUDIO_SR)
     if wave.size < AUDIO_SR // 50:
         raise DataError(audio, f"audio is too short ({wave.size / AUDIO_SR * 1000:.0f} ms)")
-    words: list[Word] = []
+    words = timed_words(wave, text, transcribe=transcribe)
     if text is not None:
-        words = read_transcript(text, wave, AUDIO_SR)
-        check_words_fit(words, wave.size / AUDIO_SR, text)
+        check_words_fit(words.words, wave.size / AUDIO_SR, text)
     return wave, words
 
 
@@ -227,12 +229,13 @@ def _wave_from_array(audio: np.ndarray, sr: int) -> np.ndarray:
 
 def generate(checkpoint: str | Path | Bundle, audio: str | Path | np.ndarray,
              text: str | Path | list[Word] | None = None, *, seed: int = 0, fps: float = 30,
-             temperature: float = 0.0, sr: int = AUDIO_SR,
-             posthoc_tau: float | None = None) -> Generated:
+             temperature: float = 0.0, sr: int = AUDIO_SR, posthoc_tau: float | None = None,
+             transcribe: bool = False) -> Generated:
     """Generate gestures for speech: the library entry point (also ``eggesture.generate``).
 
     ``checkpoint`` is a bundle folder, a run folder or a loaded :class:`Bundle`; ``audio`` a file
-    or a waveform ``(N,)`` / ``(N, C)`` at ``sr``; ``text`` a transcript file or timed words.
+    or a waveform ``(N,)`` / ``(N, C)`` at ``sr``; ``text`` a transcript file (a plain-text one
+    is aligned to the speech) or timed words; with no text, ``transcribe`` recognises the words.
     ``fps`` is the rate the result will be written at (:func:`to_smplx_poses`); audio shorter
     than one frame at it is refused. Returns :class:`Generated` (model frame rate).
     """
@@ -240,9 +243,10 @@ def generate(checkpoint: str | Path | Bundle, audio: str | Path | np.ndarray,
     text_file = None if text is None or isinstance(text, list) else text
     if isinstance(audio, np.ndarray):
         wave = _wave_from_array(audio, sr)
-        words = read_transcript(text_file, wave, AUDIO_SR) if text_file is not None else []
+        words = timed_words(wave, text_file, transcribe=transcribe and text is None).words
     else:
-        wave, words = load_speech(audio, text_file)
+        wave, timed = load_speech(audio, text_file, transcribe=transcribe and text is None)
+        words = timed.words
     if isinstance(text, list):
         words = sorted(text, key=lambda w: (w.start, w.end))
     duration = wave.size / AUDIO_SR
@@ -340,6 +344,8 @@ class Options:
     seed: int = 0
     temperature: float = 0.0
     posthoc_tau: float | None = None
+    transcribe: bool = False
+    """Recognise the words of speech that comes without a transcript."""
 
 
 def check_glb(bundle: Bundle) -> None:
@@ -350,28 +356,48 @@ def check_glb(bundle: Bundle) -> None:
                                      "dataset's skeleton: use --bvh")
 
 
+@dataclass(frozen=True)
+class FileResult:
+    """One generated file: the speech's seconds, the seconds generation took (word timing and
+    export left out), its words, how they were timed, and how many the model knows."""
+
+    duration: float
+    seconds: float
+    n_words: int
+    how: str
+    n_known: int
+
+    def describe(self) -> str:
+        """``199 words (aligned; 118 not in the model's vocabulary)``, or ``no words``."""
+        if not self.n_words:
+            return "no words" if self.how == "none" else f"no words ({self.how})"
+        unknown = self.n_words - self.n_known
+        vocab = f"; {unknown} not in the model's vocabulary" if unknown else ""
+        return f"{self.n_words} words ({self.how}{vocab})"
+
+
 def generate_file(bundle: Bundle, audio: Path, text: Path | None, out: Path, *,
                   bvh: Path | None = None, glb: Path | None = None, video: Path | None = None,
-                  options: Options | None = None) -> tuple[float, float]:
-    """Speech file in, the requested files out (all or none: :func:`save_outputs`); the
-    speech's duration and the seconds generation took (export left out)."""
+                  options: Options | None = None) -> FileResult:
+    """Speech file in, the requested files out (all or none: :func:`save_outputs`)."""
     options = options or Options()
-    wave, words = load_speech(audio, text)
+    wave, timed = load_speech(audio, text, transcribe=options.transcribe and text is None)
     check_duration(wave.size / AUDIO_SR, options.fps, audio)
     t0 = time.perf_counter()
-    gen = generate_motion(bundle, wave, words, seed=options.seed,
+    gen = generate_motion(bundle, wave, timed.words, seed=options.seed,
                           temperature=options.temperature, posthoc_tau=options.posthoc_tau)
     elapsed = time.perf_counter() - t0
     save_outputs(gen, bundle, out=out, bvh=bvh, glb=glb, video=video, audio_path=audio,
                  fps=options.fps)
-    return gen.duration, elapsed
+    known = sum(i != 0 for i in bundle.word_ids([w.text for w in timed.words]))
+    return FileResult(gen.duration, elapsed, len(timed.words), timed.how, known)
 
 
 @dataclass
 class FolderItem:
     """One file of a folder: its name, speech seconds and generation seconds (None where it
-    was not generated), and what happened (``ok``, ``ok (transcript)``, ``error: …``,
-    ``skipped: …``)."""
+    was not generated), and what happened (``ok: 12 words (aligned)``, ``ok: no words``,
+    ``error: …``, ``skipped: …``)."""
 
     name: str
     duration: float | None
@@ -423,9 +449,8 @@ def generate_folder(bundle: Bundle, folder: Path, out: Path, *, text_dir: Path |
         extra = {k: out / f"{f.stem}{suffix}" for k, suffix, on in (
             ("bvh", ".bvh", bvh), ("glb", ".glb", glb), ("video", ".mp4", video)) if on}
         try:
-            dur, sec = generate_file(bundle, f, text, out / f"{f.stem}.npz", options=options,
-                                     **extra)
-            items.append(FolderItem(f.name, dur, sec, "ok" + (" (transcript)" if text else "")))
+            res = generate_file(bundle, f, text, out / f"{f.stem}.npz", options=options, **extra)
+            items.append(FolderItem(f.name, res.duration, res.seconds, f"ok: {res.describe()}"))
         except EggestureError as e:
             items.append(FolderItem(f.name, None, None, f"error: {e}"))
     items += [FolderItem(f.name, None, None, "skipped: not an audio format eggesture reads")
