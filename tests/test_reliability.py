@@ -40,6 +40,7 @@ from eggesture.data.poses import n_frames_for
 from eggesture.data.transcript import Word, read_textgrid, read_transcript
 from eggesture.data.wav import load_audio
 from eggesture.errors import DataError
+from speech import say
 from test_bvh import ZXY, genea_skeleton, write_genea_bvh
 from test_trinity import write_genea_folder
 
@@ -485,13 +486,15 @@ def test_textgrid_reader(tmp_path, kind):
 _REFERENCE: dict = {}
 
 
-def reference_npz(bundle_dir, tmp_path_factory, capsys, text: str | None, suffix: str):
-    """Arrays generated for the 3 s test speech with a clean UTF-8 transcript ``text``."""
+def reference_npz(bundle_dir, tmp_path_factory, capsys, text: str | None, suffix: str,
+                  audio: np.ndarray | None = None):
+    """Arrays generated for ``audio`` (the 3 s test tone by default) with a clean UTF-8
+    transcript ``text``."""
     key = (text, suffix)
     if key not in _REFERENCE:
         folder = tmp_path_factory.mktemp("ref")
         wav = folder / "a.wav"
-        wav.write_bytes(wav_bytes(tone(3, SR), SR))
+        wav.write_bytes(wav_bytes(tone(3, SR) if audio is None else audio, SR))
         extra = []
         if text is not None:
             (folder / f"t{suffix}").write_text(text, encoding="utf-8")
@@ -568,11 +571,12 @@ def _genea(words):
 
 
 #: name → (suffix, file bytes, expected words, "plain:<text>" for untimed words, or an error).
+#: Plain text is aligned to speech that says it (:data:`SPOKEN`); the rest is read on a tone.
 TRANSCRIPTS = {
     "json-unsorted": (".json", _flat(WORDS[::-1]).encode(), WORDS),
     "json-UTF-16": (".json", _genea(WORDS).encode("utf-16"), WORDS),
     "txt-UTF-16": (".txt", "Hello world, big!".encode("utf-16"), "plain:Hello world, big!"),
-    "txt-empty": (".txt", b"", "plain:"),
+    "txt-empty": (".txt", b"", "the text is empty"),
     "json-invalid": (".json", b'[{"word": "hello", "start": 0.1,', "not valid JSON"),
     "json-empty-file": (".json", b"", "not valid JSON"),
     "json-nested-100000-deep": (".json", b"[" * 100000 + b"]" * 100000,
@@ -595,20 +599,29 @@ def _is_error(expected) -> bool:
     return isinstance(expected, str) and not expected.startswith("plain:")
 
 
+def _audio_for(kind: str) -> np.ndarray:
+    """``(N, 1)`` audio for a transcript case: speech saying the words of a plain-text case
+    (plain text is aligned to it), a 3 s tone for the others."""
+    if TRANSCRIPTS[kind][0] == ".txt":
+        return say("hello world big")[0][:, None]
+    return tone(3, SR)
+
+
 @pytest.mark.parametrize("kind", list(TRANSCRIPTS))
 def test_transcript_reader(tmp_path, kind):
     suffix, data, expected = TRANSCRIPTS[kind]
     path = tmp_path / f"t{suffix}"
     path.write_bytes(data)
-    wave = tone(3, SR)[:, 0]
+    wave = _audio_for(kind)[:, 0]
     if _is_error(expected):
         with pytest.raises(DataError) as e:
             read_transcript(path, wave)
         assert e.value.file == str(path) and expected in e.value.problem, e.value
-    elif isinstance(expected, str):  # untimed words, in order, inside the audio
+    elif isinstance(expected, str):  # untimed words, in order, where the speech says them
         words = read_transcript(path, wave)
+        truth = say("hello world big")[1]
         assert [w.text for w in words] == [t.strip(",!").lower() for t in expected[6:].split()]
-        assert all(0 <= w.start <= w.end <= 3.0 for w in words)
+        assert max(abs(w.start - t.start) for w, t in zip(words, truth)) < 0.1
     else:
         assert read_transcript(path, wave) == [Word(a, b, w) for a, b, w in expected]
 
@@ -617,7 +630,7 @@ def test_transcript_reader(tmp_path, kind):
 def test_transcript_generate(bundle_dir, tmp_path, tmp_path_factory, capsys, kind):
     suffix, data, expected = TRANSCRIPTS[kind]
     wav = tmp_path / "a.wav"
-    wav.write_bytes(wav_bytes(tone(3, SR), SR))
+    wav.write_bytes(wav_bytes(_audio_for(kind), SR))
     path = tmp_path / f"t{suffix}"
     path.write_bytes(data)
     rc, err, out = generate_cli(capsys, bundle_dir, wav, tmp_path / "out", "--text", path)
@@ -627,7 +640,8 @@ def test_transcript_generate(bundle_dir, tmp_path, tmp_path_factory, capsys, kin
         return
     assert rc == 0, err
     if isinstance(expected, str):  # the same text as UTF-8 gives the same output
-        ref = reference_npz(bundle_dir, tmp_path_factory, capsys, expected[6:], ".txt")
+        ref = reference_npz(bundle_dir, tmp_path_factory, capsys, expected[6:], ".txt",
+                            audio=_audio_for(kind))
     else:
         ref = reference_npz(bundle_dir, tmp_path_factory, capsys, _flat(expected), ".json")
     assert_same_npz(out, ref)
@@ -644,17 +658,16 @@ def test_json_transcript_longer_than_the_audio(bundle_dir, tmp_path, capsys):
 
 
 def test_silence_with_a_plain_text_transcript(bundle_dir, tmp_path, capsys):
-    """No voiced part to place untimed words on: they share the whole recording by length."""
+    """No speech to align the words to: refused, naming the transcript, nothing written."""
     wav = tmp_path / "a.wav"
     wav.write_bytes(wav_bytes(np.zeros((3 * SR, 1), np.float32), SR))
     text = tmp_path / "t.txt"
     text.write_text("hello world big")
-    assert read_transcript(text, load_audio(wav)) == [
-        Word(0.0, 1.125, "hello"), Word(1.125, 2.25, "world"), Word(2.25, 3.0, "big")]
+    with pytest.raises(DataError, match="no speech found in the audio"):
+        read_transcript(text, load_audio(wav))
     rc, err, out = generate_cli(capsys, bundle_dir, wav, tmp_path / "out", "--text", text)
-    assert rc == 0, err
-    poses = beat2.read_motion(out)["poses"]
-    assert poses.shape == (90, 165)
+    assert_refused(rc, err, text, "no speech found in the audio")
+    assert tree(tmp_path / "out") == []
 
 
 @pytest.mark.parametrize("kind", [k for k, (s, _, e) in TRANSCRIPTS.items()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import librosa
 import numpy as np
+from praatio import textgrid as praat_textgrid
 from praatio.utilities import textgrid_io
 
 from ..errors import DataError
@@ -253,3 +254,19 @@ def frame_words(words: list[Word], n_frames: int, fps: float) -> list[str]:
         for k in range(k0, k1):
             out[k] = w.text
     return out
+
+
+def write_textgrid(path: str | Path, words: list[Word], duration: float,
+                   phones: list[Word] | None = None) -> None:
+    """A Praat TextGrid (long text format, as BEAT2's) with a ``words`` tier and, when given, a
+    ``phones`` tier; times clipped to ``[0, duration]``; silence is left unmarked."""
+    tg = praat_textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=duration)
+    for name, items in (("words", words), ("phones", phones)):
+        if items is None:
+            continue
+        entries = [(round(min(w.start, duration), 4), round(min(w.end, duration), 4), w.text)
+                   for w in items]
+        tier = praat_textgrid.IntervalTier(name, [e for e in entries if e[1] > e[0]],
+                                           minT=0.0, maxT=duration)
+        tg.addTier(tier)
+    tg.save(str(path), format="long_textgrid", includeBlankSpaces=True)

@@ -25,7 +25,6 @@ from ..errors import DataError, EggestureWarning
 from .transcript import Word, decode_text, read_asr_json, read_textgrid, words_from_plain_text
 from .wav import AUDIO_SR
 
-
 #: Median word-start difference (s) between a timed transcript and the alignment of its words
 #: above which the transcript's times are reported as off.
 TIME_TOLERANCE = 0.25

@@ -36,8 +36,8 @@ from ..data.motion import SMPLX_PARENTS, resample_rotations, sixd_to_axis_angle
 from ..data.poses import is_smplx, n_frames_for, smplx_poses
 from ..data.skeleton import smplx_positions
 from ..data.transcript import Word, frame_words
-from ..data.word_timing import TimedWords, timed_words
 from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES, is_audio_file, load_audio
+from ..data.word_timing import TimedWords, timed_words
 from ..errors import DataError, EggestureError
 from ..export.bvh import skeleton_motion, write_skeleton_bvh, write_smplx_bvh
 from ..export.gltf import write_smplx_glb
