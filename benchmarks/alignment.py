@@ -256,9 +256,9 @@ def _held_out_tokens(bundle, corpus: Path) -> dict:
     from eggesture.config import EVAL_SPLITS
     from eggesture.data.align import align
     from eggesture.data.transcript import read_textgrid, words_from_plain_text
+    from eggesture.models.vqvae import DOWNSAMPLE
     from eggesture.recipes.evaluate import _prepare, oracle_codes
     from eggesture.recipes.generate import generate_motion
-    from eggesture.models.vqvae import DOWNSAMPLE
 
     split = list(EVAL_SPLITS)
     data = _prepare(bundle, corpus, split)

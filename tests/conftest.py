@@ -23,3 +23,21 @@ def beat2_sample() -> Path:
 def _private_cache(tmp_path_factory, monkeypatch):
     """Every test gets its own window cache, so tests never see each other's or the user's."""
     monkeypatch.setenv("EGGESTURE_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle_dir(tmp_path_factory) -> Path:
+    """A ``tiny`` bundle trained on 3 × 8 s of the test folder (seconds of CPU), shared by the
+    modules that only generate with it."""
+    from beat2_folder import write_folder
+    from eggesture.config import load_config
+    from eggesture.recipes.train import train
+
+    tmp = tmp_path_factory.mktemp("tiny")
+    root = write_folder(tmp / "beat2", {"1_x_0_1_1": "train", "1_x_0_2_2": "train",
+                                        "1_x_0_3_3": "val"}, seconds=8)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EGGESTURE_CACHE", str(tmp / "cache"))
+        train(load_config("tiny", [f"data.root={root}", f"train.out={tmp / 'run'}",
+                                   "train.progress=false"]))
+    return tmp / "run" / "bundle"

@@ -28,6 +28,7 @@ from eggesture.errors import DataError
 from eggesture.models.vqvae import DOWNSAMPLE
 from eggesture.recipes.generate import decode_indices, generate, generate_motion, to_smplx_poses
 from eggesture.recipes.train import train
+from speech import say
 
 SR = 16000
 
@@ -185,8 +186,9 @@ def test_generation_feeds_the_classifier_what_training_fed_it(trained, bundle, m
     data = prepare_data(bundle.cfg)
     seq = data.ids.index("1_x_0_1_1")
     root = trained / "beat2"
-    wave, words = load_speech(root / "wave16k" / "1_x_0_1_1.wav",
+    wave, timed = load_speech(root / "wave16k" / "1_x_0_1_1.wav",
                               root / "textgrid" / "1_x_0_1_1.TextGrid")
+    words = timed.words
     feats = []
     hook = bundle.classifier.register_forward_hook(
         lambda module, inputs, output: feats.append(inputs[0][0].numpy().copy()))
@@ -325,17 +327,19 @@ def write_transcript(path, fmt: str):
 def test_each_transcript_format_reaches_the_model(bundle, bundle_dir, tmp_path, capsys, fmt,
                                                   suffix):
     wav = write_wav(tmp_path / "a.wav", 3.0)
+    if fmt == "plain":  # plain text is aligned to speech that says it
+        wave, spoken = say("hello world big", pad=0.8)
+        sf.write(wav, np.pad(wave, (0, 3 * SR - wave.size)), SR)  # 3 s, as the others
     text = write_transcript(tmp_path / f"t{suffix}", fmt)
     ids = {w: bundle.vocab.index(w) for w in ("hello", "world", "big")}
     with Calls(bundle) as calls:
         generate(bundle, wav, text)
     seed_frames = bundle.cfg.data.seed_frames  # windows overlap by these frames
     frames = np.concatenate([calls.words[0]] + [w[seed_frames:] for w in calls.words[1:]])[:45]
-    if fmt == "plain":  # no times: the words are spread over the voiced audio, in order
-        seen = [int(i) for i in frames if i]
-        assert sorted(set(seen)) == sorted(ids.values())
-        assert [seen.index(ids[w]) for w in ("hello", "world", "big")] == sorted(
-            seen.index(ids[w]) for w in ("hello", "world", "big"))
+    if fmt == "plain":  # aligned: each word on the frames where espeak said it
+        for w in spoken:
+            on = np.flatnonzero(frames == ids[w.text]) / 15
+            assert abs(on[0] - w.start) < 1 / 15 + 0.06 and abs(on[-1] + 1 / 15 - w.end) < 1 / 15 + 0.06
     else:  # frame k carries the word spoken at k/15 s
         expected = np.zeros(45, np.int64)  # 3 s at 15 fps
         expected[2:6], expected[9:14], expected[24:33] = ids["hello"], ids["world"], ids["big"]
@@ -363,7 +367,7 @@ def test_a_folder_of_wavs(bundle_dir, tmp_path, capsys):
     assert read_motion(tmp_path / "out" / "b.npz")["poses"].shape == (39, 165)
     assert read_bvh(tmp_path / "out" / "b.bvh").n_frames == 39
     rows = {line.split()[0]: line for line in out.splitlines()[1:]}
-    assert "ok (transcript)" in rows["a.wav"] and rows["b.wav"].endswith("ok")
+    assert rows["a.wav"].endswith("ok: 2 words (timed)") and rows["b.wav"].endswith("ok: no words")
     assert "error:" in rows["c.wav"] and "empty" in rows["c.wav"]
     assert "2 of 3 generated" in err
     (src / "c.wav").unlink()
@@ -380,7 +384,7 @@ def test_a_folder_with_a_transcript_folder(bundle_dir, tmp_path, capsys):
     rc, out, err = run_cli(capsys, "--checkpoint", bundle_dir, "--audio", tmp_path / "in",
                            "--text", tmp_path / "tx", "--out", tmp_path / "out")
     assert rc == 0, err
-    assert "ok (transcript)" in out
+    assert "ok: 3 words (timed)" in out
     rc, _, err = run_cli(capsys, "--checkpoint", bundle_dir, "--audio", tmp_path / "in",
                          "--text", tmp_path / "tx" / "a.json", "--out", tmp_path / "o3")
     assert rc == 2 and "--text must be a folder" in err and not (tmp_path / "o3").exists()

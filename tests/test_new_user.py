@@ -23,6 +23,7 @@ import soundfile as sf
 
 from beat2_folder import write_folder
 from eggesture.cli import main
+from speech import say
 
 SR = 16000
 
@@ -91,7 +92,8 @@ def test_a_folder_takes_mp3_flac_ogg_and_lists_what_it_skips(run_dir, tmp_path, 
     for name in ("a.wav", "b.mp3", "c.FLAC", "d.ogg"):
         (src / name).write_bytes(audio_bytes(name[name.index("."):].lower()))
     (src / "e.m4a").write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(100))  # not read by libsndfile
-    (src / "a.txt").write_text("hello world")  # a transcript: neither audio nor "skipped"
+    sf.write(src / "a.wav", say("hello world")[0], 16000)  # speech saying its transcript:
+    (src / "a.txt").write_text("hello world")  # neither audio nor "skipped"
     rc, out, err = cli(capsys, "generate", "--checkpoint", run_dir, "--audio", src,
                        "--out", tmp_path / "out")
     assert rc == 0, err
@@ -99,8 +101,8 @@ def test_a_folder_takes_mp3_flac_ogg_and_lists_what_it_skips(run_dir, tmp_path, 
                                                                   "d.npz"]
     rows = {line.split()[0]: line for line in out.splitlines()[1:]}
     assert set(rows) == {"a.wav", "b.mp3", "c.FLAC", "d.ogg", "e.m4a"}
-    assert rows["a.wav"].endswith("ok (transcript)")
-    assert all(rows[n].endswith("ok") for n in ("b.mp3", "c.FLAC", "d.ogg"))
+    assert "ok: 2 words (aligned" in rows["a.wav"]
+    assert all(rows[n].endswith("ok: no words") for n in ("b.mp3", "c.FLAC", "d.ogg"))
     assert rows["e.m4a"].endswith("skipped: not an audio format eggesture reads")
     assert "4 of 4 generated" in err and "skipped 1 other file(s) (e.m4a)" in err
     assert ".mp3" in err.splitlines()[-1]  # the formats it reads are named

@@ -134,19 +134,9 @@ def _one_thread():
 # --- a trained tiny bundle for the generate cases ---------------------------------------------
 
 @pytest.fixture(scope="module")
-def bundle_dir(tmp_path_factory):
-    """A ``tiny`` bundle trained on 3 × 8 s (seconds of CPU)."""
-    from eggesture.config import load_config
-    from eggesture.recipes.train import train
-
-    tmp = tmp_path_factory.mktemp("rel")
-    root = write_folder(tmp / "beat2", {"1_x_0_1_1": "train", "1_x_0_2_2": "train",
-                                        "1_x_0_3_3": "val"}, seconds=8)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EGGESTURE_CACHE", str(tmp / "cache"))
-        train(load_config("tiny", [f"data.root={root}", f"train.out={tmp / 'run'}",
-                                   "train.progress=false"]))
-    return tmp / "run" / "bundle"
+def bundle_dir(tiny_bundle_dir):
+    """A ``tiny`` bundle trained on 3 × 8 s (seconds of CPU: conftest)."""
+    return tiny_bundle_dir
 
 
 def generate_cli(capsys, bundle_dir, audio, out_dir: Path, *extra) -> tuple[int, str, Path]:

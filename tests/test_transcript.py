@@ -61,10 +61,15 @@ def test_plain_text_words_fall_in_voiced_parts():
 
 
 def test_read_transcript_dispatch(tmp_path):
+    """A .txt file is plain text, whose words are aligned to the speech that says them."""
+    from speech import say
+
     p = tmp_path / "t.txt"
-    p.write_text("hello there")
-    wave = np.full(16000, 0.2, np.float32)
-    assert [w.text for w in read_transcript(p, wave, 16000)] == ["hello", "there"]
+    p.write_text("Hello there!")
+    wave, truth = say("hello there")
+    words = read_transcript(p, wave, 16000)
+    assert [w.text for w in words] == ["hello", "there"]
+    assert max(abs(w.start - t.start) for w, t in zip(words, truth)) < 0.1
 
 
 def test_frame_words_keeps_short_words():

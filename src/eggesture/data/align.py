@@ -162,12 +162,19 @@ def _pcm(wave: np.ndarray) -> bytes:
     return (np.clip(wave, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
+def voiced(wave: np.ndarray) -> tuple[np.ndarray, float]:
+    """pocketsphinx's voice activity decisions on ``wave (N,)`` (16 kHz): ``(F,)`` bools, one
+    per frame of the returned length in seconds (30 ms)."""
+    vad = Vad(Vad.LOOSE, AUDIO_SR)
+    pcm, step = _pcm(wave), vad.frame_bytes
+    flags = [vad.is_speech(pcm[i:i + step]) for i in range(0, len(pcm) - step + 1, step)]
+    return np.asarray(flags, dtype=bool), vad.frame_length
+
+
 def speech_seconds(wave: np.ndarray) -> float:
     """Seconds of speech in ``wave (N,)`` (16 kHz) by pocketsphinx's voice activity detector."""
-    vad = Vad(Vad.LOOSE, AUDIO_SR)
-    pcm, step = _pcm(wave), vad.frame_bytes  # one decision per frame_length (30 ms)
-    voiced = sum(vad.is_speech(pcm[i:i + step]) for i in range(0, len(pcm) - step + 1, step))
-    return voiced * vad.frame_length
+    flags, frame = voiced(wave)
+    return float(flags.sum()) * frame
 
 
 def _check_speech(wave: np.ndarray, path) -> float:
@@ -240,12 +247,13 @@ def _is_word(label: str) -> bool:
     return not (label.startswith(("<", "[", "+", "(NULL)")))
 
 
-def _decode_chunk(dec, pcm: bytes, words: list[str], open_end: bool) -> bool:
-    """Align ``words`` (all of them, or a prefix when ``open_end``) to one chunk of audio."""
+def _decode_chunk(dec, pcm: bytes, words: list[str], exits: range | None = None) -> bool:
+    """Align ``words`` to one chunk of audio: all of them, or (``exits``) the first k of them
+    for some k in ``exits``."""
     final = len(words) + 1
+    exits = exits if exits is not None else range(len(words), len(words) + 1)
     trans = [(k, k + 1, 1.0, w) for k, w in enumerate(words)]
-    trans += [(k, final, 0.01) for k in range(1, len(words) + 1)] if open_end else \
-        [(len(words), final, 1.0)]
+    trans += [(k, final, 1.0 if k == len(words) else 0.01) for k in exits]
     # A grammar of its own per chunk: re-adding one under the active search's name leaves the
     # search in a state that fails to align the next chunk (measured on the BEAT2 sample).
     name = f"chunk{next(_CHUNK_NAMES)}"
@@ -265,9 +273,10 @@ def _follows(segs, words: list[str], complete: bool) -> bool:
 
 
 def _cut(segs, t0: float, commit_until: float) -> float | None:
-    """Where to end a chunk: the middle of its last pause that starts after ``t0`` + 10 s and
-    ends before ``commit_until``, else the last word boundary before ``commit_until``."""
-    pauses = [(a + b) / 2 for w, a, b, _ in segs if not _is_word(w) and a > t0 + 10.0
+    """Where to end a chunk: the middle of its last pause in the second half of
+    ``[t0, commit_until]``, else the last word boundary before ``commit_until``."""
+    half = (t0 + commit_until) / 2
+    pauses = [(a + b) / 2 for w, a, b, _ in segs if not _is_word(w) and a > half
               and b <= commit_until]
     if pauses:
         return pauses[-1]
@@ -295,7 +304,16 @@ def _quiet_ends(wave: np.ndarray, a: float, b: float, tries: int = 3) -> list[fl
 
 
 def _align_spoken(wave: np.ndarray, words: list[str], chunk: float, path):
-    """Segments of ``words`` aligned to ``wave``, chunk by chunk (the module docstring)."""
+    """Segments of ``words`` aligned to ``wave``, chunk by chunk (the module docstring). An
+    open chunk may end after k words only for k near its share of the remaining speech
+    (0.7–1.3 times, by the voice activity detector): left free, the grammar stops early and
+    calls the rest of the chunk silence, and the next chunks drift (seen on synthetic speech)."""
+    flags, frame = voiced(wave)
+    spoken = np.concatenate([[0.0], np.cumsum(flags) * frame])  # speech seconds before frame f
+
+    def speech(a: float, b: float) -> float:
+        return float(spoken[min(len(flags), int(b / frame))] - spoken[min(len(flags), int(a / frame))])
+
     segs: list[tuple[str, float, float, float]] = []
     pos, t0, duration = 0, 0.0, wave.size / AUDIO_SR
     while pos < len(words):
@@ -304,8 +322,12 @@ def _align_spoken(wave: np.ndarray, words: list[str], chunk: float, path):
         todo = words[pos:] if last else words[pos:pos + int(chunk * 8)]  # ≤ 8 words a second
         tries = ((_decoder(kind), end) for kind in ("align", "align_wide") for end in ends)
         for dec, end in tries:
+            exits = None
+            if not last:
+                share = (len(words) - pos) * speech(t0, end) / max(speech(t0, duration), frame)
+                exits = range(max(1, int(0.7 * share)), min(len(todo), int(1.3 * share) + 5) + 1)
             pcm = _pcm(wave[int(round(t0 * AUDIO_SR)):int(round(end * AUDIO_SR))])
-            if _decode_chunk(dec, pcm, todo, open_end=not last) and \
+            if _decode_chunk(dec, pcm, todo, exits) and \
                     _follows(_segments(dec, t0), todo, complete=last):
                 break
         else:

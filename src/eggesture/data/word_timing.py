@@ -41,6 +41,13 @@ class TimedWords:
     score: float | None = None
 
 
+def check_words_fit(words: list[Word], duration: float, path) -> None:
+    """Reject a transcript whose words start after the audio has ended (more than 1 s)."""
+    if words and words[-1].start > duration + 1.0:
+        raise DataError(path, f"transcript runs to {words[-1].end:.2f} s but the audio lasts "
+                              f"{duration:.2f} s — is it the transcript of another recording?")
+
+
 def plain_text(path: Path) -> str:
     """The text of a plain-text transcript file (UTF-8 or UTF-16)."""
     try:
@@ -95,6 +102,7 @@ def timed_words(wave: np.ndarray, text: str | Path | None = None, *, transcribe:
     if suffix not in (".textgrid", ".json"):
         return words_of_text(plain_text(path), wave, path)
     words = read_textgrid(path) if suffix == ".textgrid" else read_asr_json(path)
+    check_words_fit(words, wave.size / AUDIO_SR, path)
     timed = TimedWords(words, "timed")
     align = _aligner() if check and words else None
     if align is not None:

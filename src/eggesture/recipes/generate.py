@@ -37,7 +37,7 @@ from ..data.poses import is_smplx, n_frames_for, smplx_poses
 from ..data.skeleton import smplx_positions
 from ..data.transcript import Word, frame_words
 from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES, is_audio_file, load_audio
-from ..data.word_timing import TimedWords, timed_words
+from ..data.word_timing import TimedWords, check_words_fit, timed_words
 from ..errors import DataError, EggestureError
 from ..export.bvh import skeleton_motion, write_skeleton_bvh, write_smplx_bvh
 from ..export.gltf import write_smplx_glb
@@ -180,13 +180,6 @@ def generate_motion(
                      indices=stream[:n_tok], words=list(words or []))
 
 
-def check_words_fit(words: list[Word], duration: float, path: str | Path) -> None:
-    """Reject a transcript whose words start after the audio has ended (more than 1 s)."""
-    if words and words[-1].start > duration + 1.0:
-        raise DataError(path, f"transcript runs to {words[-1].end:.2f} s but the audio lasts "
-                              f"{duration:.2f} s — is it the transcript of another recording?")
-
-
 def check_duration(duration: float, fps: float, path: str | Path | None) -> None:
     """Reject audio too short for one output frame at ``fps`` (``round(duration·fps) < 1``)."""
     if n_frames_for(duration, fps) < 1:
@@ -205,10 +198,7 @@ def load_speech(audio: str | Path, text: str | Path | None = None, *,
     wave = load_audio(audio, AUDIO_SR)
     if wave.size < AUDIO_SR // 50:
         raise DataError(audio, f"audio is too short ({wave.size / AUDIO_SR * 1000:.0f} ms)")
-    words = timed_words(wave, text, transcribe=transcribe)
-    if text is not None:
-        check_words_fit(words.words, wave.size / AUDIO_SR, text)
-    return wave, words
+    return wave, timed_words(wave, text, transcribe=transcribe)
 
 
 def _wave_from_array(audio: np.ndarray, sr: int) -> np.ndarray:
