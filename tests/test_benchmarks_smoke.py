@@ -235,3 +235,27 @@ def test_vq_ceiling_quick(tmp_path, threads):
     for r in rows:
         assert 0 < r["speed_ratio"] < 1 and 0 < r["amplitude_ratio"] < 1
         assert 1 <= r["codes_used"] <= r["codebook_size"]
+
+
+def test_alignment_quick_run_and_report(tmp_path, threads, beat2_sample):
+    from benchmarks import alignment
+
+    assert alignment.main(["--quick", "--out", str(tmp_path), "--sample", str(beat2_sample)]) == 0
+    r = _load(tmp_path / "alignment.json")["results"]
+    aligned, spread = r["timing"]["aligned"], r["timing"]["spread_evenly"]
+    assert aligned["dropped"] == 0 and aligned["words"] == aligned["reference_words"] == 199
+    assert aligned["median_ms"] < spread["median_ms"] and r["speed"]["audio_seconds"] == 60.0
+    # the report renders a full result (the parts --quick leaves out, from a known input)
+    trial = {"aligned": True, "score": -1.5, "coverage": 0.9, "refused": False}
+    summary = alignment._summary([trial, {"aligned": False, "score": None, "coverage": None,
+                                          "refused": True}])
+    assert summary == {"pairs": 2, "failed_to_align": 1, "refused": 1, "score_min": -1.5,
+                       "score_max": -1.5, "coverage_min": 0.9}
+    r["speed"]["transcribe_seconds_whole_sample"] = 10.0
+    r["recognition"] = {"wer": 0.44, "substitutions": 63, "deletions": 19, "insertions": 6,
+                        "reference_words": 199}
+    r["separation"] = {"choose": {"beat2": {"right": summary, "wrong": summary}},
+                       "confirm": {}, "whole_file": {"right": trial}}
+    text = alignment.report(r)
+    assert "| aligned | 199 | 0 |" in text and "word error rate 44%" in text
+    assert "right text accepted (score -1.50, coverage 90%)" in text
