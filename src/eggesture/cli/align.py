@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text", help='the words said: "the text itself", or a file (.txt; the '
                                   "words of a .TextGrid or .json are aligned again)")
     p.add_argument("--transcribe", action="store_true",
-                   help="no text: recognise the words (English; about 1 word in 2 to 3 is wrong "
+                   help="no text: recognise the words (English; about 2 words in 5 are wrong "
                         "on real speech: README)")
     p.add_argument("--out", help="output .TextGrid or .json (default: AUDIO.TextGrid beside the "
                                  "audio, never over an existing file)")

@@ -22,7 +22,7 @@ times (GENEA/Google layout with "0.400s" strings, or [{"word", "start", "end"}])
 does): each word lands where it is said; text that is not what the speech says is refused.
 A TextGrid or JSON is used as timed, and aligned again only to warn when its words are not this
 recording's. Without a transcript the model uses the audio alone, or with --transcribe the
-words recognised in it (English; about 1 word in 2 to 3 is wrong on real speech: README).
+words recognised in it (English; about 2 words in 5 are wrong on real speech: README).
 For a folder, a transcript next to each audio file with the same name (NAME.TextGrid /
 NAME.json / NAME.txt) is used when present. The words the model never saw in training reach it
 as "no word"; the summary counts them.
