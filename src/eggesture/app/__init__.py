@@ -1,0 +1,1 @@
+"""``eggesture app``: the local web page (:mod:`.server`) and its static files (``web/``)."""

@@ -1,0 +1,244 @@
+"""``eggesture app``: a local web page — speech in, a gesturing body in the browser.
+
+A small ASGI app (Starlette, served by uvicorn; the choice against Gradio is measured in
+docs/decisions.md) around the same recipe functions as ``eggesture generate``:
+
+* ``GET /`` the page (``web/index.html``, ``web/app.js``); ``GET /vendor/three/…`` three.js from
+  the npm package fetched by ``npm ci --prefix src/eggesture/app/web`` (nothing from a CDN);
+* ``GET /api/models`` the loaded models (each loaded once, at start);
+* ``POST /api/generate`` (multipart: ``audio``, optional ``text`` or ``transcript`` file, optional
+  ``compare=1``) → JSON with the result's id, duration, words and files;
+* ``GET /api/result/{id}/{file}`` ``motion.npz``, ``motion.bvh``, ``motion.glb`` (``compare.glb``
+  for the second model) and ``preview.mp4`` (rendered on first request).
+
+Serving rules: uploads larger than ``max_upload_mb`` or longer than ``max_seconds`` are refused
+with one line; an upload's name is never used as a path (only its suffix, checked against the
+audio formats we read); each request works in a temporary folder removed before it answers;
+generation runs one request at a time in a worker thread (the others wait their turn), and only
+the last :data:`KEEP` results are kept, in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from ..bundle import Bundle
+from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES
+from ..errors import DataError, EggestureError
+from ..recipes.generate import Generated, generate_motion, load_speech, save_outputs
+
+WEB = Path(__file__).resolve().parent / "web"
+THREE = WEB / "node_modules" / "three"
+#: Results kept in memory (the oldest is dropped first).
+KEEP = 8
+#: Transcript suffixes accepted with an upload.
+TRANSCRIPT_SUFFIXES = (".textgrid", ".json", ".txt")
+MEDIA = {".npz": "application/octet-stream", ".bvh": "text/plain", ".glb": "model/gltf-binary",
+         ".mp4": "video/mp4"}
+
+
+@dataclass
+class Limits:
+    """What one request may send: upload size (MB, audio and transcript together) and speech
+    duration (seconds)."""
+
+    max_upload_mb: float = 50.0
+    max_seconds: float = 600.0
+
+    def __post_init__(self) -> None:
+        if self.max_upload_mb <= 0:
+            raise ValueError(f"max_upload_mb must be > 0, got {self.max_upload_mb}")
+        if self.max_seconds <= 0:
+            raise ValueError(f"max_seconds must be > 0, got {self.max_seconds}")
+
+
+@dataclass
+class Result:
+    """One generation: its files (bytes, by name), and what the page shows."""
+
+    files: dict[str, bytes]
+    info: dict
+    audio: tuple[bytes, str]  # the speech and its suffix, for preview.mp4
+    generated: Generated  # the first model's motion, for preview.mp4
+    model: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class App:
+    """The loaded models, the results and the limits behind the routes."""
+
+    def __init__(self, models: dict[str, Bundle], limits: Limits | None = None):
+        if not models:
+            raise ValueError("the app needs at least one model")
+        self.models = models
+        self.limits = limits or Limits()
+        self.results: collections.OrderedDict[str, Result] = collections.OrderedDict()
+        self.turn = asyncio.Semaphore(1)  # one generation at a time: the CPU is the limit
+
+    # --- one generation (in a worker thread) ---------------------------------------------
+    def generate(self, audio: bytes, suffix: str, text: str | None,
+                 transcript: tuple[bytes, str] | None, compare: bool) -> Result:
+        with tempfile.TemporaryDirectory(prefix="eggesture-app-") as tmp:
+            tmp = Path(tmp)
+            wav = tmp / f"speech{suffix}"
+            wav.write_bytes(audio)
+            text_path = None
+            if transcript is not None:
+                text_path = tmp / f"transcript{transcript[1]}"
+                text_path.write_bytes(transcript[0])
+            elif text and text.strip():
+                text_path = tmp / "transcript.txt"
+                text_path.write_text(text, encoding="utf-8")
+            try:
+                wave, timed = load_speech(wav, text_path)
+            except EggestureError as e:  # name the upload, not our temporary file
+                raise DataError(None, e.problem) from None
+            seconds = wave.size / AUDIO_SR
+            if seconds > self.limits.max_seconds:
+                raise DataError(None, f"the speech lasts {seconds:.0f} s; this server takes at "
+                                      f"most {self.limits.max_seconds:.0f} s (--max-seconds)")
+            names = list(self.models)[:2 if compare and len(self.models) > 1 else 1]
+            files: dict[str, bytes] = {}
+            for k, name in enumerate(names):
+                bundle = self.models[name]
+                gen = generate_motion(bundle, wave, timed.words)
+                stem = "motion" if k == 0 else "compare"
+                targets = {"out": None, "glb": tmp / f"{stem}.glb"}
+                if k == 0:
+                    targets.update(out=tmp / "motion.npz", bvh=tmp / "motion.bvh")
+                save_outputs(gen, bundle, fps=30, **targets)
+                files.update({p.name: p.read_bytes() for p in targets.values() if p})
+                if k == 0:
+                    first = gen
+            known = sum(i != 0 for i in self.models[names[0]].word_ids(
+                [w.text for w in timed.words]))
+            info = {"duration": round(seconds, 3), "fps": 30, "models": names,
+                    "words": [{"word": w.text, "start": w.start, "end": w.end}
+                              for w in timed.words],
+                    "words_how": timed.how, "words_known": known, "frames": len(first.rotvec)}
+            return Result(files, info, (audio, suffix), first, names[0])
+
+    def keep(self, result: Result) -> str:
+        rid = uuid.uuid4().hex
+        self.results[rid] = result
+        while len(self.results) > KEEP:
+            self.results.popitem(last=False)
+        return rid
+
+    def video(self, result: Result) -> bytes:
+        """``preview.mp4`` of a result: the stick figure with the speech, rendered once."""
+        with result.lock:
+            if "preview.mp4" not in result.files:
+                with tempfile.TemporaryDirectory(prefix="eggesture-app-") as tmp:
+                    wav = Path(tmp) / f"speech{result.audio[1]}"
+                    wav.write_bytes(result.audio[0])
+                    mp4 = Path(tmp) / "preview.mp4"
+                    save_outputs(result.generated, self.models[result.model], out=None,
+                                 video=mp4, audio_path=wav)
+                    result.files["preview.mp4"] = mp4.read_bytes()
+            return result.files["preview.mp4"]
+
+
+def _error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": " ".join(message.split())}, status_code=status)
+
+
+def build_app(app: App) -> Starlette:
+    """The ASGI application serving ``app``."""
+
+    async def index(request: Request) -> Response:
+        return FileResponse(WEB / "index.html", media_type="text/html")
+
+    async def web_file(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in ("app.js", "style.css"):
+            return _error("not found", 404)
+        return FileResponse(WEB / name)
+
+    async def vendor(request: Request) -> Response:
+        rel = request.path_params["path"]
+        path = (THREE / rel).resolve()
+        if not path.is_file() or THREE.resolve() not in path.parents or path.suffix != ".js":
+            return _error(f"three.js file {rel} not found: run `npm ci --prefix {WEB}` once "
+                          "(README, 'eggesture app')", 404)
+        return FileResponse(path, media_type="text/javascript")
+
+    async def models(request: Request) -> Response:
+        return JSONResponse([{"name": n, "vocabulary": len(b.vocab), "joints": len(b.joint_names)}
+                             for n, b in app.models.items()])
+
+    async def generate(request: Request) -> Response:
+        limit = int(app.limits.max_upload_mb * 2**20)
+        if int(request.headers.get("content-length") or 0) > limit + 2**16:
+            return _error(f"the upload is larger than {app.limits.max_upload_mb:g} MB "
+                          "(--max-upload-mb)", 413)
+        try:
+            form = await request.form(max_files=2, max_fields=8, max_part_size=limit)
+        except Exception as e:  # multipart parser: malformed or oversized part
+            return _error(f"could not read the upload ({e})", 400)
+        upload = form.get("audio")
+        if upload is None or not hasattr(upload, "read"):
+            return _error("no audio file in the request (field 'audio')")
+        suffix = Path(upload.filename or "").suffix.lower()
+        if suffix not in AUDIO_SUFFIXES:
+            return _error(f"audio must be one of {', '.join(AUDIO_SUFFIXES)}; got "
+                          f"{suffix or 'a file without a suffix'}")
+        audio = await upload.read()
+        transcript = None
+        tfile = form.get("transcript")
+        if tfile is not None and hasattr(tfile, "read") and tfile.filename:
+            tsuffix = Path(tfile.filename).suffix.lower()
+            if tsuffix not in TRANSCRIPT_SUFFIXES:
+                return _error("a transcript must be a .TextGrid, .json or .txt file")
+            transcript = (await tfile.read(), ".TextGrid" if tsuffix == ".textgrid" else tsuffix)
+        if len(audio) + (len(transcript[0]) if transcript else 0) > limit:
+            return _error(f"the upload is larger than {app.limits.max_upload_mb:g} MB "
+                          "(--max-upload-mb)", 413)
+        text = form.get("text")
+        compare = form.get("compare") in ("1", "true", "on")
+        async with app.turn:
+            try:
+                result = await run_in_threadpool(app.generate, audio, suffix,
+                                                 text if isinstance(text, str) else None,
+                                                 transcript, compare)
+            except EggestureError as e:
+                return _error(e.problem)
+        rid = app.keep(result)
+        files = sorted(result.files) + ["preview.mp4"]
+        return JSONResponse({"id": rid, **result.info,
+                             "files": {f: f"/api/result/{rid}/{f}" for f in files}})
+
+    async def result_file(request: Request) -> Response:
+        rid, name = request.path_params["rid"], request.path_params["name"]
+        result = app.results.get(rid)
+        if result is None:
+            return _error("no such result (the server keeps the last "
+                          f"{KEEP}; generate again)", 404)
+        if name == "preview.mp4":
+            async with app.turn:
+                data = await run_in_threadpool(app.video, result)
+        elif name in result.files:
+            data = result.files[name]
+        else:
+            return _error("no such file", 404)
+        return Response(data, media_type=MEDIA[Path(name).suffix],
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    return Starlette(routes=[
+        Route("/", index), Route("/web/{name}", web_file),
+        Route("/vendor/three/{path:path}", vendor),
+        Route("/api/models", models), Route("/api/generate", generate, methods=["POST"]),
+        Route("/api/result/{rid}/{name}", result_file),
+    ])
