@@ -375,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.readme:
             replace_section(args.readme, BEGIN, END,
                             f"Measured by `python -m benchmarks.alignment --demo-dir DEMO --readme "
-                            f"README.md` ({run.meta['date'][:10]}, {run.meta['machine']['cpu']}):"
+                            f"README.md` ({run.meta['date'][:10]}, {run.meta['machine']['cpu']}, "
+                            f"{run.meta['machine']['cores']} cores, load average "
+                            f"{run.meta['loadavg_start'][0]} at the start):"
                             f"\n\n{report(run.results)}")
     return 0
 
