@@ -211,9 +211,13 @@ def test_generate_aligns_plain_text(tmp_path, capsys, tiny_bundle_dir):
     (tmp_path / "a.txt").write_text(sentence)
     gen = generate(tiny_bundle_dir, wav, tmp_path / "a.txt")
     assert np.median(boundary_errors(gen.words, truth)) <= 0.04
-    rc = main(["generate", "--checkpoint", str(tiny_bundle_dir), "--audio", str(wav), "--text",
-               str(tmp_path / "a.txt"), "--out", str(tmp_path / "g.npz")])
-    assert rc == 0 and "11 words (aligned" in capsys.readouterr().out
+    for text in (str(tmp_path / "a.txt"), sentence.capitalize() + "."):  # a file, or the words
+        rc = main(["generate", "--checkpoint", str(tiny_bundle_dir), "--audio", str(wav),
+                   "--text", text, "--out", str(tmp_path / "g.npz")])
+        assert rc == 0 and "11 words (aligned" in capsys.readouterr().out
+    rc = main(["generate", "--checkpoint", str(tiny_bundle_dir), "--audio", str(wav),
+               "--text", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "h.npz")])
+    assert rc == 2 and "missing.txt: transcript file not found" in capsys.readouterr().err
 
 
 def test_generate_warns_when_a_transcript_is_another_recordings(tmp_path, capsys, tiny_bundle_dir):

@@ -18,8 +18,9 @@ end; other files in it (transcripts aside) are listed as skipped.
 
 Transcript (--text, optional): a Praat TextGrid (word tier), a speech-recognition JSON with word
 times (GENEA/Google layout with "0.400s" strings, or [{"word", "start", "end"}]), or plain text
-(a .txt file). Plain text is aligned to the speech (English; pocketsphinx, as `eggesture align`
-does): each word lands where it is said; text that is not what the speech says is refused.
+(a .txt file, or the words themselves: --text "what is said"). Plain text is aligned to the
+speech (English; pocketsphinx, as `eggesture align` does): each word lands where it is said;
+text that is not what the speech says is refused.
 A TextGrid or JSON is used as timed, and aligned again only to warn when its words are not this
 recording's. Without a transcript the model uses the audio alone, or with --transcribe the
 words recognised in it (English; about 2 words in 5 are wrong on real speech: README).
@@ -46,8 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True, help="inference bundle (or its run folder)")
     p.add_argument("--audio", required=True, help="audio file, or a folder of them")
-    p.add_argument("--text", help="transcript (TextGrid, JSON with word times, or plain text, "
-                                  "which is aligned to the speech)")
+    p.add_argument("--text", help="transcript: a .TextGrid, a .json with word times, a .txt, or "
+                                  "the words themselves (\"what is said\"); plain text is aligned "
+                                  "to the speech")
     p.add_argument("--transcribe", action="store_true",
                    help="no transcript: recognise the words in the speech (English)")
     p.add_argument("--out", required=True, help="output .npz (a folder when --audio is a folder)")
@@ -70,6 +72,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="post-hoc logit adjustment: choose codes by logit − T·log(code usage), "
                         "favouring rare codes (default: the model's model.posthoc_tau, usually 0)")
     p.set_defaults(handler=run)
+
+
+def _transcript(text: str | None):
+    """``--text``: a transcript file, or (not a file, no transcript suffix) the words
+    themselves."""
+    from ..data.word_timing import PlainText
+
+    if text is None:
+        return None
+    path = Path(text)
+    if path.exists() or path.suffix.lower() in (".textgrid", ".json", ".txt"):
+        return path
+    return PlainText(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,8 +116,7 @@ def run(args: argparse.Namespace) -> int:
                 raise DataError(value, f"--{opt} needs a file name ending in {suffix}")
             if value is not None:  # a bare flag: beside --out, with its name
                 extra[opt] = Path(value) if value else out.with_suffix(suffix)
-        res = generate_file(bundle, audio, Path(args.text) if args.text else None, out,
-                            options=options, **extra)
+        res = generate_file(bundle, audio, _transcript(args.text), out, options=options, **extra)
         print(f"{out}: {res.duration:.2f} s of speech, {res.describe()}, generated in "
               f"{res.seconds:.2f} s ({res.duration / max(res.seconds, 1e-9):.0f}× real time)")
         return 0

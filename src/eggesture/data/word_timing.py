@@ -30,6 +30,10 @@ from .wav import AUDIO_SR
 TIME_TOLERANCE = 0.25
 
 
+class PlainText(str):
+    """A transcript given as the text itself, not as a file name (``--text "what is said"``)."""
+
+
 @dataclass
 class TimedWords:
     """The words of one recording and how their times were found: ``how`` is ``"timed"`` (the
@@ -84,11 +88,13 @@ def words_of_text(text: str, wave: np.ndarray, path=None) -> TimedWords:
     return TimedWords(result.words, "aligned", result.score)
 
 
-def timed_words(wave: np.ndarray, text: str | Path | None = None, *, transcribe: bool = False,
-                check: bool = True) -> TimedWords:
-    """The words of ``wave (N,)`` (16 kHz mono) from a transcript file, or recognised when there
-    is none and ``transcribe`` is set (see the module docstring). ``check``: align a timed
-    transcript again to warn when its words are not this speech's."""
+def timed_words(wave: np.ndarray, text: str | Path | PlainText | None = None, *,
+                transcribe: bool = False, check: bool = True) -> TimedWords:
+    """The words of ``wave (N,)`` (16 kHz mono) from a transcript file or :class:`PlainText`, or
+    recognised when there is none and ``transcribe`` is set (see the module docstring).
+    ``check``: align a timed transcript again to warn when its words are not this speech's."""
+    if isinstance(text, PlainText):
+        return words_of_text(text, wave, "--text")
     if text is None:
         align = _aligner() if transcribe else None
         if transcribe and align is None:

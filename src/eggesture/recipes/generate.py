@@ -37,7 +37,7 @@ from ..data.poses import is_smplx, n_frames_for, smplx_poses
 from ..data.skeleton import smplx_positions
 from ..data.transcript import Word, frame_words
 from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES, is_audio_file, load_audio
-from ..data.word_timing import TimedWords, check_words_fit, timed_words
+from ..data.word_timing import PlainText, TimedWords, check_words_fit, timed_words
 from ..errors import DataError, EggestureError
 from ..export.bvh import skeleton_motion, write_skeleton_bvh, write_smplx_bvh
 from ..export.gltf import write_smplx_glb
@@ -366,7 +366,7 @@ class FileResult:
         return f"{self.n_words} words ({self.how}{vocab})"
 
 
-def generate_file(bundle: Bundle, audio: Path, text: Path | None, out: Path, *,
+def generate_file(bundle: Bundle, audio: Path, text: Path | PlainText | None, out: Path, *,
                   bvh: Path | None = None, glb: Path | None = None, video: Path | None = None,
                   options: Options | None = None) -> FileResult:
     """Speech file in, the requested files out (all or none: :func:`save_outputs`)."""
