@@ -5,9 +5,9 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "eggesture"
-#: Where an import of a recipe belongs: the command line, the recipes themselves, and the
-#: package's lazy ``eggesture.generate`` entry point.
-MAY_IMPORT_RECIPES = ("cli", "recipes", "__init__.py")
+#: Where an import of a recipe belongs: the front ends (the command line, the web app), the
+#: recipes themselves, and the package's lazy ``eggesture.generate`` entry point.
+MAY_IMPORT_RECIPES = ("cli", "app", "recipes", "__init__.py")
 
 
 def _modules():

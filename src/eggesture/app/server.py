@@ -151,6 +151,48 @@ class App:
             return result.files["preview.mp4"]
 
 
+class _Refused(Exception):
+    """An upload refused before any work: its one-line reason and the HTTP status."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+async def _upload(request: Request, limits: Limits):
+    """The form of a generation request, checked: ``(audio bytes, its suffix, transcript
+    (bytes, suffix) or None, typed text or None, compare)``; :class:`_Refused` otherwise."""
+    limit = int(limits.max_upload_mb * 2**20)
+    too_big = _Refused(f"the upload is larger than {limits.max_upload_mb:g} MB "
+                       "(--max-upload-mb)", 413)
+    if int(request.headers.get("content-length") or 0) > limit + 2**16:
+        raise too_big
+    try:
+        form = await request.form(max_files=2, max_fields=8, max_part_size=limit)
+    except Exception as e:  # the multipart parser: a malformed or oversized part
+        raise _Refused(f"could not read the upload ({e})") from None
+    upload = form.get("audio")
+    if upload is None or not hasattr(upload, "read"):
+        raise _Refused("no audio file in the request (field 'audio')")
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in AUDIO_SUFFIXES:
+        raise _Refused(f"audio must be one of {', '.join(AUDIO_SUFFIXES)}; got "
+                       f"{suffix or 'a file without a suffix'}")
+    audio = await upload.read()
+    transcript = None
+    tfile = form.get("transcript")
+    if tfile is not None and hasattr(tfile, "read") and tfile.filename:
+        tsuffix = Path(tfile.filename).suffix.lower()
+        if tsuffix not in TRANSCRIPT_SUFFIXES:
+            raise _Refused("a transcript must be a .TextGrid, .json or .txt file")
+        transcript = (await tfile.read(), ".TextGrid" if tsuffix == ".textgrid" else tsuffix)
+    if len(audio) + (len(transcript[0]) if transcript else 0) > limit:
+        raise too_big
+    text = form.get("text")
+    return (audio, suffix, transcript, text if isinstance(text, str) else None,
+            form.get("compare") in ("1", "true", "on"))
+
+
 def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": " ".join(message.split())}, status_code=status)
 
@@ -180,39 +222,14 @@ def build_app(app: App) -> Starlette:
                              for n, b in app.models.items()])
 
     async def generate(request: Request) -> Response:
-        limit = int(app.limits.max_upload_mb * 2**20)
-        if int(request.headers.get("content-length") or 0) > limit + 2**16:
-            return _error(f"the upload is larger than {app.limits.max_upload_mb:g} MB "
-                          "(--max-upload-mb)", 413)
         try:
-            form = await request.form(max_files=2, max_fields=8, max_part_size=limit)
-        except Exception as e:  # multipart parser: malformed or oversized part
-            return _error(f"could not read the upload ({e})", 400)
-        upload = form.get("audio")
-        if upload is None or not hasattr(upload, "read"):
-            return _error("no audio file in the request (field 'audio')")
-        suffix = Path(upload.filename or "").suffix.lower()
-        if suffix not in AUDIO_SUFFIXES:
-            return _error(f"audio must be one of {', '.join(AUDIO_SUFFIXES)}; got "
-                          f"{suffix or 'a file without a suffix'}")
-        audio = await upload.read()
-        transcript = None
-        tfile = form.get("transcript")
-        if tfile is not None and hasattr(tfile, "read") and tfile.filename:
-            tsuffix = Path(tfile.filename).suffix.lower()
-            if tsuffix not in TRANSCRIPT_SUFFIXES:
-                return _error("a transcript must be a .TextGrid, .json or .txt file")
-            transcript = (await tfile.read(), ".TextGrid" if tsuffix == ".textgrid" else tsuffix)
-        if len(audio) + (len(transcript[0]) if transcript else 0) > limit:
-            return _error(f"the upload is larger than {app.limits.max_upload_mb:g} MB "
-                          "(--max-upload-mb)", 413)
-        text = form.get("text")
-        compare = form.get("compare") in ("1", "true", "on")
+            audio, suffix, transcript, text, compare = await _upload(request, app.limits)
+        except _Refused as e:
+            return _error(str(e), e.status)
         async with app.turn:
             try:
-                result = await run_in_threadpool(app.generate, audio, suffix,
-                                                 text if isinstance(text, str) else None,
-                                                 transcript, compare)
+                result = await run_in_threadpool(app.generate, audio, suffix, text, transcript,
+                                                 compare)
             except EggestureError as e:
                 return _error(e.problem)
         rid = app.keep(result)
