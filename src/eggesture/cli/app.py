@@ -18,14 +18,19 @@ time (others wait their turn)."""
 
 
 def _name(path: Path) -> str:
+    from ..pretrained import DEFAULT
+
     path = path.resolve()
+    if path == DEFAULT:
+        return "packaged model (synthetic speakers)"
     return path.parent.name if path.name == "bundle" else path.name
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("app", help="a local web page: speech → gestures in the browser",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", required=True, help="inference bundle (or its run folder)")
+    p.add_argument("--checkpoint", help="inference bundle (or its run folder); default: the "
+                                        "packaged model of four synthetic speakers (README)")
     p.add_argument("--compare", help="a second bundle, shown side by side on request")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to serve (default 127.0.0.1: this machine only)")
@@ -51,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
         limits = Limits(args.max_upload_mb, args.max_seconds)
     except ValueError as e:
         raise ConfigError(None, str(e)) from None
+    from ..pretrained import default_checkpoint
+
     models = {}
-    for path in filter(None, (args.checkpoint, args.compare)):
+    for path in filter(None, (args.checkpoint or default_checkpoint(), args.compare)):
         bundle = load_bundle(path)
         check_glb(bundle)  # the page plays the GLB: SMPL-X models only
         name = _name(Path(path))

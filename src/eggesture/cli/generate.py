@@ -45,7 +45,8 @@ The speed printed for the first file includes the audio library's one-time start
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="speech → gestures (.npz, .bvh, preview .mp4)",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", required=True, help="inference bundle (or its run folder)")
+    p.add_argument("--checkpoint", help="inference bundle (or its run folder); default: the "
+                                        "packaged model of four synthetic speakers (README)")
     p.add_argument("--audio", required=True, help="audio file, or a folder of them")
     p.add_argument("--text", help="transcript: a .TextGrid, a .json with word times, a .txt, or "
                                   "the words themselves (\"what is said\"); plain text is aligned "
@@ -82,9 +83,23 @@ def _transcript(text: str | None):
     if text is None:
         return None
     path = Path(text)
-    if path.exists() or path.suffix.lower() in (".textgrid", ".json", ".txt"):
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name too long for a file: it is the words
+        exists = False
+    if exists or path.suffix.lower() in (".textgrid", ".json", ".txt"):
         return path
     return PlainText(text)
+
+
+def _packaged():
+    """The packaged model's folder, said on stderr (it is not a model of a person)."""
+    from ..pretrained import default_checkpoint
+
+    path = default_checkpoint()
+    print("using the packaged model: EGGesture trained on four synthetic speakers, not a person "
+          "(README, 'The packaged model'); --checkpoint chooses another", file=sys.stderr)
+    return path
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     audio = Path(args.audio)
     if not audio.exists():
         raise DataError(audio, "audio file or folder not found")
-    bundle = load_bundle(args.checkpoint)
+    bundle = load_bundle(args.checkpoint or _packaged())
     if args.glb is not None:
         check_glb(bundle)
     out = Path(args.out)
