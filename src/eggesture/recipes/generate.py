@@ -107,6 +107,47 @@ def decode_indices(vqvae: MotionVQVAE, indices: np.ndarray | torch.Tensor, *,
 
 
 @torch.no_grad()
+def first_seed(bundle: Bundle, seed_motion: np.ndarray | None = None) -> torch.Tensor:
+    """The seed tokens ``(S/4,)`` of the first window: the codes of the mean pose, or of
+    ``seed_motion (S', D)`` (normalised 6D) held at its last frame."""
+    length, seed_frames = _token_window(bundle)
+    m = np.zeros((length, int(bundle.meta["motion_dim"])), np.float32)  # the mean pose, normalised
+    if seed_motion is not None and len(seed_motion):
+        m[: min(length, len(seed_motion))] = seed_motion[:length]
+        m[len(seed_motion):] = seed_motion[-1]
+    device = next(bundle.vqvae.parameters()).device
+    return bundle.vqvae.encode(torch.from_numpy(m)[None].to(device))[0, :seed_frames // DOWNSAMPLE]
+
+
+@torch.no_grad()
+def predict_window(bundle: Bundle, wave: np.ndarray, start: int, word_ids: np.ndarray,
+                   prev_tokens: torch.Tensor, *, codes: torch.Tensor, posthoc_tau: float,
+                   temperature: float = 0.0, generator: torch.Generator | None = None
+                   ) -> torch.Tensor:
+    """The codes ``(L/4,)`` of the window of motion frames ``[start, start + L)``: the
+    classifier on that stretch of ``wave`` (past its end: silence) and of the frame word ids
+    ``word_ids`` (past their end: none), seeded by ``prev_tokens (S/4,)``, which it returns
+    unchanged in the first ``S/4`` places."""
+    length = bundle.cfg.data.length
+    vq, clf = bundle.vqvae, bundle.classifier
+    device = next(clf.parameters()).device
+    feats = bundle.audio_features(wave, start, length, bundle.fps)  # (4L, F)
+    w = np.zeros(length, np.int64)
+    here = word_ids[start:start + length]
+    w[:len(here)] = here
+    logits = clf(torch.from_numpy(feats)[None].to(device), torch.from_numpy(w)[None].to(device),
+                 prev_tokens[None], codes=codes)[0]  # (L/4, K)
+    logits = adjust_logits(logits, vq.quantizer.usage_probs, -posthoc_tau)  # argmax f − τ′·log π
+    if temperature > 0:
+        probs = torch.softmax(logits.float().cpu() / temperature, -1)
+        idx = torch.multinomial(probs, 1, generator=generator)[:, 0].to(device)
+    else:
+        idx = logits.argmax(-1)
+    idx[:len(prev_tokens)] = prev_tokens  # the seed is given, not predicted
+    return idx
+
+
+@torch.no_grad()
 def generate_motion(
     bundle: Bundle,
     wave: np.ndarray,
@@ -133,15 +174,10 @@ def generate_motion(
     seed_tokens = seed_frames // DOWNSAMPLE
     step = length - seed_frames
     word_ids = np.asarray(bundle.word_ids(frame_words(words or [], n_total, fps)), dtype=np.int64)
-    dim = int(bundle.meta["motion_dim"])
     gen = torch.Generator().manual_seed(seed)
-    vq, clf = bundle.vqvae.to(device), bundle.classifier.to(device)
-
-    m = np.zeros((length, dim), np.float32)  # the mean pose, in normalised space
-    if seed_motion is not None and len(seed_motion):
-        m[: min(length, len(seed_motion))] = seed_motion[:length]
-        m[len(seed_motion):] = seed_motion[-1]
-    prev_tokens = vq.encode(torch.from_numpy(m)[None].to(device))[0, :seed_tokens]
+    vq = bundle.vqvae.to(device)
+    bundle.classifier.to(device)
+    prev_tokens = first_seed(bundle, seed_motion)
     codes = vq.quantizer.codes().detach()  # the tied head's targets (ignored otherwise)
     posthoc_tau = bundle.cfg.model.posthoc_tau if posthoc_tau is None else posthoc_tau
     if posthoc_tau < 0:
@@ -153,19 +189,8 @@ def generate_motion(
     tokens: list[np.ndarray] = []
     start = 0
     while True:
-        n_here = min(length, n_total - start)
-        feats = bundle.audio_features(wave, start, length, fps)  # (4L, F): past the end is silence
-        w = np.zeros(length, np.int64)
-        w[:n_here] = word_ids[start:start + n_here]
-        logits = clf(torch.from_numpy(feats)[None].to(device), torch.from_numpy(w)[None].to(device),
-                     prev_tokens[None], codes=codes)[0]  # (L/4, K)
-        logits = adjust_logits(logits, vq.quantizer.usage_probs, -posthoc_tau)  # argmax f − τ′·log π
-        if temperature > 0:
-            probs = torch.softmax(logits.float().cpu() / temperature, -1)
-            idx = torch.multinomial(probs, 1, generator=gen)[:, 0].to(device)
-        else:
-            idx = logits.argmax(-1)
-        idx[:seed_tokens] = prev_tokens  # the seed is given, not predicted
+        idx = predict_window(bundle, wave, start, word_ids, prev_tokens, codes=codes,
+                             posthoc_tau=posthoc_tau, temperature=temperature, generator=gen)
         tokens.append(idx[seed_tokens if start else 0:].cpu().numpy())
         if start + length >= n_total:
             break
