@@ -16,7 +16,7 @@ import warnings
 from ..errors import EggestureError, EggestureWarning
 
 #: Sub-command modules in the order ``--help`` lists them.
-COMMANDS = ("demo", "corpus", "data", "train", "generate", "align", "app", "render", "export", "fgd_train",
+COMMANDS = ("demo", "corpus", "data", "train", "generate", "stream", "align", "app", "render", "export", "fgd_train",
             "evaluate", "ablate")
 
 
