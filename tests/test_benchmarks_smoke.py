@@ -259,3 +259,17 @@ def test_alignment_quick_run_and_report(tmp_path, threads, beat2_sample):
     text = alignment.report(r)
     assert "| aligned | 199 | 0 |" in text and "word error rate 44%" in text
     assert "right text accepted (score -1.50, coverage 90%)" in text
+
+
+def test_stream_quick_run(tmp_path, threads, beat2_sample):
+    from benchmarks import stream
+
+    wav = beat2_sample / "wave16k" / "2_scott_0_1_1.wav"
+    assert stream.main(["--quick", "--out", str(tmp_path), "--audio", str(wav)]) == 0
+    r = _load(tmp_path / "stream.json")["results"]
+    for chunk in ("chunk_0.1s", "chunk_0.5s"):
+        assert r[chunk]["frames"] == r[chunk]["offline_frames"] == 150  # 10 s at 15 fps
+        assert r[chunk]["latency_s"]["max"] < 0.5 + float(chunk[6:-1]) + 0.2
+        assert r[chunk]["smoothness"]["boundaries"] > 0
+    assert set(r["difference_from_offline_deg"]) == {"lookahead_0.25s", "lookahead_0.5s",
+                                                     "lookahead_1s"}

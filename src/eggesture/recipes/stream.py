@@ -103,7 +103,7 @@ class GestureStream:
             raise RuntimeError("the stream was flushed; start a new GestureStream")
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         self.audio = np.concatenate([self.audio, samples])
-        return self._advance(max(0.0, self.seconds - self.lookahead))
+        return self._advance(self.seconds - self.lookahead)
 
     def flush(self) -> np.ndarray:
         """End of speech: the remaining frames, up to ``round(duration · fps)`` in all."""
@@ -114,8 +114,10 @@ class GestureStream:
     @torch.no_grad()
     def _advance(self, horizon: float, final: bool = False) -> np.ndarray:
         # frame k shows time k/fps: it may go once the audio reaches k/fps + lookahead
-        n_frames = (int(np.floor(horizon * self.fps + 0.5)) if final
-                    else int(np.floor(horizon * self.fps + 1e-9)) + 1)
+        if final:
+            n_frames = int(np.floor(horizon * self.fps + 0.5))
+        else:
+            n_frames = int(np.floor(horizon * self.fps + 1e-9)) + 1 if horizon >= 0 else 0
         want = int(np.ceil(n_frames / DOWNSAMPLE))  # tokens covering those frames
         if final:
             self.audio = np.concatenate([self.audio, np.zeros(AUDIO_SR // 10, np.float32)])
