@@ -12,7 +12,11 @@ stream_wave` with the packaged model (or ``--checkpoint``):
   boundaries (the last frame of one chunk's output, the first of the next) against the 99th
   percentile of the changes inside chunks and in offline generation of the same speech;
 * the streamed motion against the offline one (mean joint-angle difference) at lookahead 0.25,
-  0.5, 1.0 s.
+  0.5, 1.0 s;
+* with ``--demo-dir`` (an ``eggesture demo`` folder): its EGGesture model evaluated on the demo
+  corpus's held-out split (val + test, ground-truth seeded as ``eggesture evaluate`` does)
+  offline and streamed in 0.1 s chunks at lookahead 0.25, 0.5, 1.0 s: FGD, beat alignment,
+  L1 diversity, token accuracy, tail recall (one training seed: no interval).
 
 Run: ``python -m benchmarks.stream [--checkpoint RUN]``; JSON to ``benchmarks/results/stream.json``.
 """
@@ -78,12 +82,31 @@ def memory(bundle, wave: np.ndarray, repeat: int) -> dict:
             "buffer_seconds": round(stream.audio.size / 16000, 2)}
 
 
+def held_out(demo: Path) -> dict:
+    """The demo's EGGesture on its held-out split, offline and streamed (0.1 s chunks)."""
+    from eggesture.recipes.evaluate import evaluate
+
+    out = {}
+    for la in (None, 0.25, 0.5, 1.0):
+        r = evaluate(demo / "runs" / "eggesture", demo / "corpus", split=["val", "test"],
+                     stream_lookahead=la).to_dict()
+        recall = r.get("semantic_recall") or {}
+        out["offline" if la is None else f"stream_lookahead_{la:g}s"] = {
+            "fgd": round(r["fgd"], 3), "beat_alignment": round(r["beat_alignment"], 4),
+            "l1_diversity": round(r["l1_diversity"], 3),
+            "token_accuracy": round(r["classifier_token_accuracy"], 4),
+            "tail_recall": recall.get("tail")}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--checkpoint", type=Path, default=None)
     ap.add_argument("--audio", type=Path, default=SAMPLE)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--quick", action="store_true", help="10 s of speech, no 10-minute stream")
+    ap.add_argument("--demo-dir", type=Path, default=None,
+                    help="an `eggesture demo` folder: evaluate offline vs streamed on its corpus")
     args = ap.parse_args(argv)
     from eggesture.bundle import load_bundle
     from eggesture.data.wav import load_audio
@@ -121,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         for la in (0.25, 0.5, 1.0)}
     if not args.quick:
         res["memory"] = memory(bundle, wave, 10)
+    if args.demo_dir:
+        res["held_out"] = held_out(args.demo_dir)
     run.results = res
     c5 = res["chunk_0.5s"]
     run.write(f"0.5 s chunks: compute p99 {c5['compute_ms']['p99']} ms, "

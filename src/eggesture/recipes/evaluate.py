@@ -70,6 +70,7 @@ from ..metrics.tokens import TokenDiagnostics, rotation_error_deg, token_diagnos
 from ..models.vqvae import DOWNSAMPLE
 from ..reporting.evaluation import results_markdown
 from .generate import generate_motion
+from .stream import stream_wave
 
 #: ``evaluate(protocol=...)``: our metrics only, or also the EMAGE protocol's.
 PROTOCOLS = ("ours", "emage")
@@ -108,10 +109,12 @@ def _words_from_ids(ids: np.ndarray, vocab: list[str], fps: float) -> list[Word]
 def generate_split(bundle: Bundle, data, split: list[str],
                    progress: Callable[[int, int, str], None] | None = None,
                    only: list[int] | None = None,
-                   posthoc_tau: float | None = None) -> list[SequenceResult]:
+                   posthoc_tau: float | None = None,
+                   stream_lookahead: float | None = None) -> list[SequenceResult]:
     """Generate every sequence of ``split`` of prepared ``data`` (ground-truth seeded), or only
     the sequence indices ``only`` of it; ``posthoc_tau``: generation's post-hoc logit
-    adjustment (None: the bundle's)."""
+    adjustment (None: the bundle's); ``stream_lookahead`` (seconds): generate live instead, in
+    0.1 s chunks with that lookahead (:mod:`.stream`)."""
     out = []
     seqs = [i for i in data.sequence_indices(split) if only is None or i in only]
     for n, i in enumerate(seqs, start=1):
@@ -121,8 +124,12 @@ def generate_split(bundle: Bundle, data, split: list[str],
         seed = bundle.norm.normalize(real[: bundle.cfg.data.seed_frames].reshape(
             min(len(real), bundle.cfg.data.seed_frames), -1))
         wave = np.asarray(s["audio"], dtype=np.float32)
-        gen = generate_motion(bundle, wave, words, seed_motion=seed if len(seed) else None,
-                              posthoc_tau=posthoc_tau)
+        if stream_lookahead is not None:
+            gen = stream_wave(bundle, wave, chunk=0.1, lookahead=stream_lookahead, words=words,
+                              seed_motion=seed if len(seed) else None).generated
+        else:
+            gen = generate_motion(bundle, wave, words, seed_motion=seed if len(seed) else None,
+                                  posthoc_tau=posthoc_tau)
         t = min(len(real), len(gen.rotvec))
         out.append(SequenceResult(
             id=data.ids[i], gen6d=axis_angle_to_6d(gen.rotvec[:t]).astype(np.float32),
@@ -400,6 +407,7 @@ def evaluate(
     train_missing: bool = False, progress: Callable[[str], None] | None = None,
     protocol: str = "ours", fgd_model: str | Path | None = None,
     smplx_model: str | Path | None = None, posthoc_tau: float | None = None,
+    stream_lookahead: float | None = None,
 ) -> EvaluationResult:
     """Evaluate a bundle on a dataset split (see the module docstring).
 
@@ -409,7 +417,8 @@ def evaluate(
     its default location under ``data_root``, else without: FGD None, approximate joints).
     Those files, the dataset and the evaluation nets are all checked before anything is
     generated. ``posthoc_tau`` overrides the bundle's ``model.posthoc_tau`` (generation's post-hoc
-    logit adjustment).
+    logit adjustment). ``stream_lookahead`` (seconds) evaluates live generation (0.1 s chunks,
+    :mod:`.stream`) instead of offline generation.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
@@ -440,7 +449,8 @@ def evaluate(
 
     say(f"generating {len(data.sequence_indices(split))} sequences of split {split}")
     results = generate_split(bundle, data, split,
-                             lambda n, t, i: say(f"  generated {n}/{t} {i}"), posthoc_tau=posthoc_tau)
+                             lambda n, t, i: say(f"  generated {n}/{t} {i}"), posthoc_tau=posthoc_tau,
+                             stream_lookahead=stream_lookahead)
     gen, real = [r.gen6d for r in results], [r.real6d for r in results]
     codes_gt = [oracle_codes(bundle, m) for m in real]
     oracle = [oracle_motion(bundle, m, c) for m, c in zip(real, codes_gt, strict=True)]

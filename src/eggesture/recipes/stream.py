@@ -56,10 +56,12 @@ BLEND = 8
 
 class GestureStream:
     """Streaming generation (see the module docstring). ``lookahead`` in seconds (≥ 0);
-    ``words`` timed in advance, or None."""
+    ``words`` timed in advance, or None; ``seed_motion (S', D)`` (normalised 6D) starts the
+    stream from real motion instead of the mean pose (evaluation, as offline)."""
 
     def __init__(self, bundle: Bundle, lookahead: float = 0.5, *,
-                 words: list[Word] | None = None, posthoc_tau: float | None = None):
+                 words: list[Word] | None = None, posthoc_tau: float | None = None,
+                 seed_motion: np.ndarray | None = None):
         if lookahead < 0:
             raise ValueError(f"lookahead must be ≥ 0 s, got {lookahead}")
         if abs(TRIM / AUDIO_SR * bundle.fps - TRIM_FRAMES) > 1e-9:
@@ -76,7 +78,7 @@ class GestureStream:
         self.dropped = 0  # audio blocks (TRIM samples each) dropped from the front of self.audio
         # The stream starts at the mean pose's codes, as offline generation does (its first
         # S/4 tokens): every later window is seeded by the S/4 tokens before it.
-        self.tokens: list[int] = first_seed(bundle).tolist()
+        self.tokens: list[int] = first_seed(bundle, seed_motion).tolist()
         self.emitted = 0  # frames returned so far
         self.last: np.ndarray | None = None  # the last frame returned (normalised 6D)
         self.ahead: list[int] = []  # tokens predicted past the horizon, not yet committed
@@ -187,12 +189,13 @@ class StreamRun:
 
 
 def stream_wave(bundle: Bundle, wave: np.ndarray, *, chunk: float = 0.1,
-                lookahead: float = 0.5, words: list[Word] | None = None) -> StreamRun:
+                lookahead: float = 0.5, words: list[Word] | None = None,
+                seed_motion: np.ndarray | None = None) -> StreamRun:
     """Stream ``wave (N,)`` (16 kHz) through a :class:`GestureStream` in chunks of ``chunk``
     seconds, as it would arrive live (the audio's clock, not the wall clock)."""
     if chunk <= 0:
         raise ValueError(f"chunk must be > 0 s, got {chunk}")
-    stream = GestureStream(bundle, lookahead, words=words)
+    stream = GestureStream(bundle, lookahead, words=words, seed_motion=seed_motion)
     n = max(1, int(round(chunk * AUDIO_SR)))
     frames, compute, latency, owner = [], [], [], []
     for k, a in enumerate(range(0, wave.size, n)):
