@@ -15,7 +15,7 @@ arrived:
   (the decoder sees more of the future offline, so the newest frames differ from offline ones:
   ``benchmarks/stream.py`` measures by how much). The next decode, knowing more, places the
   last returned frame elsewhere; the new frames start from where the motion is and ease into
-  the new decode over :data:`BLEND` frames, so no joint jumps at a chunk boundary.
+  the new decode with the offset fading by :data:`EASE` a frame, so no joint jumps at a chunk boundary.
 
 Words, when given, must be timed in advance (a live recogniser is not wired in); the default is
 none. The model itself is the offline one: training with a limited view of the future (the
@@ -50,8 +50,9 @@ TRIM = 3200
 TRIM_FRAMES = 3
 #: Seconds of audio kept before the current window (the features' analysis context).
 KEEP_SECONDS = 2.0
-#: Frames over which a chunk's new motion eases in from the last frame already returned.
-BLEND = 8
+#: Per frame, the share of the offset between the motion already returned and the newest
+#: decode that is kept: a chunk's new motion eases in from the last frame returned.
+EASE = 0.9
 
 
 class GestureStream:
@@ -159,9 +160,9 @@ class GestureStream:
         if self.last is not None:
             # The frames already out were decoded before the tokens after them were known;
             # today's decode of the last of them differs. Start from where the motion is and
-            # ease into today's decode over BLEND frames, so no joint jumps at the boundary.
+            # ease into today's decode, so no joint jumps at the boundary.
             delta = motion[a - 1] - self.last  # (D,)
-            w = np.clip(1.0 - np.arange(1, len(out) + 1) / BLEND, 0.0, None)[:, None]
+            w = EASE ** np.arange(1, len(out) + 1)[:, None]  # (n, 1): the offset fades by frame
             out -= w * delta
         self.last = out[-1].copy()
         self.emitted = n_frames
