@@ -70,6 +70,7 @@ MIN_SPEECH_SECONDS = 0.2
 NOT_ENGLISH_SHARE = 0.25
 
 _CHUNK_NAMES = itertools.count()
+_ACTIVE: dict[int, str] = {}  # each decoder's chunk grammar in use
 
 # espeak-ng's English phonemes → the ARPABET phones of pocketsphinx's en-us model.
 _ESPEAK_TO_ARPABET = {
@@ -248,22 +249,25 @@ def _is_word(label: str) -> bool:
     return not (label.startswith(("<", "[", "+", "(NULL)")))
 
 
-def _decode_chunk(dec, pcm: bytes, words: list[str], exits: range | None = None) -> bool:
-    """Align ``words`` to one chunk of audio: all of them, or (``exits``) the first k of them
-    for some k in ``exits``."""
+def _decode_chunk(dec, pcm: bytes, words: list[str], offset: float,
+                  exits: range | None = None) -> list[tuple[str, float, float, float]] | None:
+    """Align ``words`` to one chunk of audio that starts ``offset`` s into the recording: all
+    of them, or (``exits``) the first k of them for some k in ``exits``. The segments
+    (:func:`_segments`, the grammar's empty exit left out), or None where no path fits."""
     final = len(words) + 1
     exits = exits if exits is not None else range(len(words), len(words) + 1)
     trans = [(k, k + 1, 1.0, w) for k, w in enumerate(words)]
     trans += [(k, final, 1.0 if k == len(words) else 0.01) for k in exits]
-    # A grammar of its own per chunk: re-adding one under the active search's name leaves the
-    # search in a state that fails to align the next chunk (measured on the BEAT2 sample).
-    name = f"chunk{next(_CHUNK_NAMES)}"
+    name = f"chunk{next(_CHUNK_NAMES)}"  # a grammar per chunk; the previous one is removed
     dec.add_fsg(name, dec.create_fsg(name, 0, final, trans))
     dec.activate_search(name)
+    if id(dec) in _ACTIVE:  # (the active search cannot be removed, and a grammar-only decoder
+        dec.remove_search(_ACTIVE[id(dec)])  # has no other to switch to)
+    _ACTIVE[id(dec)] = name
     dec.start_utt()
     dec.process_raw(pcm, full_utt=True)
     dec.end_utt()
-    return dec.hyp() is not None
+    return [g for g in _segments(dec, offset) if g[0] != "(NULL)"] if dec.hyp() else None
 
 
 def _follows(segs, words: list[str], complete: bool) -> bool:
@@ -328,14 +332,13 @@ def _align_spoken(wave: np.ndarray, words: list[str], chunk: float, path):
                 share = (len(words) - pos) * speech(t0, end) / max(speech(t0, duration), frame)
                 exits = range(max(1, int(0.7 * share)), min(len(todo), int(1.3 * share) + 5) + 1)
             pcm = _pcm(wave[int(round(t0 * AUDIO_SR)):int(round(end * AUDIO_SR))])
-            if _decode_chunk(dec, pcm, todo, exits) and \
-                    _follows(_segments(dec, t0), todo, complete=last):
+            got = _decode_chunk(dec, pcm, todo, t0, exits)
+            if got is not None and _follows(got, todo, complete=last):
                 break
         else:
             where = "" if t0 == 0 and last else f" (in {t0:.0f}–{ends[0]:.0f} s)"
             raise DataError(path, "the text does not match the speech: the words could not be "
                                   f"aligned to the audio{where}; is it this recording's text?")
-        got = [g for g in _segments(dec, t0) if g[0] != "(NULL)"]
         if last:
             segs += got
             break
