@@ -115,8 +115,12 @@ def timed_words(wave: np.ndarray, text: str | Path | PlainText | None = None, *,
         found = align.check_words(wave, words, path=path)
         timed.score = None if found is None else found.score
         if found is None or not found.matches:
-            why = ("its words could not be aligned to the audio" if found is None else
-                   f"alignment score {found.score:.2f} per frame, below {align.MATCH_SCORE}")
+            if found is None:
+                why = "its words could not be aligned to the audio"
+            elif found.score < align.MATCH_SCORE:
+                why = f"alignment score {found.score:.2f} per frame, below {align.MATCH_SCORE}"
+            else:
+                why = f"its words cover only {found.coverage:.0%} of the speech"
             warnings.warn(EggestureWarning(
                 f"{path}: the transcript's words do not match the speech ({why}); is it this "
                 "recording's transcript? The motion is generated with its words anyway"),
