@@ -253,3 +253,12 @@ def test_a_text_that_does_not_match_raises_naming_the_file(tmp_path):
     with pytest.raises(DataError) as e:
         word_timing.timed_words(wave, tmp_path / "t.txt")
     assert e.value.file == str(tmp_path / "t.txt") and "does not match" in e.value.problem
+
+
+def test_a_timed_transcript_of_part_of_the_speech_is_warned_about(tmp_path):
+    wave, truth = say("the first thing i like to do on weekends is relaxing")
+    (tmp_path / "t.json").write_text(json.dumps(
+        [{"word": w.text, "start": w.start, "end": w.end} for w in truth[:2]]))
+    with pytest.warns(EggestureWarning, match="its words cover only"):
+        timed = word_timing.timed_words(wave, tmp_path / "t.json")
+    assert timed.how == "timed" and [w.text for w in timed.words] == ["the", "first"]
