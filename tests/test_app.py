@@ -172,3 +172,19 @@ def test_the_server_answers_concurrent_requests_and_keeps_no_files(server, wav):
     too_big = httpx.post(base + "/api/generate", files={"audio": (
         "a.wav", io.BytesIO(bytes(3 * 2**20)), "audio/wav")}, timeout=60)
     assert too_big.status_code == 413 and "larger than 2 MB" in too_big.json()["error"]
+
+
+def test_a_transcript_of_other_speech_is_warned_about_in_the_answer(server, wav):
+    import json
+
+    import httpx
+
+    base, _ = server
+    other = say("please open the window because it is hot in here")[1]
+    transcript = json.dumps([{"word": w.text, "start": w.start, "end": w.end} for w in other])
+    answer = httpx.post(base + "/api/generate", timeout=120, files={
+        "audio": ("speech.wav", wav.read_bytes(), "audio/wav"),
+        "transcript": ("words.json", transcript.encode(), "application/json")})
+    assert answer.status_code == 200
+    notes = answer.json()["warnings"]
+    assert len(notes) == 1 and notes[0].startswith("transcript.json: the transcript's words do not")

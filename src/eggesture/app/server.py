@@ -25,6 +25,7 @@ import collections
 import tempfile
 import threading
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,8 +36,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..bundle import Bundle
-from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES
-from ..errors import DataError, EggestureError
+from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES, audio_duration
+from ..errors import DataError, EggestureError, EggestureWarning
 from ..recipes.generate import Generated, generate_motion, load_speech, save_outputs
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -102,13 +103,18 @@ class App:
                 text_path = tmp / "transcript.txt"
                 text_path.write_text(text, encoding="utf-8")
             try:
-                wave, timed = load_speech(wav, text_path)
+                seconds = audio_duration(wav)  # from the header: before any decoding or alignment
+                if seconds > self.limits.max_seconds:
+                    raise DataError(None, f"the speech lasts {seconds:.0f} s; this server takes "
+                                          f"at most {self.limits.max_seconds:.0f} s (--max-seconds)")
+                with warnings.catch_warnings(record=True) as said:  # one request at a time
+                    warnings.simplefilter("always", EggestureWarning)
+                    wave, timed = load_speech(wav, text_path)
             except EggestureError as e:  # name the upload, not our temporary file
                 raise DataError(None, e.problem) from None
             seconds = wave.size / AUDIO_SR
-            if seconds > self.limits.max_seconds:
-                raise DataError(None, f"the speech lasts {seconds:.0f} s; this server takes at "
-                                      f"most {self.limits.max_seconds:.0f} s (--max-seconds)")
+            notes = [str(w.message).replace(str(tmp) + "/", "") for w in said
+                     if issubclass(w.category, EggestureWarning)]
             names = list(self.models)[:2 if compare and len(self.models) > 1 else 1]
             files: dict[str, bytes] = {}
             for k, name in enumerate(names):
@@ -127,7 +133,8 @@ class App:
             info = {"duration": round(seconds, 3), "fps": 30, "models": names,
                     "words": [{"word": w.text, "start": w.start, "end": w.end}
                               for w in timed.words],
-                    "words_how": timed.how, "words_known": known, "frames": len(first.rotvec)}
+                    "words_how": timed.how, "words_known": known, "frames": len(first.rotvec),
+                    "warnings": notes}
             return Result(files, info, (audio, suffix), first, names[0])
 
     def keep(self, result: Result) -> str:

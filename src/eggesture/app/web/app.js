@@ -128,7 +128,8 @@ $("form").addEventListener("submit", async (event) => {
     const known = `${result.words_known} of ${result.words.length} known to the model`;
     $("words").textContent = result.words.length
       ? `${result.words.length} words (${result.words_how}; ${known})` : "no words";
-    status.textContent = `${result.duration.toFixed(1)} s of speech — press play`;
+    status.textContent = `${result.duration.toFixed(1)} s of speech — press play`
+      + result.warnings.map((w) => ` · warning: ${w}`).join("");
     state.ready = true;
   } catch (error) {
     status.className = "error";
