@@ -65,16 +65,25 @@ def wav(tmp_path) -> Path:
     return path
 
 
+#: Headless Chromium draws WebGL with SwiftShader.
+WEBGL = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"]
+
+
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
+    """One Playwright for the module (a second one cannot start in the same thread)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if CHROMIUM is None:
         pytest.skip("no chromium on this machine (apt install chromium)")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"])
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=WEBGL)
+    yield b
+    b.close()
 
 
 def _generate(page, base: str, wav: Path, text: str = "", compare: bool = False) -> None:
@@ -188,3 +197,34 @@ def test_a_transcript_of_other_speech_is_warned_about_in_the_answer(server, wav)
     assert answer.status_code == 200
     notes = answer.json()["warnings"]
     assert len(notes) == 1 and notes[0].startswith("transcript.json: the transcript's words do not")
+
+
+def test_live_mode_moves_the_body_from_a_microphone(server, playwright, tmp_path):
+    """Chromium's fake microphone plays espeak speech; the page streams it to /ws/live and poses
+    the body with the frames that come back."""
+    base, _ = server
+    mic = tmp_path / "mic.wav"
+    sf.write(mic, np.concatenate([say(SENTENCE)[0]] * 3), SR, subtype="PCM_16")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        *WEBGL, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={mic}"])
+    try:
+        page = browser.new_page()
+        page.goto(base + "/")
+        page.click("#live")
+        t0 = time.perf_counter()
+        page.wait_for_function("window.eggesture.live.frames > 30", timeout=30_000)
+        waited = time.perf_counter() - t0
+        # 30 frames at 15 fps are 2 s of motion, out once 2 s + the 0.5 s lookahead are heard
+        assert waited >= 2.0
+        joints = page.evaluate("window.eggesture.live.joints")
+        last = np.asarray(page.evaluate("window.eggesture.live.last")).reshape(len(joints), 3)
+        j = joints.index("right_elbow")
+        shown = page.evaluate("window.eggesture.views[0].model.getObjectByName('right_elbow')"
+                              ".quaternion.toArray()")
+        expect = roma.rotvec_to_unitquat(torch.as_tensor(last[j])).numpy()
+        assert min(np.abs(shown - expect).max(), np.abs(shown + expect).max()) < 1e-3
+        page.click("#live")
+        page.wait_for_function("document.getElementById('status').textContent.includes('shown')")
+    finally:
+        browser.close()

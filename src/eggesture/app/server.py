@@ -29,21 +29,27 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..bundle import Bundle
 from ..data.wav import AUDIO_SR, AUDIO_SUFFIXES, audio_duration
 from ..errors import DataError, EggestureError, EggestureWarning
+from ..export.gltf import write_smplx_glb
 from ..recipes.generate import Generated, generate_motion, load_speech, save_outputs
+from ..recipes.stream import GestureStream
 
 WEB = Path(__file__).resolve().parent / "web"
 THREE = WEB / "node_modules" / "three"
 #: Results kept in memory (the oldest is dropped first).
 KEEP = 8
+#: Seconds of speech the live mode waits for (``/ws/live?lookahead=S`` chooses, up to 2).
+LIVE_LOOKAHEAD = 0.5
 #: Transcript suffixes accepted with an upload.
 TRANSCRIPT_SUFFIXES = (".textgrid", ".json", ".txt")
 MEDIA = {".npz": "application/octet-stream", ".bvh": "text/plain", ".glb": "model/gltf-binary",
@@ -136,6 +142,15 @@ class App:
                     "words_how": timed.how, "words_known": known, "frames": len(first.rotvec),
                     "warnings": notes}
             return Result(files, info, (audio, suffix), first, names[0])
+
+    def rest_glb(self) -> bytes:
+        """The body at rest (two frames), which the live mode poses frame by frame."""
+        if not hasattr(self, "_rest"):
+            with tempfile.TemporaryDirectory(prefix="eggesture-app-") as tmp:
+                path = Path(tmp) / "rest.glb"
+                write_smplx_glb(path, np.zeros((2, 165), np.float32), 30, duration=2 / 30)
+                self._rest = path.read_bytes()
+        return self._rest
 
     def keep(self, result: Result) -> str:
         rid = uuid.uuid4().hex
@@ -260,9 +275,45 @@ def build_app(app: App) -> Starlette:
         return Response(data, media_type=MEDIA[Path(name).suffix],
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
+    async def rest(request: Request) -> Response:
+        return Response(app.rest_glb(), media_type=MEDIA[".glb"])
+
+    async def live(socket: WebSocket) -> None:
+        """Live mode: float32 16 kHz samples in (binary messages), motion frames out (JSON
+        ``{"first": index, "frames": [[axis-angle × joints], …], "joints": […]}``); the text
+        message ``end`` flushes and closes."""
+        await socket.accept()
+        name = next(iter(app.models))
+        bundle = app.models[name]
+        lookahead = float(socket.query_params.get("lookahead", LIVE_LOOKAHEAD))
+        stream = GestureStream(bundle, max(0.0, min(lookahead, 2.0)))
+        sent = 0
+        try:
+            while True:
+                message = await socket.receive()
+                if message.get("bytes") is not None:
+                    samples = np.frombuffer(message["bytes"], dtype="<f4")
+                    frames = await run_in_threadpool(stream.push, samples)
+                elif message.get("text") == "end" or message["type"] == "websocket.disconnect":
+                    frames = stream.flush()
+                else:
+                    continue
+                if len(frames):
+                    await socket.send_json({"first": sent, "fps": stream.fps,
+                                            "joints": bundle.joint_names,
+                                            "frames": np.round(frames.reshape(len(frames), -1),
+                                                               5).tolist()})
+                    sent += len(frames)
+                if stream.done:
+                    await socket.close()
+                    return
+        except WebSocketDisconnect:
+            return
+
     return Starlette(routes=[
         Route("/", index), Route("/web/{name}", web_file),
         Route("/vendor/three/{path:path}", vendor),
         Route("/api/models", models), Route("/api/generate", generate, methods=["POST"]),
-        Route("/api/result/{rid}/{name}", result_file),
+        Route("/api/result/{rid}/{name}", result_file), Route("/api/rest.glb", rest),
+        WebSocketRoute("/ws/live", live),
     ])

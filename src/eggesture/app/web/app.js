@@ -43,6 +43,7 @@ async function loadMotion(view, url) {
 }
 
 function render() {
+  showLive();
   const t = player.currentTime || 0;
   for (const v of state.views) {
     if (v.mixer && v.clip) v.mixer.setTime(Math.min(t, v.clip.duration));
@@ -138,6 +139,74 @@ $("form").addEventListener("submit", async (event) => {
     $("generate").disabled = false;
   }
 });
+
+// --- live: the microphone to the server (float32 16 kHz over a WebSocket), motion back ---
+// The body shown is the rest pose (/api/rest.glb) posed frame by frame as frames arrive; each
+// frame is shown at its own time on the stream's clock (the lookahead behind the voice).
+const live = { on: false, frames: 0, socket: null, queue: [], started: 0, fps: 15, joints: [] };
+state.live = live;
+
+function poseFrame(view, joints, values) {
+  const axis = new THREE.Vector3();
+  joints.forEach((name, j) => {
+    const node = view.model.getObjectByName(name);
+    if (!node) return;
+    axis.set(values[3 * j], values[3 * j + 1], values[3 * j + 2]);
+    const angle = axis.length();
+    if (angle > 1e-9) node.quaternion.setFromAxisAngle(axis.divideScalar(angle), angle);
+    else node.quaternion.identity();
+  });
+}
+
+async function startLive() {
+  const view = state.views[0];
+  await loadMotion(view, "/api/rest.glb");
+  view.mixer = null;  // posed by hand, not by an animation clip
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  const context = new AudioContext({ sampleRate: 16000 });
+  const source = context.createMediaStreamSource(stream);
+  const tap = context.createScriptProcessor(2048, 1, 1);  // 128 ms of samples per message
+  const socket = new WebSocket(`ws://${location.host}/ws/live`);
+  socket.binaryType = "arraybuffer";
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    live.fps = message.fps;
+    live.joints = message.joints;
+    message.frames.forEach((values, i) => live.queue.push([message.first + i, values]));
+  };
+  await new Promise((resolve) => { socket.onopen = resolve; });
+  tap.onaudioprocess = (event) => {
+    if (socket.readyState === WebSocket.OPEN) {
+      socket.send(new Float32Array(event.inputBuffer.getChannelData(0)).buffer);
+    }
+  };
+  source.connect(tap);
+  tap.connect(context.destination);
+  Object.assign(live, { on: true, socket, context, stream, started: performance.now() });
+  status.textContent = "live: speak; the body follows half a second behind";
+  $("live").textContent = "■ Stop live";
+}
+
+function stopLive() {
+  live.socket.send("end");
+  live.stream.getTracks().forEach((t) => t.stop());
+  live.context.close();
+  live.on = false;
+  $("live").textContent = "◉ Live (microphone)";
+  status.textContent = `live: ${live.frames} frames shown`;
+}
+
+function showLive() {
+  if (!live.queue.length) return;
+  // the newest frame that is due: frames arrive in bursts, one per chunk of audio
+  let due = null;
+  while (live.queue.length) due = live.queue.shift();
+  poseFrame(state.views[0], live.joints, due[1]);
+  live.frames = due[0] + 1;
+  live.last = due[1];
+}
+
+$("live").addEventListener("click", () => (live.on ? stopLive() : startLive()));
 
 async function start() {
   state.views = [makeView($("view0")), makeView($("view1"))];
