@@ -152,6 +152,43 @@ class App:
                 self._rest = path.read_bytes()
         return self._rest
 
+    async def live(self, socket: WebSocket) -> None:
+        """Live mode: float32 16 kHz samples in (binary messages), motion frames out (JSON
+        ``{"first": index, "frames": [[axis-angle × joints], …], "joints": […]}``); the text
+        message ``end`` flushes and closes."""
+        await socket.accept()
+        bundle = next(iter(self.models.values()))
+        try:
+            lookahead = min(2.0, max(0.0, float(socket.query_params.get("lookahead",
+                                                                        LIVE_LOOKAHEAD))))
+        except ValueError:
+            lookahead = LIVE_LOOKAHEAD
+        stream = GestureStream(bundle, lookahead)
+        sent = 0
+        try:
+            while True:
+                message = await socket.receive()
+                if message.get("bytes") is not None:
+                    samples = np.frombuffer(message["bytes"], dtype="<f4")
+                    frames = await run_in_threadpool(stream.push, samples)
+                elif message["type"] == "websocket.disconnect":
+                    return
+                elif message.get("text") == "end":
+                    frames = stream.flush()
+                else:
+                    continue
+                if len(frames):
+                    await socket.send_json({"first": sent, "fps": stream.fps,
+                                            "joints": bundle.joint_names,
+                                            "frames": np.round(frames.reshape(len(frames), -1),
+                                                               5).tolist()})
+                    sent += len(frames)
+                if stream.done:
+                    await socket.close()
+                    return
+        except WebSocketDisconnect:
+            return
+
     def keep(self, result: Result) -> str:
         rid = uuid.uuid4().hex
         self.results[rid] = result
@@ -278,42 +315,10 @@ def build_app(app: App) -> Starlette:
     async def rest(request: Request) -> Response:
         return Response(app.rest_glb(), media_type=MEDIA[".glb"])
 
-    async def live(socket: WebSocket) -> None:
-        """Live mode: float32 16 kHz samples in (binary messages), motion frames out (JSON
-        ``{"first": index, "frames": [[axis-angle × joints], …], "joints": […]}``); the text
-        message ``end`` flushes and closes."""
-        await socket.accept()
-        name = next(iter(app.models))
-        bundle = app.models[name]
-        lookahead = float(socket.query_params.get("lookahead", LIVE_LOOKAHEAD))
-        stream = GestureStream(bundle, max(0.0, min(lookahead, 2.0)))
-        sent = 0
-        try:
-            while True:
-                message = await socket.receive()
-                if message.get("bytes") is not None:
-                    samples = np.frombuffer(message["bytes"], dtype="<f4")
-                    frames = await run_in_threadpool(stream.push, samples)
-                elif message.get("text") == "end" or message["type"] == "websocket.disconnect":
-                    frames = stream.flush()
-                else:
-                    continue
-                if len(frames):
-                    await socket.send_json({"first": sent, "fps": stream.fps,
-                                            "joints": bundle.joint_names,
-                                            "frames": np.round(frames.reshape(len(frames), -1),
-                                                               5).tolist()})
-                    sent += len(frames)
-                if stream.done:
-                    await socket.close()
-                    return
-        except WebSocketDisconnect:
-            return
-
     return Starlette(routes=[
         Route("/", index), Route("/web/{name}", web_file),
         Route("/vendor/three/{path:path}", vendor),
         Route("/api/models", models), Route("/api/generate", generate, methods=["POST"]),
         Route("/api/result/{rid}/{name}", result_file), Route("/api/rest.glb", rest),
-        WebSocketRoute("/ws/live", live),
+        WebSocketRoute("/ws/live", app.live),
     ])
