@@ -120,6 +120,27 @@ def speed(wave, ref, quick: bool = False) -> dict:
     return out
 
 
+def long_audio(wave, ref, times: int) -> dict:
+    """The sample ``times`` over as one recording: seconds to align, boundary error, and the
+    process's resident-set growth (the audio's own copies included)."""
+    import resource
+
+    from eggesture.data.align import align
+    from eggesture.data.transcript import Word
+
+    step = wave.size / 16000
+    long_wave = np.tile(wave, times)
+    truth = [Word(w.start + k * step, w.end + k * step, w.text) for k in range(times) for w in ref]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    words = align(long_wave, " ".join(w.text for w in truth)).words
+    seconds = time.perf_counter() - t
+    return {"audio_seconds": round(long_wave.size / 16000, 1), "align_seconds": round(seconds, 1),
+            "peak_rss_growth_mb": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                                         - before) / 1024, 1),
+            **boundary_errors(words, truth)}
+
+
 def recognition(wave, ref) -> dict:
     import jiwer
 
@@ -347,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--readme", type=Path, default=None,
                     help="rewrite this README's alignment section from the measurement")
     ap.add_argument("--quick", action="store_true", help="timing and speed only (smoke test)")
+    ap.add_argument("--long", type=int, default=0, metavar="N",
+                    help="also align the sample N times over as one recording (long audio)")
     args = ap.parse_args(argv)
     from eggesture.data.transcript import read_textgrid
     from eggesture.data.wav import load_audio
@@ -361,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     ref = read_textgrid(args.sample / "textgrid" / f"{SEQ}.TextGrid")
     run.results["timing"] = timing(wave, ref, quick=args.quick)
     run.results["speed"] = speed(wave, ref, quick=args.quick)
+    if args.long:
+        run.results["long_audio"] = long_audio(wave, ref, args.long)
     if not args.quick:
         run.results["recognition"] = recognition(wave, ref)
         run.results["separation"] = separation(wave, ref)
