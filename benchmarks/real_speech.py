@@ -126,7 +126,7 @@ def measure(demo_dir: Path, sample: Path, stills: Path | None = None) -> dict:
     bundle = None
     for method in METHODS:
         bundle = load_bundle(demo_dir / "runs" / method / "bundle")
-        known = sum(1 for i in bundle.word_ids(words) if i)  # as generation looks them up
+        known = bundle.known_words(words)  # as generation looks them up
         entry = {"transcript_words": len(words), "unknown_words": len(words) - known}
         for text, label in ((tg, "with transcript"), (None, "without transcript")):
             gen = generate(bundle, wav, text, seed=0)

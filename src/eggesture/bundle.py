@@ -85,6 +85,10 @@ class Bundle:
         transcript with unknown words from freezing the motion."""
         return [self._word_index.get(w, 0) if w else 0 for w in words]
 
+    def known_words(self, words: list[str]) -> int:
+        """How many of ``words`` the model saw in training (the rest reach it as no word)."""
+        return sum(i != 0 for i in self.word_ids(words))
+
 
 def save_bundle(path: str | Path, *, cfg: Config, vqvae: MotionVQVAE,
                 classifier: IndexClassifier, norm: NormStats, vocab: list[str],

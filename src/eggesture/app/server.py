@@ -134,8 +134,7 @@ class App:
                 files.update({p.name: p.read_bytes() for p in targets.values() if p})
                 if k == 0:
                     first = gen
-            known = sum(i != 0 for i in self.models[names[0]].word_ids(
-                [w.text for w in timed.words]))
+            known = self.models[names[0]].known_words([w.text for w in timed.words])
             info = {"duration": round(seconds, 3), "fps": 30, "models": names,
                     "words": [{"word": w.text, "start": w.start, "end": w.end}
                               for w in timed.words],

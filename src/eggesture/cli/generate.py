@@ -75,23 +75,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def _transcript(text: str | None):
-    """``--text``: a transcript file, or (not a file, no transcript suffix) the words
-    themselves."""
-    from ..data.word_timing import PlainText
-
-    if text is None:
-        return None
-    path = Path(text)
-    try:
-        exists = path.exists()
-    except OSError:  # e.g. a name too long for a file: it is the words
-        exists = False
-    if exists or path.suffix.lower() in (".textgrid", ".json", ".txt"):
-        return path
-    return PlainText(text)
-
-
 def _packaged():
     """The packaged model's folder, said on stderr (it is not a model of a person)."""
     from ..pretrained import default_checkpoint
@@ -105,6 +88,7 @@ def _packaged():
 def run(args: argparse.Namespace) -> int:
     from ..bundle import load_bundle
     from ..data.wav import AUDIO_SUFFIXES
+    from ..data.word_timing import transcript_arg
     from ..errors import ConfigError, DataError
     from ..recipes.generate import Options, check_glb, generate_file, generate_folder
 
@@ -131,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
                 raise DataError(value, f"--{opt} needs a file name ending in {suffix}")
             if value is not None:  # a bare flag: beside --out, with its name
                 extra[opt] = Path(value) if value else out.with_suffix(suffix)
-        res = generate_file(bundle, audio, _transcript(args.text), out, options=options, **extra)
+        text = transcript_arg(args.text) if args.text else None
+        res = generate_file(bundle, audio, text, out, options=options, **extra)
         print(f"{out}: {res.duration:.2f} s of speech, {res.describe()}, generated in "
               f"{res.seconds:.2f} s ({res.duration / max(res.seconds, 1e-9):.0f}× real time)")
         return 0

@@ -179,13 +179,13 @@ def speech_seconds(wave: np.ndarray) -> float:
     return float(flags.sum()) * frame
 
 
-def _check_speech(wave: np.ndarray, path) -> float:
-    """Seconds of speech in ``wave``; refuses audio with none."""
-    seconds = speech_seconds(wave) if wave.size else 0.0
-    if seconds < MIN_SPEECH_SECONDS:
+def _check_speech(wave: np.ndarray, path) -> tuple[np.ndarray, float]:
+    """The voice activity decisions of ``wave`` (:func:`voiced`); refuses audio with no speech."""
+    flags, frame = voiced(wave) if wave.size else (np.zeros(0, bool), 0.03)
+    if float(flags.sum()) * frame < MIN_SPEECH_SECONDS:
         raise DataError(path, "no speech found in the audio (the voice activity detector heard "
                               f"less than {MIN_SPEECH_SECONDS} s): nothing to align")
-    return seconds
+    return flags, frame
 
 
 def pronunciation(word: str) -> str | None:
@@ -308,12 +308,13 @@ def _quiet_ends(wave: np.ndarray, a: float, b: float, tries: int = 3) -> list[fl
     return ends
 
 
-def _align_spoken(wave: np.ndarray, words: list[str], chunk: float, path):
+def _align_spoken(wave: np.ndarray, words: list[str], chunk: float, path,
+                  flags: np.ndarray, frame: float):
     """Segments of ``words`` aligned to ``wave``, chunk by chunk (the module docstring). An
     open chunk may end after k words only for k near its share of the remaining speech
     (0.7–1.3 times, by the voice activity detector): left free, the grammar stops early and
-    calls the rest of the chunk silence, and the next chunks drift (seen on synthetic speech)."""
-    flags, frame = voiced(wave)
+    calls the rest of the chunk silence, and the next chunks drift (seen on synthetic speech).
+    ``flags`` are the voice activity decisions, one per ``frame`` seconds (:func:`voiced`)."""
     spoken = np.concatenate([[0.0], np.cumsum(flags) * frame])  # speech seconds before frame f
 
     def speech(a: float, b: float) -> float:
@@ -401,12 +402,13 @@ def align(wave: np.ndarray, text: str, *, path=None, phones: bool = False,
     """
     if not text.strip():
         raise DataError(path, "the text is empty")
-    speech = _check_speech(wave, path)
+    flags, frame = _check_speech(wave, path)
+    speech = float(flags.sum()) * frame
     tokens, by_rule, none = _prepare(text, path)
     timed = [t.spoken for t in tokens if t.spoken not in none]
     if not timed:
         raise DataError(path, "none of the text's words can be pronounced (no Latin letters)")
-    segs = _align_spoken(wave, timed, chunk, path)
+    segs = _align_spoken(wave, timed, chunk, path, flags, frame)
     aligned = [Word(a, b, w.split("(")[0]) for w, a, b, _ in segs if _is_word(w)]
     words = _with_interpolated([t.spoken for t in tokens], aligned, set(none))
     result = Alignment(
@@ -471,7 +473,8 @@ def transcribe(wave: np.ndarray, *, path=None) -> Alignment:
     """
     import librosa
 
-    speech = _check_speech(wave, path)
+    flags, frame = _check_speech(wave, path)
+    speech = float(flags.sum()) * frame
     dec = _decoder("recognise")
     spans = librosa.effects.split(wave, top_db=40, frame_length=1024, hop_length=256)
     segs: list[tuple[str, float, float, float]] = []

@@ -197,6 +197,17 @@ def words_from_plain_text(text: str, wave: np.ndarray, sr: int) -> list[Word]:
     return [Word(to_time(bounds[i]), to_time(bounds[i + 1]), t) for i, t in enumerate(tokens)]
 
 
+def read_plain_text(path: str | Path) -> str:
+    """The text of a plain-text transcript file (UTF-8 or UTF-16)."""
+    path = Path(path)
+    try:
+        return decode_text(path.read_bytes())
+    except FileNotFoundError:
+        raise DataError(path, "transcript file not found") from None
+    except UnicodeDecodeError:
+        raise DataError(path, "transcript is not UTF-8 or UTF-16 text") from None
+
+
 def read_transcript(path: str | Path, wave: np.ndarray | None = None,
                     sr: int = AUDIO_SR) -> list[Word]:
     """Read a transcript by its extension: ``.TextGrid``, ``.json``, else plain text, whose
@@ -207,12 +218,7 @@ def read_transcript(path: str | Path, wave: np.ndarray | None = None,
         return read_textgrid(path)
     if suffix == ".json":
         return read_asr_json(path)
-    try:
-        text = decode_text(path.read_bytes())
-    except FileNotFoundError:
-        raise DataError(path, "transcript file not found") from None
-    except UnicodeDecodeError:
-        raise DataError(path, "transcript is not UTF-8 or UTF-16 text") from None
+    text = read_plain_text(path)
     if wave is None:
         raise ValueError("plain-text transcripts need the audio to place the words")
     if sr != AUDIO_SR:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, EggestureWarning
-from .transcript import Word, decode_text, read_asr_json, read_textgrid, words_from_plain_text
+from .transcript import Word, read_asr_json, read_plain_text, read_textgrid, words_from_plain_text
 from .wav import AUDIO_SR
 
 #: Median word-start difference (s) between a timed transcript and the alignment of its words
@@ -52,14 +52,23 @@ def check_words_fit(words: list[Word], duration: float, path) -> None:
                               f"{duration:.2f} s — is it the transcript of another recording?")
 
 
-def plain_text(path: Path) -> str:
-    """The text of a plain-text transcript file (UTF-8 or UTF-16)."""
+#: Suffixes that make a ``--text`` value a transcript file rather than the words themselves.
+TRANSCRIPT_SUFFIXES = (".textgrid", ".json", ".txt")
+
+
+def transcript_arg(text: str) -> Path | PlainText:
+    """A ``--text`` value: a transcript file where it names one (it exists, or ends in a
+    transcript suffix: a missing file is then an error, not words), else the words themselves."""
+    if not text.strip():  # no words (Path("") would be the current folder)
+        return PlainText(text)
+    path = Path(text)
     try:
-        return decode_text(path.read_bytes())
-    except FileNotFoundError:
-        raise DataError(path, "transcript file not found") from None
-    except UnicodeDecodeError:
-        raise DataError(path, "transcript is not UTF-8 or UTF-16 text") from None
+        exists = path.exists()
+    except OSError:  # e.g. a name too long for a file: it is the words
+        exists = False
+    if exists or path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+        return path
+    return PlainText(text)
 
 
 def _aligner():
@@ -106,7 +115,7 @@ def timed_words(wave: np.ndarray, text: str | Path | PlainText | None = None, *,
     path = Path(text)
     suffix = path.suffix.lower()
     if suffix not in (".textgrid", ".json"):
-        return words_of_text(plain_text(path), wave, path)
+        return words_of_text(read_plain_text(path), wave, path)
     words = read_textgrid(path) if suffix == ".textgrid" else read_asr_json(path)
     check_words_fit(words, wave.size / AUDIO_SR, path)
     timed = TimedWords(words, "timed")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..data.align import Alignment, align, transcribe
-from ..data.transcript import read_asr_json, read_textgrid, write_textgrid
+from ..data.transcript import read_asr_json, read_plain_text, read_textgrid, write_textgrid
 from ..data.wav import AUDIO_SR, load_audio
-from ..data.word_timing import plain_text
+from ..data.word_timing import PlainText, transcript_arg
 from ..errors import DataError
 from ..io import atomic_path, write_json
 
@@ -24,18 +24,18 @@ OUT_SUFFIXES = (".TextGrid", ".json")
 
 def text_of(text: str | Path) -> tuple[str, Path | None]:
     """The words to align and the file they came from: ``text`` itself (no file), or read from
-    the file it names — plain text, or the words of a TextGrid / speech-recognition JSON in
-    order. A name ending in .txt, .TextGrid or .json is a file, and must exist."""
-    path = Path(text) if isinstance(text, Path) or len(str(text)) < 4096 else None
-    if path is None or path.suffix.lower() not in (".txt", ".textgrid", ".json"):
-        return str(text), None
-    if not path.is_file():
-        raise DataError(path, "text file not found")
-    if path.suffix.lower() == ".textgrid":
-        return " ".join(w.text for w in read_textgrid(path)), path
-    if path.suffix.lower() == ".json":
-        return " ".join(w.text for w in read_asr_json(path)), path
-    return plain_text(path), path
+    the file it names (:func:`~eggesture.data.word_timing.transcript_arg`) — plain text, or the
+    words of a TextGrid / speech-recognition JSON in order."""
+    arg = transcript_arg(str(text)) if not isinstance(text, Path) else text
+    if isinstance(arg, PlainText):
+        return str(arg), None
+    if not arg.is_file():
+        raise DataError(arg, "text file not found")
+    if arg.suffix.lower() == ".textgrid":
+        return " ".join(w.text for w in read_textgrid(arg)), arg
+    if arg.suffix.lower() == ".json":
+        return " ".join(w.text for w in read_asr_json(arg)), arg
+    return read_plain_text(arg), arg
 
 
 def out_path(audio: Path, out: str | Path | None) -> Path:

@@ -404,7 +404,7 @@ def generate_file(bundle: Bundle, audio: Path, text: Path | PlainText | None, ou
     elapsed = time.perf_counter() - t0
     save_outputs(gen, bundle, out=out, bvh=bvh, glb=glb, video=video, audio_path=audio,
                  fps=options.fps)
-    known = sum(i != 0 for i in bundle.word_ids([w.text for w in timed.words]))
+    known = bundle.known_words([w.text for w in timed.words])
     return FileResult(gen.duration, elapsed, len(timed.words), timed.how, known)
 
 

@@ -198,24 +198,21 @@ def stream_wave(bundle: Bundle, wave: np.ndarray, *, chunk: float = 0.1,
         raise ValueError(f"chunk must be > 0 s, got {chunk}")
     stream = GestureStream(bundle, lookahead, words=words, seed_motion=seed_motion)
     n = max(1, int(round(chunk * AUDIO_SR)))
-    frames, compute, latency, owner = [], [], [], []
-    for k, a in enumerate(range(0, wave.size, n)):
+    starts = range(0, wave.size, n)
+    frames, compute, latency, owner, emitted = [], [], [], [], 0
+    for k in range(len(starts) + 1):  # every chunk, then the end of speech
         t = time.perf_counter()
-        out = stream.push(wave[a:a + n])
+        if k < len(starts):
+            out = stream.push(wave[starts[k]:starts[k] + n])
+            heard = min(wave.size, starts[k] + n)
+        else:
+            out, heard = stream.flush(), wave.size
         compute.append(time.perf_counter() - t)
-        arrival = min(wave.size, a + n) / AUDIO_SR + compute[-1]
-        first = sum(len(f) for f in frames)
-        latency += [arrival - (first + i) / stream.fps for i in range(len(out))]
+        arrival = heard / AUDIO_SR + compute[-1]
+        latency += [arrival - (emitted + i) / stream.fps for i in range(len(out))]
         owner += [k] * len(out)
         frames.append(out)
-    t = time.perf_counter()
-    out = stream.flush()
-    compute.append(time.perf_counter() - t)
-    first = sum(len(f) for f in frames)
-    latency += [wave.size / AUDIO_SR + compute[-1] - (first + i) / stream.fps
-                for i in range(len(out))]
-    owner += [len(compute) - 1] * len(out)
-    frames.append(out)
+        emitted += len(out)
     rotvec = np.concatenate(frames)
     gen = Generated(rotvec=rotvec, joint_names=bundle.joint_names, fps=stream.fps,
                     duration=wave.size / AUDIO_SR, indices=np.asarray(stream.tokens),
