@@ -72,7 +72,10 @@ class GestureStream:
         self.length, seed_frames = bundle.cfg.data.length, bundle.cfg.data.seed_frames
         self.seed_tokens = seed_frames // DOWNSAMPLE
         self.reach = decoder_reach(bundle.vqvae)
-        self.words = list(words or [])
+        # the frame word ids, once: words come timed in advance; past the last one, none
+        last = int(np.ceil(max((w.end for w in words or []), default=0.0) * self.fps)) + 1
+        self.word_ids = np.asarray(bundle.word_ids(frame_words(list(words or []), last, self.fps)),
+                                   dtype=np.int64)
         self.posthoc_tau = bundle.cfg.model.posthoc_tau if posthoc_tau is None else posthoc_tau
         self.codes = bundle.vqvae.quantizer.codes().detach()
         self.audio = np.zeros(0, np.float32)
@@ -129,12 +132,10 @@ class GestureStream:
         while len(self.tokens) < want or not self.ahead:
             first = len(self.tokens)  # the first uncommitted token
             start = (first - self.seed_tokens) * DOWNSAMPLE  # its window's first frame
-            ids = np.asarray(self.bundle.word_ids(frame_words(self.words, start + self.length,
-                                                              self.fps)), dtype=np.int64)
             prev = torch.as_tensor(self.tokens[-self.seed_tokens:])
             self._trim(start)
             shift = self.dropped * TRIM_FRAMES  # frames the buffer's first sample is late by
-            idx = predict_window(self.bundle, self.audio, start - shift, ids[shift:], prev,
+            idx = predict_window(self.bundle, self.audio, start - shift, self.word_ids[shift:], prev,
                                  codes=self.codes, posthoc_tau=self.posthoc_tau)
             new = idx[self.seed_tokens:].tolist()
             take = max(0, want - first)
