@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--at", type=float, default=20.0, help="seconds into the speech to show")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
-    from eggesture.app.server import Limits
+    from eggesture.app.server import Limits, model_name
     from eggesture.bundle import load_bundle
     from eggesture.data.transcript import read_textgrid
 
@@ -138,8 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.sample}: the BEAT2 sample is not there", file=sys.stderr)
         return 2
     text = " ".join(w.text for w in read_textgrid(args.sample / "textgrid" / f"{SEQ}.TextGrid"))
-    models = {p.name if p.name != "bundle" else p.parent.name: load_bundle(p)
-              for p in filter(None, (args.checkpoint, args.compare))}
+    models = {model_name(p): load_bundle(p) for p in filter(None, (args.checkpoint, args.compare))}
     run = Run("app", args.out)
     base, server, thread = _serve(models, Limits())
     try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import tempfile
 import threading
 import uuid
@@ -142,14 +143,13 @@ class App:
                     "warnings": notes}
             return Result(files, info, (audio, suffix), first, names[0])
 
+    @functools.cached_property
     def rest_glb(self) -> bytes:
         """The body at rest (two frames), which the live mode poses frame by frame."""
-        if not hasattr(self, "_rest"):
-            with tempfile.TemporaryDirectory(prefix="eggesture-app-") as tmp:
-                path = Path(tmp) / "rest.glb"
-                write_smplx_glb(path, np.zeros((2, 165), np.float32), 30, duration=2 / 30)
-                self._rest = path.read_bytes()
-        return self._rest
+        with tempfile.TemporaryDirectory(prefix="eggesture-app-") as tmp:
+            path = Path(tmp) / "rest.glb"
+            write_smplx_glb(path, np.zeros((2, 165), np.float32), 30, duration=2 / 30)
+            return path.read_bytes()
 
     async def live(self, socket: WebSocket) -> None:
         """Live mode: float32 16 kHz samples in (binary messages), motion frames out (JSON
@@ -251,6 +251,17 @@ async def _upload(request: Request, limits: Limits):
             form.get("compare") in ("1", "true", "on"))
 
 
+def model_name(path: Path) -> str:
+    """How the page names a model: its run folder (``RUN`` for ``RUN/bundle``), or the packaged
+    model."""
+    from ..pretrained import DEFAULT
+
+    path = path.resolve()
+    if path == DEFAULT:
+        return "packaged model (synthetic speakers)"
+    return path.parent.name if path.name == "bundle" else path.name
+
+
 def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": " ".join(message.split())}, status_code=status)
 
@@ -312,7 +323,7 @@ def build_app(app: App) -> Starlette:
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     async def rest(request: Request) -> Response:
-        return Response(app.rest_glb(), media_type=MEDIA[".glb"])
+        return Response(app.rest_glb, media_type=MEDIA[".glb"])
 
     return Starlette(routes=[
         Route("/", index), Route("/web/{name}", web_file),

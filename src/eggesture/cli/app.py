@@ -17,15 +17,6 @@ Serves 127.0.0.1 unless --host says otherwise; each model is loaded once; one ge
 time (others wait their turn)."""
 
 
-def _name(path: Path) -> str:
-    from ..pretrained import DEFAULT
-
-    path = path.resolve()
-    if path == DEFAULT:
-        return "packaged model (synthetic speakers)"
-    return path.parent.name if path.name == "bundle" else path.name
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("app", help="a local web page: speech → gestures in the browser",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -45,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ..app.server import THREE, WEB, App, Limits, build_app
+    from ..app.server import THREE, WEB, App, Limits, build_app, model_name
     from ..bundle import load_bundle
     from ..errors import ConfigError
     from ..recipes.generate import check_glb
@@ -62,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     for path in filter(None, (args.checkpoint or default_checkpoint(), args.compare)):
         bundle = load_bundle(path)
         check_glb(bundle)  # the page plays the GLB: SMPL-X models only
-        name = _name(Path(path))
+        name = model_name(Path(path))
         models[name if name not in models else f"{name} (2)"] = bundle
     if not (THREE / "build" / "three.module.js").is_file():
         raise ConfigError(WEB, "the page's 3D viewer (three.js) is not installed: run "

@@ -173,12 +173,6 @@ def voiced(wave: np.ndarray) -> tuple[np.ndarray, float]:
     return np.asarray(flags, dtype=bool), vad.frame_length
 
 
-def speech_seconds(wave: np.ndarray) -> float:
-    """Seconds of speech in ``wave (N,)`` (16 kHz) by pocketsphinx's voice activity detector."""
-    flags, frame = voiced(wave)
-    return float(flags.sum()) * frame
-
-
 def _check_speech(wave: np.ndarray, path) -> tuple[np.ndarray, float]:
     """The voice activity decisions of ``wave`` (:func:`voiced`); refuses audio with no speech."""
     flags, frame = voiced(wave) if wave.size else (np.zeros(0, bool), 0.03)
