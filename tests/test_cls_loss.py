@@ -151,6 +151,15 @@ def test_a_weighting_strategy_needs_a_weighting_loss():
         if any(o.startswith("train.reweight=") for o in row.overrides):
             cfg = load_config("tiny", list(row.overrides))
             assert cfg.train.cls_loss in ("paper", "hard"), row.name
+    # The long-tail losses stand beside them on the same vanilla codebook (issue 28, item 5).
+    from eggesture.config import method_spec
+    from eggesture.paper import LONG_TAIL_LOSSES
+
+    rows = {r.name: r for r in TABLES["reweighting"][1]}
+    for name, loss in LONG_TAIL_LOSSES:
+        cfg = load_config("tiny", list(rows[name].overrides))
+        assert (cfg.train.method, cfg.train.cls_loss) == ("reweight_only", loss)
+        assert method_spec(cfg.train).quantizer == "vanilla"
 
 
 def test_fig7_reading_across_codebook_sizes():
