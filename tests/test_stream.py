@@ -82,3 +82,20 @@ def test_the_stream_command(tiny_bundle_dir, wave, tmp_path, capsys):
                "--chunk", "0", "--out", str(tmp_path / "b.npz")])
     assert rc == 2 and "--chunk must be > 0" in capsys.readouterr().err
     assert not (tmp_path / "b.npz").exists()
+
+
+def test_a_lookahead_model_streams_at_its_own_lookahead_and_not_less(tiny_bundle_dir, wave):
+    from eggesture.models.classifier import lookahead_plan
+
+    b = load_bundle(tiny_bundle_dir)  # the same weights, made to look 0.75 s ahead
+    b.cfg.model.lookahead = 0.75
+    b.classifier.lookahead = lookahead_plan(0.75, b.fps)
+    assert GestureStream(b).lookahead == 0.75 and GestureStream(b, 1.0).lookahead == 1.0
+    with pytest.raises(ValueError, match="trained to look 0.75 s ahead"):
+        GestureStream(b, 0.5)
+    run = stream_wave(b, wave, chunk=0.2)
+    assert run.lookahead == 0.75 and np.isfinite(run.generated.rotvec).all()
+    waited = run.latency - run.compute[run.chunk_of_frame]  # on the audio's clock, less compute
+    assert waited.max() <= 0.75 + 0.2 + 1e-9 and waited[:-20].min() >= 0.75 - 1e-9
+    offline = generate_motion(b, wave).rotvec
+    assert run.generated.rotvec.shape == offline.shape

@@ -152,6 +152,11 @@ class ModelConfig:
     posthoc_tau: float = 0.0
     """τ′ of post-hoc logit adjustment at generation: codes are chosen by argmax f − τ′·log π
     (π the hard code usage; Menon et al. 2021). 0 = off."""
+    lookahead: float | None = None
+    """Seconds of audio past each token's first frame the classifier may see (streaming; causal
+    attention, a band on the cross-attention and delayed features: eggesture.models.classifier);
+    None: the whole window (offline). Needs the transformer classifier and the default audio
+    features; at least the features' own reach (0.109 s at 15 fps)."""
 
     def __post_init__(self):
         if self.codebook_size < 2 or self.code_dim < 1:
@@ -187,6 +192,12 @@ class ModelConfig:
             raise ValueError(f"model.beta must be ≥ 0, got {self.beta}")
         if self.posthoc_tau < 0:
             raise ValueError(f"model.posthoc_tau must be ≥ 0, got {self.posthoc_tau}")
+        if self.lookahead is not None:
+            if self.classifier != "transformer" or self.audio_encoder != "default":
+                raise ValueError("model.lookahead needs model.classifier=transformer and "
+                                 "model.audio_encoder=default")
+            if not self.lookahead > 0:
+                raise ValueError(f"model.lookahead must be positive or null, got {self.lookahead}")
 
 
 @dataclass
@@ -316,6 +327,12 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        if self.model.lookahead is not None:  # its shortest value depends on the frame rate
+            from .models.classifier import lookahead_plan
+
+            lookahead_plan(self.model.lookahead, self.data.fps)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -449,8 +466,11 @@ def from_dict(d: dict, source="config") -> Config:
         if key not in SECTIONS:
             raise ConfigError(source, f"unknown section '{key}' (known: {', '.join(SECTIONS)})")
     d = _translate_legacy(d)
-    return Config(**{name: _section(cls, d.get(name) or {}, name, source)
-                     for name, cls in SECTIONS.items()})
+    sections = {name: _section(cls, d.get(name) or {}, name, source) for name, cls in SECTIONS.items()}
+    try:
+        return Config(**sections)
+    except ValueError as e:
+        raise ConfigError(source, str(e)) from None
 
 
 def parse_override(text: str) -> tuple[list[str], object]:

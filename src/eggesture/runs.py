@@ -25,6 +25,9 @@ from .io import write_json
 
 #: Config keys that do not change what a run computes: left out of the key of its folder.
 NOT_IN_KEY = {"train": ("seed", "out", "progress", "num_workers")}
+#: Options added after runs were made, left out of the key at the value that means what those
+#: runs did, so that adding an option does not orphan them.
+KEY_DEFAULTS = {("model", "lookahead"): None}
 LOCK = ".lock"
 #: A lock file still empty this many seconds after it was made is stale (its writer died between
 #: creating it and writing its pid).
@@ -32,11 +35,15 @@ EMPTY_LOCK_GRACE_S = 30.0
 
 
 def run_key(cfg) -> str:
-    """The short hash of a run's resolved config, less :data:`NOT_IN_KEY` (``data.root`` made
-    absolute): equal for every row, in any table, that trains the same thing."""
+    """The short hash of a run's resolved config, less :data:`NOT_IN_KEY` and the options of
+    :data:`KEY_DEFAULTS` at their default (``data.root`` made absolute): equal for every row, in
+    any table, that trains the same thing."""
     d = cfg.to_dict()
     for section, keys in NOT_IN_KEY.items():
         for k in keys:
+            d[section].pop(k, None)
+    for (section, k), default in KEY_DEFAULTS.items():
+        if d[section].get(k, default) == default:
             d[section].pop(k, None)
     d["data"]["root"] = os.path.abspath(str(d["data"]["root"]))
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]

@@ -49,8 +49,9 @@ WEB = Path(__file__).resolve().parent / "web"
 THREE = WEB / "node_modules" / "three"
 #: Results kept in memory (the oldest is dropped first).
 KEEP = 8
-#: Seconds of speech the live mode waits for (``/ws/live?lookahead=S`` chooses, up to 2).
-LIVE_LOOKAHEAD = 0.5
+#: The longest lookahead (s) the live mode's ``/ws/live?lookahead=S`` may ask for; without
+#: one, the stream's default (the model's ``model.lookahead``, else 0.5 s).
+MAX_LIVE_LOOKAHEAD = 2.0
 #: Transcript suffixes accepted with an upload.
 TRANSCRIPT_SUFFIXES = (".textgrid", ".json", ".txt")
 MEDIA = {".npz": "application/octet-stream", ".bvh": "text/plain", ".glb": "model/gltf-binary",
@@ -157,11 +158,11 @@ class App:
         message ``end`` flushes and closes."""
         await socket.accept()
         bundle = next(iter(self.models.values()))
-        try:
-            lookahead = min(2.0, max(0.0, float(socket.query_params.get("lookahead",
-                                                                        LIVE_LOOKAHEAD))))
-        except ValueError:
-            lookahead = LIVE_LOOKAHEAD
+        try:  # never shorter than the model was trained to look ahead
+            asked = float(socket.query_params["lookahead"])
+            lookahead = min(MAX_LIVE_LOOKAHEAD, max(bundle.cfg.model.lookahead or 0.0, asked))
+        except (KeyError, ValueError):
+            lookahead = None  # the model's, else the stream's default
         stream = GestureStream(bundle, lookahead)
         sent = 0
         try:

@@ -9,8 +9,10 @@ DESCRIPTION = """Stream a recording through the live generator (`eggesture.recip
 in chunks of --chunk seconds, as a microphone would deliver it, and write the motion. The motion
 for time t is emitted once audio up to t + --lookahead has arrived. Prints the compute per chunk
 (p50, p99), each frame's latency on the audio's clock (chunk arrival + compute - the frame's
-time) and the speed. The model is the offline one: it was trained seeing 4 s windows of speech,
-and the part of a window that has not arrived is silence to it (README: what that costs)."""
+time) and the speed. A model trained with model.lookahead sees no further ahead than that (the
+stream's default lookahead is then the model's); an offline model was trained seeing 4 s windows
+of speech, and the part of a window that has not arrived is silence to it (README: what that
+costs)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", help="inference bundle (default: the packaged model)")
     p.add_argument("--audio", required=True, help="speech recording")
     p.add_argument("--chunk", type=float, default=0.1, help="seconds per chunk (default 0.1)")
-    p.add_argument("--lookahead", type=float, default=0.5,
-                   help="seconds of speech the motion waits for (default 0.5)")
+    p.add_argument("--lookahead", type=float, default=None,
+                   help="seconds of speech the motion waits for (default: the model's "
+                        "model.lookahead, else 0.5)")
     p.add_argument("--out", required=True, help="output .npz (BEAT2 layout at 30 fps)")
     p.set_defaults(handler=run)
 
@@ -33,14 +36,17 @@ def run(args: argparse.Namespace) -> int:
     from ..recipes.generate import save_outputs
     from ..recipes.stream import stream_wave
 
-    if args.chunk <= 0 or args.lookahead < 0:
+    if args.chunk <= 0 or (args.lookahead is not None and args.lookahead < 0):
         raise ConfigError(None, "--chunk must be > 0 s and --lookahead ≥ 0 s")
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
         raise DataError(out, "--out must end in .npz")
     bundle = load_bundle(args.checkpoint or default_checkpoint())
     wave = load_audio(args.audio, AUDIO_SR)
-    run_ = stream_wave(bundle, wave, chunk=args.chunk, lookahead=args.lookahead)
+    try:
+        run_ = stream_wave(bundle, wave, chunk=args.chunk, lookahead=args.lookahead)
+    except ValueError as e:  # a lookahead shorter than the model's
+        raise ConfigError(None, str(e)) from None
     save_outputs(run_.generated, bundle, out=out, fps=30)
-    print(f"{out}: {run_.summary(args.chunk, args.lookahead)}")
+    print(f"{out}: {run_.summary(args.chunk)}")
     return 0

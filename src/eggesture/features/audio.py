@@ -24,6 +24,9 @@ N_MELS = 64
 N_FEATURES = N_MELS + 2
 #: Audio feature frames per motion frame (60 Hz at 15 fps).
 PER_FRAME = 4
+#: Seconds of audio past its own time that a feature frame depends on: half the centred STFT
+#: window, and the next 100 Hz frame it is interpolated from.
+FEATURE_REACH_S = (N_FFT // 2 + HOP) / SR
 
 
 @lru_cache(maxsize=4)

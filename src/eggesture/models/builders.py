@@ -7,7 +7,7 @@ import dataclasses
 from torch import nn
 
 from ..config import Config, method_spec
-from .classifier import IndexClassifier
+from .classifier import IndexClassifier, lookahead_plan
 from .encoders import AudioEncoder, LearnedTextEncoder, PretrainedTextEncoder, minilm_dir
 from .quantizer import EntropyGuidedQuantizer, VectorQuantizer
 from .vqvae import DOWNSAMPLE, MotionVQVAE
@@ -85,4 +85,5 @@ def build_classifier(cfg: Config, vocab: list[str], n_audio_features: int) -> In
         word_dropout=m.word_dropout, arch=m.classifier,
         tied_head=tied_head(cfg), code_dim=m.code_dim, distance=quantizer_distance(cfg),
         logit_scale=1.0 / sim_temperature(cfg),
+        lookahead=None if m.lookahead is None else lookahead_plan(m.lookahead, d.fps),
     )

@@ -7,6 +7,12 @@ from ground truth in training) — into logits over the K codes for every token 
 cross-attending to the memory. Not autoregressive (DESIGN §3). The LSTM variant of Table 7
 replaces encoders and cross-attention by LSTMs over the concatenated memory and queries.
 
+With a **lookahead** (``model.lookahead``, seconds; :func:`lookahead_plan`) the classifier never
+sees more of the future than that: the encoders' and the decoder's self-attention are causal,
+token t cross-attends to memory tokens ≤ t + n, and the audio features are delayed by d frames,
+so that token t depends on audio up to its first frame's time plus the lookahead. Streaming
+(:class:`eggesture.recipes.stream.GestureStream`) then computes what offline generation does.
+
 With a **tied head** (``tied_head=True``) the last layer predicts a vector in the code space
 and the logits are its similarities to the codebook in the quantizer's geometry
 (``cos(h, e_k)·s`` or ``−‖h − e_k‖²·s``, s a learned scale), so the prediction stays
@@ -27,7 +33,38 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .encoders import AudioEncoder, LearnedTextEncoder
+from ..features.audio import FEATURE_REACH_S, PER_FRAME
+from .encoders import AudioEncoder, LearnedTextEncoder, causal_mask
+
+#: Motion frames per token (the VQ-VAE's temporal downsampling; eggesture.models.vqvae).
+FRAMES_PER_TOKEN = 4
+
+
+def lookahead_plan(seconds: float, fps: float) -> tuple[int, int]:
+    """``(n, d)`` for a classifier that sees audio up to ``seconds`` past each token's first
+    frame: memory tokens ≤ t + n, the features delayed by d frames.
+
+    Token t's first frame is feature frame ``16t`` (:data:`PER_FRAME` features per motion frame,
+    4 frames per token); memory token t + n holds feature frames up to ``16(t + n) + 15 − d``,
+    the audio stem reaches :attr:`AudioEncoder.STEM_REACH` frames further, and each feature frame
+    :data:`~eggesture.features.audio.FEATURE_REACH_S` seconds (its analysis window). The
+    largest reach within ``seconds`` is taken: n as large and d as small as allowed."""
+    per_token = PER_FRAME * FRAMES_PER_TOKEN
+    rate = PER_FRAME * fps  # feature frames per second
+    budget = int(math.floor((seconds - FEATURE_REACH_S) * rate + 1e-9))
+    budget -= per_token - 1 + AudioEncoder.STEM_REACH  # feature frames past the token's own
+    if budget + per_token - 1 < 0:  # the delay would pass a whole token
+        shortest = lookahead_reach(0, per_token - 1, fps)
+        raise ValueError(f"model.lookahead {seconds:g} s is shorter than the audio features' and "
+                         f"the stem's own reach ({shortest:.3f} s)")
+    n = max(0, -(-budget // per_token))  # ceil
+    return n, n * per_token - budget
+
+
+def lookahead_reach(n: int, d: int, fps: float) -> float:
+    """Seconds past a token's first frame that a classifier with plan ``(n, d)`` sees."""
+    last = FRAMES_PER_TOKEN * PER_FRAME * (n + 1) - 1 - d + AudioEncoder.STEM_REACH
+    return last / (PER_FRAME * fps) + FEATURE_REACH_S
 
 
 class IndexClassifier(nn.Module):
@@ -43,10 +80,14 @@ class IndexClassifier(nn.Module):
                  d_model: int = 256, heads: int = 4, layers: int = 4, dropout: float = 0.1,
                  text_dropout: float = 0.1, word_dropout: float = 0.0, arch: str = "transformer",
                  tied_head: bool = False, code_dim: int | None = None, distance: str = "cosine",
-                 logit_scale: float = 10.0):
+                 logit_scale: float = 10.0, lookahead: tuple[int, int] | None = None):
         super().__init__()
         if not 0 <= seed_tokens < n_tokens:
             raise ValueError(f"seed_tokens must be in [0, n_tokens), got {seed_tokens}")
+        if lookahead is not None and arch == "lstm":
+            raise ValueError("a lookahead needs the transformer classifier (the LSTM's encoders "
+                             "are bidirectional)")
+        self.lookahead = lookahead  # (n, d) of lookahead_plan, or None: the whole window
         self.codebook_size, self.n_tokens, self.seed_tokens = codebook_size, n_tokens, seed_tokens
         self.arch, self.text_dropout, self.word_dropout = arch, text_dropout, word_dropout
         self.audio_encoder, self.text_encoder = audio_encoder, text_encoder
@@ -75,14 +116,18 @@ class IndexClassifier(nn.Module):
 
     def memory(self, audio_feats: torch.Tensor, words: torch.Tensor | None) -> torch.Tensor:
         """Fused audio–text memory ``(B, n_tokens, d_model)``."""
-        streams = [self.audio_encoder(audio_feats, self.n_tokens)]
+        if self.lookahead is None:
+            streams = [self.audio_encoder(audio_feats, self.n_tokens)]
+        else:
+            streams = [self.audio_encoder(audio_feats, self.n_tokens, causal=True,
+                                          delay=self.lookahead[1])]
         if self.text_encoder is not None:
             if words is None:
                 words = torch.zeros(audio_feats.shape[0], self.n_tokens * 4, dtype=torch.long,
                                     device=audio_feats.device)
             elif self.training:
                 words = drop_words(words, self.word_dropout, self.text_dropout)
-            streams.append(self.text_encoder(words, self.n_tokens))
+            streams.append(self.text_encoder(words, self.n_tokens, causal=self.lookahead is not None))
         return self.fuse(torch.cat(streams, dim=-1))
 
     def queries(self, seed: torch.Tensor | None, batch: int) -> torch.Tensor:
@@ -103,8 +148,12 @@ class IndexClassifier(nn.Module):
         q = self.queries(seed, audio_feats.shape[0])
         if self.arch == "lstm":
             h = self.decoder(torch.cat([q, mem], dim=-1))[0]
-        else:
+        elif self.lookahead is None:
             h = self.decoder(q, mem)
+        else:
+            n = self.n_tokens
+            h = self.decoder(q, mem, tgt_mask=causal_mask(n, q.device),
+                             memory_mask=causal_mask(n, q.device, ahead=self.lookahead[0]))
         out = self.head(h)
         if not self.tied_head:
             return out

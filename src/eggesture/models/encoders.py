@@ -48,10 +48,20 @@ class SequenceEncoder(nn.Module):
                                                batch_first=True, norm_first=True)
             self.net = nn.TransformerEncoder(layer, max(1, layers), enable_nested_tensor=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
+        """``causal``: position i attends to positions ≤ i only (``model.lookahead``)."""
         if self.arch == "lstm":
+            if causal:
+                raise ValueError("a causal encoder needs the transformer (the LSTM is bidirectional)")
             return self.net(x)[0]
-        return self.net(x + sinusoidal_positions(x.shape[1], x.shape[2]).to(x))
+        mask = causal_mask(x.shape[1], x.device) if causal else None
+        return self.net(x + sinusoidal_positions(x.shape[1], x.shape[2]).to(x), mask=mask)
+
+
+def causal_mask(n: int, device=None, ahead: int = 0) -> torch.Tensor:
+    """``(n, n)`` attention mask (True = hidden): query i sees keys ``j ≤ i + ahead``."""
+    i = torch.arange(n, device=device)
+    return i[None, :] > i[:, None] + ahead
 
 
 def pool_to_tokens(x: torch.Tensor, n_tokens: int) -> torch.Tensor:
@@ -60,7 +70,16 @@ def pool_to_tokens(x: torch.Tensor, n_tokens: int) -> torch.Tensor:
 
 
 class AudioEncoder(nn.Module):
-    """Audio features ``(B, T_a, n_features)`` → token features ``(B, n_tokens, d_model)``."""
+    """Audio features ``(B, T_a, n_features)`` → token features ``(B, n_tokens, d_model)``.
+
+    ``delay`` (feature frames) shifts the features later before the stem, and ``causal`` masks
+    the encoder's attention, so that token j's feature depends on feature frames up to
+    ``16·j + 15 − delay + STEM_REACH`` only (16 feature frames per token; ``model.lookahead``).
+    """
+
+    #: Feature frames the conv stem reaches past its output's own frames (kernel 3 at the full
+    #: rate: 1; kernel 4 stride 2, then kernel 3 at half rate: 1 + 2).
+    STEM_REACH = 4
 
     def __init__(self, *, n_features: int, d_model: int = 256, layers: int = 2, heads: int = 4,
                  dropout: float = 0.1, arch: str = "transformer"):
@@ -74,10 +93,13 @@ class AudioEncoder(nn.Module):
         self.encoder = SequenceEncoder(d_model=d_model, layers=layers, heads=heads, dropout=dropout,
                                        arch=arch)
 
-    def forward(self, feats: torch.Tensor, n_tokens: int) -> torch.Tensor:
+    def forward(self, feats: torch.Tensor, n_tokens: int, *, causal: bool = False,
+                delay: int = 0) -> torch.Tensor:
         x = rearrange(self.norm(feats), "b t f -> b f t")
+        if delay:  # feature frame i moves to i + delay; the first ones are zeros (the norm's mean)
+            x = F.pad(x, (delay, 0))[..., : x.shape[-1]]
         x = rearrange(self.stem(x), "b d t -> b t d")  # (B, T_a / 2, d)
-        return self.encoder(pool_to_tokens(x, n_tokens))
+        return self.encoder(pool_to_tokens(x, n_tokens), causal=causal)
 
 
 class LearnedTextEncoder(nn.Module):
@@ -94,8 +116,9 @@ class LearnedTextEncoder(nn.Module):
     def word_vectors(self, words: torch.Tensor) -> torch.Tensor:
         return self.embed(words)  # (B, T, text_dim)
 
-    def forward(self, words: torch.Tensor, n_tokens: int) -> torch.Tensor:
-        return self.encoder(pool_to_tokens(self.proj(self.word_vectors(words)), n_tokens))
+    def forward(self, words: torch.Tensor, n_tokens: int, *, causal: bool = False) -> torch.Tensor:
+        return self.encoder(pool_to_tokens(self.proj(self.word_vectors(words)), n_tokens),
+                            causal=causal)
 
 
 class PretrainedTextEncoder(LearnedTextEncoder):

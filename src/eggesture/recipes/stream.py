@@ -18,8 +18,10 @@ arrived:
   the new decode with the offset fading by :data:`EASE` a frame, so no joint jumps at a chunk boundary.
 
 Words, when given, must be timed in advance (a live recogniser is not wired in); the default is
-none. The model itself is the offline one: training with a limited view of the future (the
-issue's ``model.lookahead``) is not built.
+none. A model trained with ``model.lookahead`` (eggesture.models.classifier) never looks further
+ahead than that, so its committed tokens are what it computes offline; an offline model sees the
+audio it has not heard yet as silence. The stream's lookahead defaults to the model's (else
+:data:`DEFAULT_LOOKAHEAD`) and may not be shorter.
 
 Python::
 
@@ -50,21 +52,23 @@ TRIM = 3200
 TRIM_FRAMES = 3
 #: Seconds of audio kept before the current window (the features' analysis context).
 KEEP_SECONDS = 2.0
+#: The stream's lookahead (s) for a model trained without one.
+DEFAULT_LOOKAHEAD = 0.5
 #: Per frame, the share of the offset between the motion already returned and the newest
 #: decode that is kept: a chunk's new motion eases in from the last frame returned.
 EASE = 0.9
 
 
 class GestureStream:
-    """Streaming generation (see the module docstring). ``lookahead`` in seconds (≥ 0);
-    ``words`` timed in advance, or None; ``seed_motion (S', D)`` (normalised 6D) starts the
-    stream from real motion instead of the mean pose (evaluation, as offline)."""
+    """Streaming generation (see the module docstring). ``lookahead`` in seconds (≥ 0; None:
+    :func:`stream_lookahead`); ``words`` timed in advance, or None; ``seed_motion (S', D)``
+    (normalised 6D) starts the stream from real motion instead of the mean pose (evaluation, as
+    offline)."""
 
-    def __init__(self, bundle: Bundle, lookahead: float = 0.5, *,
+    def __init__(self, bundle: Bundle, lookahead: float | None = None, *,
                  words: list[Word] | None = None, posthoc_tau: float | None = None,
                  seed_motion: np.ndarray | None = None):
-        if lookahead < 0:
-            raise ValueError(f"lookahead must be ≥ 0 s, got {lookahead}")
+        lookahead = stream_lookahead(bundle, lookahead)
         if abs(TRIM / AUDIO_SR * bundle.fps - TRIM_FRAMES) > 1e-9:
             raise ValueError(f"streaming needs a model at 15 fps (this one: {bundle.fps:g})")
         self.bundle, self.lookahead = bundle, float(lookahead)
@@ -171,6 +175,20 @@ class GestureStream:
         return sixd_to_axis_angle(six).astype(np.float32)
 
 
+def stream_lookahead(bundle: Bundle, lookahead: float | None = None) -> float:
+    """The lookahead (s) a stream of ``bundle`` runs at: ``lookahead``, or the model's own
+    (``model.lookahead``), or :data:`DEFAULT_LOOKAHEAD`; never less than the model's."""
+    trained = bundle.cfg.model.lookahead
+    if lookahead is None:
+        return DEFAULT_LOOKAHEAD if trained is None else float(trained)
+    if lookahead < 0:
+        raise ValueError(f"lookahead must be ≥ 0 s, got {lookahead}")
+    if trained is not None and lookahead < trained - 1e-9:
+        raise ValueError(f"this model was trained to look {trained:g} s ahead: stream with a "
+                         f"lookahead of at least that, not {lookahead:g} s")
+    return float(lookahead)
+
+
 @dataclass
 class StreamRun:
     """A recording streamed chunk by chunk: the motion (offline layout), and per chunk the
@@ -181,17 +199,18 @@ class StreamRun:
     compute: np.ndarray  # (n_chunks,)
     latency: np.ndarray  # (n_frames,)
     chunk_of_frame: np.ndarray  # (n_frames,) the chunk that emitted each frame
+    lookahead: float  # seconds, as the stream ran
 
-    def summary(self, chunk: float, lookahead: float) -> str:
+    def summary(self, chunk: float) -> str:
         c, lat = self.compute * 1000, self.latency
-        return (f"{len(c)} chunks of {chunk:g} s, lookahead {lookahead:g} s: compute per chunk "
+        return (f"{len(c)} chunks of {chunk:g} s, lookahead {self.lookahead:g} s: compute per chunk "
                 f"p50 {np.median(c):.1f} ms, p99 {np.percentile(c, 99):.1f} ms; frame latency "
                 f"p50 {np.median(lat):.2f} s, max {lat.max():.2f} s; "
                 f"{self.generated.duration / max(self.compute.sum(), 1e-9):.0f}× real time")
 
 
 def stream_wave(bundle: Bundle, wave: np.ndarray, *, chunk: float = 0.1,
-                lookahead: float = 0.5, words: list[Word] | None = None,
+                lookahead: float | None = None, words: list[Word] | None = None,
                 seed_motion: np.ndarray | None = None) -> StreamRun:
     """Stream ``wave (N,)`` (16 kHz) through a :class:`GestureStream` in chunks of ``chunk``
     seconds, as it would arrive live (the audio's clock, not the wall clock)."""
@@ -218,4 +237,5 @@ def stream_wave(bundle: Bundle, wave: np.ndarray, *, chunk: float = 0.1,
     gen = Generated(rotvec=rotvec, joint_names=bundle.joint_names, fps=stream.fps,
                     duration=wave.size / AUDIO_SR, indices=np.asarray(stream.tokens),
                     words=list(words or []))
-    return StreamRun(gen, np.asarray(compute), np.asarray(latency), np.asarray(owner))
+    return StreamRun(gen, np.asarray(compute), np.asarray(latency), np.asarray(owner),
+                     stream.lookahead)
