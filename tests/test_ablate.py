@@ -606,3 +606,27 @@ def test_a_plan_prints_one_command_per_run_and_each_writes_what_is_finished(corp
     assert main(["ablate", "reweight", *args, "--run", "runs/nope/seed0"]) == 2
     assert main(["ablate", "plan", *args]) == 2
     assert "plan needs a table first" in capsys.readouterr().err
+
+
+def test_the_lookahead_benchmark_trains_streams_and_keeps_each_evaluation(corpus, tmp_path,
+                                                                          monkeypatch, capsys):
+    from benchmarks import lookahead as B
+
+    argv = ["--data", str(corpus), "--out", str(tmp_path), "--lookahead", "0.5", "--seeds", "1",
+            "--budget", "1", "--config", "tiny", "--split", "val", "--split", "test"]
+    monkeypatch.setitem(TABLES, "lookahead", None)  # register() puts the table; undone after
+    assert B.main(argv) == 0
+    summary = json.loads((tmp_path / "lookahead.json").read_text())
+    assert [r["name"] for r in summary["rows"]] == [
+        "offline model, offline", "offline model, stream 0.5s",
+        "lookahead 0.5 s model, offline", "lookahead 0.5 s model, stream 0.5s"]
+    assert all(r["fgd"]["mean"] is not None for r in summary["rows"])
+    streamed = sorted(p.name for p in tmp_path.glob("runs/*/seed0/stream_eval_*.json"))
+    assert streamed == ["stream_eval_stream_0.5s.json"] * 2
+    assert {json.loads(p.read_text())["config"]["model"]["lookahead"]
+            for p in tmp_path.glob("runs/*/seed0/bundle/config.json")} == {None, 0.5}
+    assert "lookahead 0.5 s: the lookahead model streamed, FGD" in capsys.readouterr().out
+    # a second run reads every evaluation back
+    monkeypatch.setattr("eggesture.recipes.evaluate.evaluate",
+                        lambda *a, **k: pytest.fail("evaluated again"))
+    assert B.main(argv) == 0

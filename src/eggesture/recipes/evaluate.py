@@ -110,25 +110,27 @@ def generate_split(bundle: Bundle, data, split: list[str],
                    progress: Callable[[int, int, str], None] | None = None,
                    only: list[int] | None = None,
                    posthoc_tau: float | None = None,
-                   stream_lookahead: float | None = None) -> list[SequenceResult]:
+                   stream_lookahead: float | None = None,
+                   words: bool = True) -> list[SequenceResult]:
     """Generate every sequence of ``split`` of prepared ``data`` (ground-truth seeded), or only
     the sequence indices ``only`` of it; ``posthoc_tau``: generation's post-hoc logit
     adjustment (None: the bundle's); ``stream_lookahead`` (seconds): generate live instead, in
-    0.1 s chunks with that lookahead (:mod:`.stream`)."""
+    0.1 s chunks with that lookahead (:mod:`.stream`); ``words=False``: without the transcript."""
     out = []
     seqs = [i for i in data.sequence_indices(split) if only is None or i in only]
     for n, i in enumerate(seqs, start=1):
         s = data.sequence(i)
         real = np.asarray(s["motion"], dtype=np.float32)  # (T, J, 6)
-        words = _words_from_ids(np.asarray(s["words"]), data.vocab, data.settings.fps)
+        said = (_words_from_ids(np.asarray(s["words"]), data.vocab, data.settings.fps)
+                if words else [])
         seed = bundle.norm.normalize(real[: bundle.cfg.data.seed_frames].reshape(
             min(len(real), bundle.cfg.data.seed_frames), -1))
         wave = np.asarray(s["audio"], dtype=np.float32)
         if stream_lookahead is not None:
-            gen = stream_wave(bundle, wave, chunk=0.1, lookahead=stream_lookahead, words=words,
+            gen = stream_wave(bundle, wave, chunk=0.1, lookahead=stream_lookahead, words=said,
                               seed_motion=seed if len(seed) else None).generated
         else:
-            gen = generate_motion(bundle, wave, words, seed_motion=seed if len(seed) else None,
+            gen = generate_motion(bundle, wave, said, seed_motion=seed if len(seed) else None,
                                   posthoc_tau=posthoc_tau)
         t = min(len(real), len(gen.rotvec))
         out.append(SequenceResult(
@@ -407,7 +409,7 @@ def evaluate(
     train_missing: bool = False, progress: Callable[[str], None] | None = None,
     protocol: str = "ours", fgd_model: str | Path | None = None,
     smplx_model: str | Path | None = None, posthoc_tau: float | None = None,
-    stream_lookahead: float | None = None,
+    stream_lookahead: float | None = None, words: bool = True,
 ) -> EvaluationResult:
     """Evaluate a bundle on a dataset split (see the module docstring).
 
@@ -418,7 +420,8 @@ def evaluate(
     Those files, the dataset and the evaluation nets are all checked before anything is
     generated. ``posthoc_tau`` overrides the bundle's ``model.posthoc_tau`` (generation's post-hoc
     logit adjustment). ``stream_lookahead`` (seconds) evaluates live generation (0.1 s chunks,
-    :mod:`.stream`) instead of offline generation.
+    :mod:`.stream`) instead of offline generation; ``words=False`` generates without the
+    transcript (as a live stream without a recogniser).
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
@@ -450,7 +453,7 @@ def evaluate(
     say(f"generating {len(data.sequence_indices(split))} sequences of split {split}")
     results = generate_split(bundle, data, split,
                              lambda n, t, i: say(f"  generated {n}/{t} {i}"), posthoc_tau=posthoc_tau,
-                             stream_lookahead=stream_lookahead)
+                             stream_lookahead=stream_lookahead, words=words)
     gen, real = [r.gen6d for r in results], [r.real6d for r in results]
     codes_gt = [oracle_codes(bundle, m) for m in real]
     oracle = [oracle_motion(bundle, m, c) for m, c in zip(real, codes_gt, strict=True)]
