@@ -248,6 +248,10 @@ def test_a_table_is_on_the_page_as_soon_as_its_runs_are_done(corpus, tmp_path, m
     assert "**Warning: the runs were scored by 2 different FGD autoencoders** (`fgd_ae:abc`, " \
            "`fgd_ae:def`)" in page
     assert "Training time unknown for 1 of 4 runs" in page
+    (tmp_path / "notes.md").write_text("Table 4 re-run on 2026-12-08.\n* already a bullet\n")
+    page = write_page(tmp_path).read_text()
+    assert "* Table 4 re-run on 2026-12-08.\n* already a bullet\n" in page
+    (tmp_path / "notes.md").unlink()
 
     # The README's summary: the same verdicts, linking the page; refused without its section.
     from eggesture.cli import main

@@ -216,6 +216,12 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
 
 
+#: A markdown file in the ablation folder whose lines the page's header shows (one bullet per
+#: plain line): what the run's maker has to say that the runs cannot (tables left out, runs kept
+#: from an earlier folder).
+NOTES = "notes.md"
+
+
 def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
     """The lines naming the run."""
     any_s = next(iter(summaries.values()), {})
@@ -245,6 +251,10 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
         lines.append(f"* **Not finished**: {', '.join(f'`{t}`' for t in missing)} — their claims "
                      "below read \"not measured\"; the command above continues the run (finished "
                      "runs are kept) and rewrites this page as each table completes.")
+    notes = out / NOTES
+    if notes.is_file():  # what the folder's maker says of it (e.g. runs kept from another)
+        lines += [f"* {line}" if line and not line.startswith(("*", " ", "|", "#")) else line
+                  for line in notes.read_text(encoding="utf-8").strip().splitlines()]
     held = _held_out(out, summaries)
     if held:
         lines.append(f"* Evaluation: {held}.")
