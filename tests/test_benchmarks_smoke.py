@@ -201,8 +201,8 @@ def test_real_speech_summary_over_seeds():
     from benchmarks import real_speech
 
     def run(with_speed, without_speed):
-        checks = {"speed_within_50_150": True, "transcript_at_least_as_lively": with_speed >= without_speed}
-        side = lambda v: {"speed_ratio": v, "amplitude_ratio": v}  # noqa: E731
+        checks = {"speed_within_75_125": True, "transcript_at_least_as_lively": with_speed >= without_speed}
+        side = lambda v: {f"{k}_ratio": v for k in real_speech.RATIOS}  # noqa: E731
         return {"demo": "d", "methods": {"eggesture": {
             "with transcript": side(with_speed), "without transcript": side(without_speed),
             "checks": checks}}}
@@ -218,6 +218,22 @@ def test_real_speech_summary_over_seeds():
     stiller = real_speech.summarise([run(0.5, 0.7), run(0.45, 0.7), run(0.52, 0.72)])
     assert stiller["methods"]["eggesture"]["transcript_verdict"].endswith("stiller")
     assert "± " in real_speech.summary_report(lively)
+    assert "left arm, with transcript" in real_speech.summary_report(lively)
+
+
+@pytest.mark.parametrize("ratios, met", [
+    ((0.8, 0.9, 0.6, 1.1), (True, True, True)),
+    ((0.73, 0.9, 0.6, 1.1), (False, True, True)),   # speed below 0.75
+    ((0.8, 1.3, 0.6, 1.1), (True, False, True)),    # amplitude above 1.25
+    ((0.8, 0.9, 0.45, 1.2), (True, True, False)),   # the left arm nearly still
+])
+def test_real_speech_target_of_issue_31(ratios, met):
+    from benchmarks import real_speech
+
+    side = {f"{k}_ratio": v for k, v in zip(real_speech.RATIOS, ratios, strict=True)} | {"speed": 1.0}
+    c = real_speech.checks({"with transcript": side, "without transcript": side})
+    assert (c["speed_within_75_125"], c["amplitude_within_75_125"],
+            c["each_arm_amplitude_at_least_half"]) == met
 
 
 def test_vq_ceiling_quick(tmp_path, threads):

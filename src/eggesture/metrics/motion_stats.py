@@ -19,7 +19,9 @@ arm joints' axis-angle components). From it:
   beats and the strokes of other gestures alike. (A first definition counted prominent peaks of
   ``s_t``; it counted each semantic gesture's preparation, stroke and return apart, 2.5 peaks a
   gesture, which left no room for beats to be the majority of strokes, as DESIGN §4 has them.)
-* ``left_share`` — the left arm's share of the arm speed, ``left / (left + right)``.
+* ``left_share`` — the left arm's share of the arm speed, ``left / (left + right)``;
+* ``amplitude_left`` / ``amplitude_right`` — ``amplitude`` of each arm's joints alone (a model
+  may move one arm and keep the other still).
 
 Pure functions on arrays (DESIGN §5); the numbers are comparable only between motions at 30 fps.
 """
@@ -91,6 +93,8 @@ def motion_profile(poses: np.ndarray, fps: float = FPS) -> dict[str, float]:
         "strokes_per_min": float(len(beats) / minutes),
         "stroke_speed": float(np.mean(peaks)) if peaks else 0.0,
         "left_share": float(left / max(left + right, 1e-300)),
+        "amplitude_left": float(a[:, list(LEFT_ARM)].reshape(len(a), -1).std(axis=0).mean()),
+        "amplitude_right": float(a[:, list(RIGHT_ARM)].reshape(len(a), -1).std(axis=0).mean()),
     }
 
 
