@@ -22,7 +22,7 @@ Questions (issue "Any speech in, words on time"):
   and on the demo corpus's held-out sequences (whose true word times the corpus knows) the
   classifier's token accuracy with true, aligned, spread and no word times.
 
-Run: ``python -m benchmarks.alignment [--demo-dir DEMO] [--readme README.md]``; JSON to
+Run: ``python -m benchmarks.alignment [--demo-dir DEMO] [--readme docs/usage.md]``; JSON to
 ``benchmarks/results/alignment.json``.
 """
 
@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.readme:
             replace_section(args.readme, BEGIN, END,
                             f"Measured by `python -m benchmarks.alignment --demo-dir DEMO --readme "
-                            f"README.md` ({run.meta['date'][:10]}, {run.meta['machine']['cpu']}, "
+                            f"{args.readme}` ({run.meta['date'][:10]}, {run.meta['machine']['cpu']}, "
                             f"{run.meta['machine']['cores']} cores, load average "
                             f"{run.meta['loadavg_start'][0]} at the start):"
                             f"\n\n{report(run.results)}")

@@ -297,7 +297,7 @@ BEGIN, END = "<!-- real-speech:begin -->", "<!-- real-speech:end -->"
 def write_readme(readme: Path, r: dict, run_label: str) -> None:
     """Replace the README's real-speech section (between the markers) with :func:`report`."""
     block = (f"{run_label} (`python -m benchmarks.real_speech --demo-dir DEMO [DEMO ...] --readme "
-             f"README.md`, {r['measured']}):\n\n{report(r)}")
+             f"{readme}`, {r['measured']}):\n\n{report(r)}")
     if "summary" in r:
         block += "\n\n" + summary_report(r["summary"])
     replace_section(readme, BEGIN, END, block)

@@ -284,7 +284,7 @@ def build_app(app: App) -> Starlette:
         path = (THREE / rel).resolve()
         if not path.is_file() or THREE.resolve() not in path.parents or path.suffix != ".js":
             return _error(f"three.js file {rel} not found: run `npm ci --prefix {WEB}` once "
-                          "(README, 'eggesture app')", 404)
+                          "(docs/usage.md, 'In the browser')", 404)
         return FileResponse(path, media_type="text/javascript")
 
     async def models(request: Request) -> Response:

@@ -17,7 +17,7 @@ pronunciation at all is timed between its neighbours; the summary counts both.
 
 Refused with one line, nothing written: empty or non-English text, audio with no speech, and
 text that is not what the speech says (it cannot be aligned, or its alignment score is below
-the threshold measured on right and wrong text: README). Audio of any length (long audio is
+the threshold measured on right and wrong text: docs/usage.md). Audio of any length (long audio is
 aligned in 2-minute chunks)."""
 
 
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "words of a .TextGrid or .json are aligned again)")
     p.add_argument("--transcribe", action="store_true",
                    help="no text: recognise the words (English; about 2 words in 5 are wrong "
-                        "on real speech: README)")
+                        "on real speech: docs/usage.md)")
     p.add_argument("--out", help="output .TextGrid or .json (default: AUDIO.TextGrid beside the "
                                  "audio, never over an existing file)")
     p.add_argument("--no-check", action="store_true",

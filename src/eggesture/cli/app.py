@@ -12,7 +12,7 @@ download the npz, BVH, GLB or a preview mp4. With --compare, a second model side
 (e.g. EGGesture and vanilla from `eggesture demo`).
 
 Offline: the page's 3D viewer is three.js from npm, fetched once by
-`npm ci --prefix src/eggesture/app/web` (README); nothing is loaded from the internet.
+`npm ci --prefix src/eggesture/app/web` (docs/usage.md); nothing is loaded from the internet.
 Serves 127.0.0.1 unless --host says otherwise; each model is loaded once; one generation at a
 time (others wait their turn)."""
 
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("app", help="a local web page: speech → gestures in the browser",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", help="inference bundle (or its run folder); default: the "
-                                        "packaged model of four synthetic speakers (README)")
+                                        "packaged model of four synthetic speakers (docs/usage.md)")
     p.add_argument("--compare", help="a second bundle, shown side by side on request")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to serve (default 127.0.0.1: this machine only)")
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         models[name if name not in models else f"{name} (2)"] = bundle
     if not (THREE / "build" / "three.module.js").is_file():
         raise ConfigError(WEB, "the page's 3D viewer (three.js) is not installed: run "
-                               f"`npm ci --prefix {WEB}` once (needs npm; README)")
+                               f"`npm ci --prefix {WEB}` once (needs npm; docs/usage.md)")
     print(f"eggesture app: http://{args.host}:{args.port}/  (models: {', '.join(models)}; "
           "Ctrl-C stops)", flush=True)
     uvicorn.run(build_app(App(models, limits)), host=args.host, port=args.port,

@@ -23,7 +23,7 @@ speech (English; pocketsphinx, as `eggesture align` does): each word lands where
 text that is not what the speech says is refused.
 A TextGrid or JSON is used as timed, and aligned again only to warn when its words are not this
 recording's. Without a transcript the model uses the audio alone, or with --transcribe the
-words recognised in it (English; about 2 words in 5 are wrong on real speech: README).
+words recognised in it (English; about 2 words in 5 are wrong on real speech: docs/usage.md).
 For a folder, a transcript next to each audio file with the same name (NAME.TextGrid /
 NAME.json / NAME.txt) is used when present. The words the model never saw in training reach it
 as "no word"; the summary counts them.
@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="speech → gestures (.npz, .bvh, preview .mp4)",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", help="inference bundle (or its run folder); default: the "
-                                        "packaged model of four synthetic speakers (README)")
+                                        "packaged model of four synthetic speakers (docs/usage.md)")
     p.add_argument("--audio", required=True, help="audio file, or a folder of them")
     p.add_argument("--text", help="transcript: a .TextGrid, a .json with word times, a .txt, or "
                                   "the words themselves (\"what is said\"); plain text is aligned "
@@ -81,7 +81,7 @@ def _packaged():
 
     path = default_checkpoint()
     print("using the packaged model: EGGesture trained on four synthetic speakers, not a person "
-          "(README, 'The packaged model'); --checkpoint chooses another", file=sys.stderr)
+          "(docs/usage.md, 'The packaged model'); --checkpoint chooses another", file=sys.stderr)
     return path
 
 

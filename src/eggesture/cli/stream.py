@@ -11,7 +11,7 @@ for time t is emitted once audio up to t + --lookahead has arrived. Prints the c
 (p50, p99), each frame's latency on the audio's clock (chunk arrival + compute - the frame's
 time) and the speed. A model trained with model.lookahead sees no further ahead than that (the
 stream's default lookahead is then the model's); an offline model was trained seeing 4 s windows
-of speech, and the part of a window that has not arrived is silence to it (README: what that
+of speech, and the part of a window that has not arrived is silence to it (docs/usage.md: what that
 costs)."""
 
 

@@ -10,7 +10,7 @@ recognises speech without a text. Nothing is downloaded and no separate tool is 
   the dictionary lacks gets a pronunciation from espeak-ng's letter-to-sound rules (mapped to
   the dictionary's ARPABET phones); a word with no pronunciation at all (no Latin letters) is
   timed by interpolation between its aligned neighbours. Both are counted in the result.
-* :func:`transcribe` — no text: recognised words with their times (accuracy: README).
+* :func:`transcribe` — no text: recognised words with their times (accuracy: docs/usage.md).
 * :func:`check_words` — a timed transcript given by the user, aligned again to score whether its
   words are this recording's.
 
@@ -21,7 +21,7 @@ between words left out. ``coverage`` is the words' time over the speech's (voice
 detector). A text is refused when it cannot be aligned at all (most wrong texts), when its score
 is below :data:`MATCH_SCORE`, or when its words cover less than :data:`MIN_COVERAGE` of the
 speech (a few words placed in a long speech). Measured by ``python -m benchmarks.alignment``
-(README): the right text scores −1.3 to −2.0 on real speech but −1.8 to −4.4 on espeak-ng's
+(docs/usage.md): the right text scores −1.3 to −2.0 on real speech but −1.8 to −4.4 on espeak-ng's
 synthetic voices; a wrong text that aligns at all scores −4.3 to −6.3. The threshold keeps real
 speech's right texts and refuses its wrong ones with a margin, at the price of refusing the
 right text for some synthetic speech (``check=False``, ``eggesture align --no-check``).
@@ -52,7 +52,7 @@ ALIGNER = "pocketsphinx en-us"
 FRAME_RATE = 100
 #: Alignment score (nats per frame, see the module docstring) below which a text is taken not
 #: to be what the speech says. Chosen on the ``choose`` pairs of ``python -m
-#: benchmarks.alignment`` (README), reported on its ``confirm`` pairs.
+#: benchmarks.alignment`` (docs/usage.md), reported on its ``confirm`` pairs.
 MATCH_SCORE = -4.2
 #: Share of the speech the words must cover for a text to count as complete (else a note) and
 #: below which the text is refused as not this speech's (a few words placed in a long speech).

@@ -569,7 +569,7 @@ def report_markdown(summary: dict, results: dict) -> str:
         *(emage_markdown(results, LABELS) or ["Not computed in this run."]), "",
         "On this synthetic corpus these numbers compare the two methods with each other only; "
         "they are comparable with BEAT2 papers' tables only on BEAT2 with EMAGE's own files "
-        "(README, \"Comparing with BEAT2 papers\").", "",
+        "(docs/evaluation.md, \"Comparing with BEAT2 papers\").", "",
         "![codebook usage](codebook_usage.png)", "",
         "![utilisation over training](utilization_over_training.png)", "",
         UTILIZATION_CAPTION, "",
