@@ -106,8 +106,10 @@ def test_the_option_left_at_its_default_keeps_the_run_folders_of_runs_made_befor
     d = cfg.to_dict()  # the key as it was computed before model.lookahead existed
     for k in ("seed", "out", "progress", "num_workers"):
         d["train"].pop(k)
-    d["model"].pop("lookahead")
+    d["model"].pop("lookahead")  # the options added since, at their defaults
+    d["train"].pop("audio_augment")
     d["data"]["root"] = os.path.abspath("somewhere")
     before = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
     assert run_key(cfg) == before
     assert run_key(load_config("tiny", ["data.root=somewhere", "model.lookahead=0.5"])) != before
+    assert run_key(load_config("tiny", ["data.root=somewhere", "train.audio_augment=0.5"])) != before

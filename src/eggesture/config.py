@@ -251,6 +251,10 @@ class TrainConfig:
     """Extra factor on l_entropy (1 = the paper)."""
     velocity_weight: float = 0.0
     """Weight of an L1 loss on frame-to-frame differences in reconstruction (0 = off)."""
+    audio_augment: float = 0.0
+    """Probability per training window of augmenting its speech (pitch, colour, room, noise,
+    gain: eggesture.features.augment) before its features are computed; 0 = off. Default
+    audio features only."""
     grad_clip: float = 1.0
     """Gradient-norm clipping (0 = off)."""
     seed: int = 0
@@ -303,6 +307,8 @@ class TrainConfig:
         for name in ("max_weight", "lr_decay", "limit_train_batches"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"train.{name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.audio_augment <= 1:
+            raise ValueError(f"train.audio_augment must be in [0, 1], got {self.audio_augment}")
         for name in ("entropy_weight", "velocity_weight", "grad_clip", "num_workers"):
             if getattr(self, name) < 0:
                 raise ValueError(f"train.{name} must be ≥ 0, got {getattr(self, name)}")
@@ -329,6 +335,9 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
+        if self.train.audio_augment > 0 and self.model.audio_encoder != "default":
+            raise ValueError("train.audio_augment needs model.audio_encoder=default (the "
+                             "pretrained features are computed once per dataset)")
         if self.model.lookahead is not None:  # its shortest value depends on the frame rate
             from .models.classifier import lookahead_plan
 

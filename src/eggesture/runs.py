@@ -27,7 +27,7 @@ from .io import write_json
 NOT_IN_KEY = {"train": ("seed", "out", "progress", "num_workers")}
 #: Options added after runs were made, left out of the key at the value that means what those
 #: runs did, so that adding an option does not orphan them.
-KEY_DEFAULTS = {("model", "lookahead"): None}
+KEY_DEFAULTS = {("model", "lookahead"): None, ("train", "audio_augment"): 0.0}
 LOCK = ".lock"
 #: A lock file still empty this many seconds after it was made is stale (its writer died between
 #: creating it and writing its pid).

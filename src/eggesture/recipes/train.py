@@ -106,7 +106,7 @@ def train(cfg: Config, *, restart: bool = False, callbacks: list | None = None) 
     save_config(cfg, run_dir / "config.yaml")
 
     L.seed_everything(t.seed, workers=True, verbose=False)
-    train_set = WindowDataset(data, cfg.data.train_splits)
+    train_set = WindowDataset(data, cfg.data.train_splits, augment=t.audio_augment, seed=t.seed)
     if len(train_set) == 0:
         raise ConfigError(None, f"no training windows: sequences of {cfg.data.train_splits} are "
                                 f"shorter than data.length={cfg.data.length} frames")
