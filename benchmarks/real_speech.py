@@ -124,35 +124,86 @@ def ceiling(demo_dir: Path, method: str) -> dict:
     return out
 
 
+def on_sample(bundle, sample: Path, real_profile: dict) -> tuple[dict, dict]:
+    """A bundle on the sample's speech, with and without its TextGrid: per case the motion
+    profile and its ratios to the real one (``entry``), and the motions ``{case: (Generated,
+    poses)}``."""
+    from eggesture.data.transcript import read_textgrid
+    from eggesture.metrics.motion_stats import motion_profile
+    from eggesture.recipes.generate import generate, to_smplx_poses
+
+    wav, tg = sample / "wave16k" / f"{SEQ}.wav", sample / "textgrid" / f"{SEQ}.TextGrid"
+    words = [w.text for w in read_textgrid(tg)]
+    entry = {"transcript_words": len(words), "unknown_words": len(words) - bundle.known_words(words)}
+    gens = {}
+    for text, label in ((tg, "with transcript"), (None, "without transcript")):
+        gen = generate(bundle, wav, text, seed=0)
+        poses = to_smplx_poses(gen, 30)
+        prof = motion_profile(poses)
+        entry[label] = {**prof, **{f"{k}_ratio": prof[k] / real_profile[k] for k in RATIOS}}
+        gens[label] = (gen, poses)
+    return entry, gens
+
+
+def measure_bundles(bundles: list[Path], sample: Path) -> dict:
+    """Bundles of one recipe, one per training seed (e.g. candidates for the packaged model),
+    on the sample: per bundle the profiles, ratios and :func:`checks`; over them each ratio's
+    mean and 95 % t interval, and whether the means meet the target."""
+    from eggesture.bundle import load_bundle
+    from eggesture.data.beat2 import read_motion
+    from eggesture.metrics.intervals import t_interval
+    from eggesture.metrics.motion_stats import motion_profile
+
+    real = motion_profile(read_motion(sample / "smplxflame_30" / f"{SEQ}.npz")["poses"])
+    runs = []
+    for b in bundles:
+        entry = on_sample(load_bundle(b), sample, real)[0]
+        entry["checks"] = checks(entry)
+        runs.append({"bundle": str(b), **entry})
+    summary = {f"{k}_ratio, {label}": t_interval([r[label][f"{k}_ratio"] for r in runs]).to_dict()
+               for k in RATIOS for label in ("with transcript", "without transcript")}
+    means = {label: {f"{k}_ratio": summary[f"{k}_ratio, {label}"]["mean"] for k in RATIOS}
+             | {"speed": 0.0} for label in ("with transcript", "without transcript")}
+    return {"sample": str(sample), "real": real, "bundles": runs, "summary": summary,
+            "target_met_by_the_means": checks(means)}
+
+
+def bundles_report(r: dict) -> str:
+    from eggesture.metrics.intervals import Interval
+
+    lines = [f"{len(r['bundles'])} bundles ({', '.join(Path(b['bundle']).as_posix() for b in r['bundles'])}) "
+             "on the real BEAT2 sample's speech; mean ± 95 % t interval over them, × the real "
+             f"mocap (target {TARGET[0]:g}–{TARGET[1]:g}; each arm ≥ {ARM_FLOOR:g}):", ""]
+    rows = [[label, *(Interval(**r["summary"][f"{k}_ratio, {label}"]).format(2) for k in RATIOS)]
+            for label in ("with transcript", "without transcript")]
+    lines += markdown_table(["case", "arm speed", "amplitude", "left arm amplitude",
+                             "right arm amplitude"], rows)
+    met = r["target_met_by_the_means"]
+    lines += ["", "Target by the means: " + ", ".join(f"{k} {'yes' if v else 'no'}"
+                                                      for k, v in met.items()
+                                                      if k != "transcript_at_least_as_lively")]
+    return "\n".join(lines)
+
+
 def measure(demo_dir: Path, sample: Path, stills: Path | None = None) -> dict:
     from eggesture.bundle import load_bundle
     from eggesture.data.beat2 import read_motion
     from eggesture.data.motion import axis_angle_to_6d, resample_rotations
     from eggesture.data.poses import n_frames_for, smplx_indices
-    from eggesture.data.transcript import read_textgrid
     from eggesture.evaluation.recognizer import load_recognizer
     from eggesture.metrics.motion_stats import motion_profile
-    from eggesture.recipes.generate import generate, to_smplx_poses
 
-    wav, tg = sample / "wave16k" / f"{SEQ}.wav", sample / "textgrid" / f"{SEQ}.TextGrid"
     real = read_motion(sample / "smplxflame_30" / f"{SEQ}.npz")["poses"]
-    words = [w.text for w in read_textgrid(tg)]
     result = {"sample": str(sample), "sequence": SEQ, "demo": str(demo_dir),
               "real": motion_profile(real), "methods": {}}
     motions6d, posed = {}, {"real mocap": real}
     bundle = None
     for method in METHODS:
         bundle = load_bundle(demo_dir / "runs" / method / "bundle")
-        known = bundle.known_words(words)  # as generation looks them up
-        entry = {"transcript_words": len(words), "unknown_words": len(words) - known}
-        for text, label in ((tg, "with transcript"), (None, "without transcript")):
-            gen = generate(bundle, wav, text, seed=0)
-            poses = to_smplx_poses(gen, 30)
-            prof = motion_profile(poses)
-            entry[label] = {**prof, **{f"{k}_ratio": prof[k] / result["real"][k] for k in RATIOS}}
-            name = f"{method}, {label}"
-            motions6d[name] = axis_angle_to_6d(gen.rotvec).astype(np.float32)
-            posed[name] = poses
+        entry, gens = on_sample(bundle, sample, result["real"])
+        for label, (gen, poses) in gens.items():
+            motions6d[f"{method}, {label}"] = axis_angle_to_6d(gen.rotvec).astype(np.float32)
+            posed[f"{method}, {label}"] = poses
         entry["held_out_ceiling"] = ceiling(demo_dir, method)
         entry["checks"] = checks(entry)
         result["methods"][method] = entry
@@ -313,10 +364,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--readme", type=Path, default=None,
                     help="rewrite this README's real-speech section from the measurement")
     ap.add_argument("--run-label", default="One measurement")
+    ap.add_argument("--bundle", type=Path, nargs="+", default=None,
+                    help="instead of demo folders: bundles of one recipe, one per training seed "
+                         "(e.g. candidates for the packaged model)")
     args = ap.parse_args(argv)
     if not (args.sample / "wave16k" / f"{SEQ}.wav").is_file():
         print(f"error: {args.sample}: the BEAT2 sample is not there", file=sys.stderr)
         return 2
+    if args.bundle:
+        from eggesture.io import write_json
+
+        r = measure_bundles(args.bundle, args.sample)
+        write_json(args.out, r)
+        print(bundles_report(r) + f"\n\nJSON: {args.out}")
+        return 0
     for d in args.demo_dir:
         if not (d / "runs" / "eggesture" / "bundle").is_dir():
             print(f"error: {d}: no demo run (run `eggesture demo --out DIR` first)",

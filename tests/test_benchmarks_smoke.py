@@ -289,3 +289,19 @@ def test_stream_quick_run(tmp_path, threads, beat2_sample):
         assert r[chunk]["smoothness"]["boundaries"] > 0
     assert set(r["difference_from_offline_deg"]) == {"lookahead_0.25s", "lookahead_0.5s",
                                                      "lookahead_1s"}
+
+
+def test_real_speech_over_bundles_of_one_recipe(tmp_path, beat2_sample, capsys):
+    from benchmarks import real_speech
+    from eggesture.pretrained import default_checkpoint
+
+    packaged = default_checkpoint()
+    out = tmp_path / "rs.json"
+    assert real_speech.main(["--sample", str(beat2_sample), "--bundle", str(packaged),
+                             str(packaged), "--out", str(out)]) == 0
+    r = json.loads(out.read_text())
+    assert len(r["bundles"]) == 2 and r["bundles"][0]["with transcript"] == r["bundles"][1]["with transcript"]
+    amp = r["summary"]["amplitude_ratio, with transcript"]
+    assert amp["low"] == amp["high"] == amp["mean"] == r["bundles"][0]["with transcript"]["amplitude_ratio"]
+    assert set(r["target_met_by_the_means"]) >= {"speed_within_75_125", "each_arm_amplitude_at_least_half"}
+    assert "left arm amplitude" in capsys.readouterr().out
