@@ -251,10 +251,6 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
         lines.append(f"* **Not finished**: {', '.join(f'`{t}`' for t in missing)} — their claims "
                      "below read \"not measured\"; the command above continues the run (finished "
                      "runs are kept) and rewrites this page as each table completes.")
-    notes = out / NOTES
-    if notes.is_file():  # what the folder's maker says of it (e.g. runs kept from another)
-        lines += [f"* {line}" if line and not line.startswith(("*", " ", "|", "#")) else line
-                  for line in notes.read_text(encoding="utf-8").strip().splitlines()]
     held = _held_out(out, summaries)
     if held:
         lines.append(f"* Evaluation: {held}.")
@@ -279,6 +275,10 @@ def header(out: Path, summaries: dict[str, dict], info: dict) -> list[str]:
               "recall and precision: 95 % bootstrap over the held-out events and seeds. Columns "
               "marked *paper* are the paper's numbers on BEAT2 speaker 2 — another dataset, FGD "
               "autoencoder and scale: compare directions, not values.", ""]
+    notes = out / NOTES
+    if notes.is_file():  # what the folder's maker says of it (e.g. runs kept from another)
+        lines += [f"* {line}" if line and not line.startswith(("*", " ", "|", "#")) else line
+                  for line in notes.read_text(encoding="utf-8").strip().splitlines()] + [""]
     return lines
 
 
