@@ -293,6 +293,7 @@ def test_stream_quick_run(tmp_path, threads, beat2_sample):
 
 def test_real_speech_over_bundles_of_one_recipe(tmp_path, beat2_sample, capsys):
     from benchmarks import real_speech
+
     from eggesture.pretrained import default_checkpoint
 
     packaged = default_checkpoint()

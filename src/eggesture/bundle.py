@@ -79,6 +79,23 @@ class Bundle:
                                                  f"{self.meta['n_audio_features']}")
         return ext.window_features
 
+    @cached_property
+    def output_gain(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(centre, scale)`` ``(D,)`` of the variance compensation fitted by ``eggesture
+        calibrate`` (:mod:`eggesture.recipes.calibrate`), or None (none fitted)."""
+        g = self.meta.get(OUTPUT_GAIN)
+        if not g:
+            return None
+        return (np.asarray(g["centre"], dtype=np.float32), np.asarray(g["scale"], dtype=np.float32))
+
+    def compensate(self, out: np.ndarray) -> np.ndarray:
+        """Decoded motion ``(T, D)`` (normalised) with the output gain applied: each channel's
+        distance from the centre times its scale (unchanged without a gain)."""
+        if self.output_gain is None:
+            return out
+        centre, scale = self.output_gain
+        return (centre + scale * (out - centre)).astype(out.dtype, copy=False)
+
     def word_ids(self, words: list[str]) -> list[int]:
         """Vocabulary ids of frame words: ``""`` and words the model never saw → 0 (padding,
         "no text": the model was trained to read it so, ``model.word_dropout``), which keeps a
@@ -106,6 +123,11 @@ def save_bundle(path: str | Path, *, cfg: Config, vqvae: MotionVQVAE,
     return save_checkpoint(path, tensors, meta, kind="generation",
                            metadata={"format": FORMAT, "config_sha256": _definition_sha256(meta)})
 
+
+#: config.json's optional variance compensation (``eggesture calibrate``): ``{"centre": [D],
+#: "scale": [D], ...}`` in the normalised motion space, each scale in [1, MAX_GAIN].
+OUTPUT_GAIN = "output_gain"
+MAX_GAIN = 3.0
 
 #: The parts of config.json that define the networks and how they are fed; their hash is kept in
 #: the weights file's metadata, so a config.json from another run (or edited) is refused.
@@ -200,11 +222,22 @@ def _read_meta(meta_path: Path) -> tuple[dict, Config]:
         if len(joints) * 6 != motion_dim:
             raise ValueError(f"{len(joints)} joint names but motion_dim {motion_dim} "
                              f"(6 per joint)")
+        if meta.get(OUTPUT_GAIN):
+            _check_gain(meta[OUTPUT_GAIN], motion_dim)
     except KeyError as e:
         raise CheckpointError(meta_path, f"incomplete bundle config (no {e})") from None
     except (TypeError, ValueError, ConfigError) as e:
         raise CheckpointError(meta_path, f"invalid bundle config ({e})") from None
     return meta, cfg
+
+
+def _check_gain(gain: dict, motion_dim: int) -> None:
+    centre, scale = (np.asarray(gain[k], dtype=np.float64) for k in ("centre", "scale"))
+    if centre.shape != (motion_dim,) or scale.shape != (motion_dim,):
+        raise ValueError(f"{OUTPUT_GAIN} needs {motion_dim} centres and scales")
+    if not (np.isfinite(centre).all() and np.isfinite(scale).all()
+            and (scale >= 1).all() and (scale <= MAX_GAIN).all()):
+        raise ValueError(f"{OUTPUT_GAIN} scales must be finite, in [1, {MAX_GAIN:g}]")
 
 
 def _load_state(module: torch.nn.Module, prefix: str, tensors: dict[str, torch.Tensor],

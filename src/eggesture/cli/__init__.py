@@ -16,8 +16,8 @@ import warnings
 from ..errors import EggestureError, EggestureWarning
 
 #: Sub-command modules in the order ``--help`` lists them.
-COMMANDS = ("demo", "corpus", "data", "train", "generate", "stream", "align", "app", "render",
-            "export", "fgd_train", "evaluate", "ablate")
+COMMANDS = ("demo", "corpus", "data", "train", "calibrate", "generate", "stream", "align", "app",
+            "render", "export", "fgd_train", "evaluate", "ablate")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -198,7 +198,7 @@ def generate_motion(
         start += step
     n_tok = int(np.ceil(n_total / DOWNSAMPLE))
     stream = np.concatenate(tokens)  # ≥ n_tok: the last window runs past the audio's end
-    out = decode_indices(vq, stream)[:n_total]  # (T, D) normalised
+    out = bundle.compensate(decode_indices(vq, stream)[:n_total])  # (T, D) normalised
     six = bundle.norm.denormalize(out).reshape(n_total, -1, 6)
     return Generated(rotvec=sixd_to_axis_angle(six).astype(np.float32),
                      joint_names=bundle.joint_names, fps=fps, duration=duration,

@@ -171,7 +171,7 @@ class GestureStream:
             out -= w * delta
         self.last = out[-1].copy()
         self.emitted = n_frames
-        six = self.bundle.norm.denormalize(out).reshape(len(out), -1, 6)
+        six = self.bundle.norm.denormalize(self.bundle.compensate(out)).reshape(len(out), -1, 6)
         return sixd_to_axis_angle(six).astype(np.float32)
 
 
