@@ -372,10 +372,12 @@ def readme_summary(out: str | Path, page: str | Path, readme: str | Path) -> str
     verdicts = json.loads((out / "claims.json").read_text())
     summaries = load_summaries(out)
     info = load_info(out)
+    any_s = next(iter(summaries.values()), {})  # a folder made by single-table runs has no info
+    seeds, budget = info.get("seeds", any_s.get("seeds", "?")), info.get("budget", any_s.get("budget", "?"))
     missing = missing_tables(summaries)
     link = Path(os.path.relpath(Path(page).resolve(), Path(readme).resolve().parent)).as_posix()
     lines = [f"The paper's claims as measured by one run of `eggesture ablate all` "
-             f"({info.get('seeds', '?')} seeds, budget {info.get('budget', '?')}; every table, "
+             f"({seeds} seeds, budget {budget}; every table, "
              f"interval and plot in [{link}]({link})), decided by whether the 95 % intervals "
              "separate:", ""]
     lines += [f"- {v['claim']} — **{v['verdict']}** ({v['headline']})"
