@@ -69,10 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     bundle = args.demo_dir / "runs" / "eggesture" / "bundle"
     with tempfile.TemporaryDirectory() as tmp:
-        if args.calibrate:
-            from ..recipes.calibrate import calibrate
-
-            calibrate(bundle, args.demo_dir / "corpus", Path(tmp) / "bundle")
+        if args.calibrate:  # the command, not the recipe: a component imports no recipe
+            subprocess.run([sys.executable, "-m", "eggesture.cli", "calibrate", str(bundle),
+                            "--data", str(args.demo_dir / "corpus"), "--out",
+                            str(Path(tmp) / "bundle")], check=True)
             bundle = Path(tmp) / "bundle"
         config = json.loads((bundle / "config.json").read_text())
         config["data_root"] = "(the demo's corpus: provenance)"
