@@ -146,10 +146,26 @@ def on_sample(bundle, sample: Path, real_profile: dict) -> tuple[dict, dict]:
     return entry, gens
 
 
-def measure_bundles(bundles: list[Path], sample: Path) -> dict:
+HELD_OUT_KEYS = ("fgd", "l1_diversity", "beat_alignment")
+
+
+def held_out_scores(bundle: Path, corpus: Path, split: list[str]) -> dict:
+    """The bundle on its own corpus's held-out ``split`` (``eggesture evaluate``'s numbers)."""
+    from eggesture.recipes.evaluate import evaluate
+
+    r = evaluate(bundle, corpus, split=split).to_dict()
+    rec = r.get("semantic_recall") or {}
+    return {**{k: r[k] for k in HELD_OUT_KEYS}, "tail_recall": rec.get("tail"),
+            "gesture_precision": rec.get("precision")}
+
+
+def measure_bundles(bundles: list[Path], sample: Path, corpus: Path | None = None,
+                    split: list[str] | None = None) -> dict:
     """Bundles of one recipe, one per training seed (e.g. candidates for the packaged model),
     on the sample: per bundle the profiles, ratios and :func:`checks`; over them each ratio's
-    mean and 95 % t interval, and whether the means meet the target."""
+    mean and 95 % t interval, and whether the means meet the target. With ``corpus``, each
+    bundle is also scored on that corpus's ``split`` (FGD, L1 diversity, BA, tail recall,
+    gesture precision: does what moves more on real speech still fit its own data?)."""
     from eggesture.bundle import load_bundle
     from eggesture.data.beat2 import read_motion
     from eggesture.metrics.intervals import t_interval
@@ -160,12 +176,18 @@ def measure_bundles(bundles: list[Path], sample: Path) -> dict:
     for b in bundles:
         entry = on_sample(load_bundle(b), sample, real)[0]
         entry["checks"] = checks(entry)
+        if corpus is not None:
+            entry["held_out"] = held_out_scores(b, corpus, split or ["test"])
         runs.append({"bundle": str(b), **entry})
     summary = {f"{k}_ratio, {label}": t_interval([r[label][f"{k}_ratio"] for r in runs]).to_dict()
                for k in RATIOS for label in ("with transcript", "without transcript")}
     means = {label: {f"{k}_ratio": summary[f"{k}_ratio, {label}"]["mean"] for k in RATIOS}
              | {"speed": 0.0} for label in ("with transcript", "without transcript")}
+    if corpus is not None:
+        summary.update({f"held-out {k}": t_interval([r["held_out"][k] for r in runs]).to_dict()
+                        for k in runs[0]["held_out"]})
     return {"sample": str(sample), "real": real, "bundles": runs, "summary": summary,
+            "held_out": {"corpus": str(corpus), "split": split or ["test"]} if corpus else None,
             "target_met_by_the_means": checks(means)}
 
 
@@ -179,6 +201,14 @@ def bundles_report(r: dict) -> str:
             for label in ("with transcript", "without transcript")]
     lines += markdown_table(["case", "arm speed", "amplitude", "left arm amplitude",
                              "right arm amplitude"], rows)
+    if r.get("held_out"):
+        h = r["held_out"]
+        lines += ["", f"On their corpus's held-out split ({' + '.join(h['split'])} of {h['corpus']}):",
+                  "", *markdown_table(["FGD", "L1 diversity", "BA", "tail recall",
+                                       "gesture precision"],
+                                      [[Interval(**r["summary"][f"held-out {k}"]).format(3)
+                                        for k in (*HELD_OUT_KEYS, "tail_recall",
+                                                  "gesture_precision")]])]
     met = r["target_met_by_the_means"]
     lines += ["", "Target by the means: " + ", ".join(f"{k} {'yes' if v else 'no'}"
                                                       for k, v in met.items()
@@ -374,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bundle", type=Path, nargs="+", default=None,
                     help="instead of demo folders: bundles of one recipe, one per training seed "
                          "(e.g. candidates for the packaged model)")
+    ap.add_argument("--held-out", type=Path, default=None, metavar="CORPUS",
+                    help="with --bundle: also score each on this corpus's test split (its "
+                         "evaluation nets must be there, as `eggesture demo` leaves them)")
     args = ap.parse_args(argv)
     if not (args.sample / "wave16k" / f"{SEQ}.wav").is_file():
         print(f"error: {args.sample}: the BEAT2 sample is not there", file=sys.stderr)
@@ -381,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bundle:
         from eggesture.io import write_json
 
-        r = measure_bundles(args.bundle, args.sample)
+        r = measure_bundles(args.bundle, args.sample, args.held_out)
         write_json(args.out, r)
         print(bundles_report(r) + f"\n\nJSON: {args.out}")
         return 0
