@@ -44,7 +44,8 @@ def provenance(demo: Path, real_speech: Path | None, calibrated: bool = False) -
         pass
     if calibrated:
         out["calibrated"] = ("variance compensation fitted on the demo corpus's validation split "
-                             "(eggesture calibrate; output_gain in this file)")
+                             "(eggesture calibrate; output_gain in this file); held_out_synthetic "
+                             "is the demo's evaluation of the model as trained, before it")
     if real_speech is not None:
         r = json.loads(real_speech.read_text())
         # `benchmarks.real_speech --demo-dir` (its EGGesture) or `--bundle` (the first bundle)
