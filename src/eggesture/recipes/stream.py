@@ -19,8 +19,8 @@ arrived:
 
 Words, when given, must be timed in advance (a live recogniser is not wired in); the default is
 none. A model trained with ``model.lookahead`` (eggesture.models.classifier) never looks further
-ahead than that, so its committed tokens are what it computes offline; an offline model sees the
-audio it has not heard yet as silence. The stream's lookahead defaults to the model's (else
+ahead than that, so a token it commits does not depend on audio not yet heard (it was trained
+that way); an offline model sees the audio it has not heard yet as silence. The stream's lookahead defaults to the model's (else
 :data:`DEFAULT_LOOKAHEAD`) and may not be shorter.
 
 Python::
